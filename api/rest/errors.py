@@ -1,0 +1,83 @@
+"""PostgREST request errors (PGRST1xx) and the one renderer of KoyaErrors as
+PostgREST JSON `{code, message, details, hint}`."""
+
+from __future__ import annotations
+
+import orjson
+from django.http import HttpResponse
+
+from koyalite.errors import KoyaError
+
+# ---------------------------------------------------------------- PGRST1xx: request
+
+
+class InvalidQuery(KoyaError):
+    """The query string does not follow PostgREST's grammar."""
+
+    status = 400
+    code = "PGRST100"
+
+
+class InvalidBody(KoyaError):
+    status = 400
+    code = "PGRST102"
+
+
+class InvalidRange(KoyaError):
+    status = 416
+    code = "PGRST103"
+
+
+class InvalidPut(KoyaError):
+    status = 405
+    code = "PGRST105"
+
+
+class NotAcceptable(KoyaError):
+    status = 406
+    code = "PGRST107"
+
+
+class PutWithLimit(KoyaError):
+    status = 400
+    code = "PGRST114"
+
+
+class UnsupportedMethod(KoyaError):
+    status = 405
+    code = "PGRST117"
+
+
+class InvalidPreferences(KoyaError):
+    status = 400
+    code = "PGRST122"
+
+
+class PayloadTooLarge(KoyaError):
+    status = 413
+    code = "PGRST102"
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def error_body(error: KoyaError) -> bytes:
+    return orjson.dumps(
+        {
+            "code": error.code,
+            "message": error.message if hasattr(error, "message") else str(error),
+            "details": error.details,
+            "hint": error.hint,
+        }
+    )
+
+
+def error_response(error: KoyaError, *, status: int | None = None) -> HttpResponse:
+    response = HttpResponse(
+        error_body(error),
+        status=status or error.status,
+        content_type="application/json; charset=utf-8",
+    )
+    for name, value in getattr(error, "headers", {}).items():
+        response[name] = value
+    return response

@@ -1,0 +1,140 @@
+"""Errors raised while planning or executing a request against the schema.
+
+Codes follow PostgREST (PGRST2xx: schema cache) and Postgres SQLSTATEs for
+constraint violations, so Supabase clients see what they would see there.
+"""
+
+from __future__ import annotations
+
+from koyalite.errors import KoyaError
+
+# ---------------------------------------------------------------- PGRST2xx: schema
+
+
+class TableNotFound(KoyaError):
+    status = 404
+    code = "PGRST205"
+
+    def __init__(self, table: str) -> None:
+        super().__init__(f"Could not find the table 'public.{table}' in the schema cache")
+
+
+class ColumnNotFound(KoyaError):
+    status = 400
+    code = "42703"
+
+    def __init__(self, table: str, column: str) -> None:
+        super().__init__(f"column {table}.{column} does not exist")
+
+
+class BodyColumnNotFound(KoyaError):
+    status = 400
+    code = "PGRST204"
+
+    def __init__(self, table: str, column: str) -> None:
+        super().__init__(
+            f"Could not find the '{column}' column of '{table}' in the schema cache"
+        )
+
+
+class RelationshipNotFound(KoyaError):
+    status = 400
+    code = "PGRST200"
+
+    def __init__(self, parent: str, child: str, hint: str | None = None) -> None:
+        details = (
+            f"Searched for a foreign key relationship between '{parent}' and '{child}'"
+            + (f" using the hint '{hint}'" if hint else "")
+            + " in the schema 'public', but no matches were found."
+        )
+        super().__init__(
+            f"Could not find a relationship between '{parent}' and '{child}' in the schema cache",
+            details=details,
+        )
+
+
+class AmbiguousRelationship(KoyaError):
+    status = 300
+    code = "PGRST201"
+
+
+class EmbedFilterNotSelected(KoyaError):
+    status = 400
+    code = "PGRST108"
+
+
+class OrderByToMany(KoyaError):
+    status = 400
+    code = "PGRST118"
+
+
+class InvalidEmbedFilter(KoyaError):
+    status = 400
+    code = "PGRST120"
+
+
+class NotImplementedFeature(KoyaError):
+    status = 400
+    code = "PGRST127"
+
+
+class SingularResponse(KoyaError):
+    """`Accept: application/vnd.pgrst.object+json` but not exactly one row."""
+
+    status = 406
+    code = "PGRST116"
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(
+            "JSON object requested, multiple (or no) rows returned",
+            details=f"The result contains {rows} rows",
+        )
+
+
+class MaxAffectedExceeded(KoyaError):
+    status = 400
+    code = "PGRST124"
+
+
+# ---------------------------------------------------------------- SQLSTATE
+
+
+class InvalidValue(KoyaError):
+    """A value that cannot take the column's declared type (22P02-like)."""
+
+    status = 400
+    code = "22P02"
+
+
+class UniqueViolation(KoyaError):
+    status = 409
+    code = "23505"
+
+
+class ForeignKeyViolation(KoyaError):
+    status = 409
+    code = "23503"
+
+
+class NotNullViolation(KoyaError):
+    status = 400
+    code = "23502"
+
+
+class CheckViolation(KoyaError):
+    status = 400
+    code = "23514"
+
+
+class InsufficientPrivilege(KoyaError):
+    """A row-level security `with check` failed (42501): 401 for anon, 403 else."""
+
+    status = 403
+    code = "42501"
+
+
+class QueryFailed(KoyaError):
+    """Any other error SQLite reports for a well-formed request."""
+
+    status = 400
+    code = "XX000"

@@ -1,0 +1,260 @@
+"""The schema cache: user tables as SQLite describes them.
+
+The database is the truth. Tables, columns, declared types, defaults, keys and
+indexes are read from `sqlite_schema` and PRAGMAs and cached under
+`PRAGMA schema_version`, which SQLite bumps on every DDL from any connection, so
+the next request after a change sees it. KoyaLite's own (Django) tables are
+internal: never described here, and user tables may not take their names.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+from django.apps import apps
+
+TypeKind = Literal[
+    "text", "integer", "numeric", "boolean", "uuid", "date", "time",
+    "timestamp", "timestamptz", "json", "array", "blob",
+]  # fmt: skip
+
+# Declared type (lowercase, without "(n)") → kind. Anything unknown is text,
+# which is what SQLite itself does with a type it does not recognise.
+_KINDS: dict[str, TypeKind] = {
+    "boolean": "boolean", "bool": "boolean",
+    "integer": "integer", "int": "integer", "int2": "integer", "int4": "integer",
+    "int8": "integer", "bigint": "integer", "smallint": "integer",
+    "serial": "integer", "bigserial": "integer", "smallserial": "integer",
+    "numeric": "numeric", "decimal": "numeric", "real": "numeric",
+    "float": "numeric", "float4": "numeric", "float8": "numeric",
+    "double": "numeric", "double precision": "numeric",
+    "uuid": "uuid",
+    "date": "date",
+    "time": "time", "timetz": "time", "time with time zone": "time",
+    "time without time zone": "time",
+    "timestamp": "timestamp", "timestamp without time zone": "timestamp",
+    "datetime": "timestamp",
+    "timestamptz": "timestamptz", "timestamp with time zone": "timestamptz",
+    "json": "json", "jsonb": "json",
+    "bytea": "blob", "blob": "blob",
+}  # fmt: skip
+
+_ARGS = re.compile(r"\s*\(.*?\)\s*")
+
+
+def type_kind(declared: str) -> tuple[TypeKind, TypeKind | None]:
+    """Return (kind, element kind) for a declared column type such as `text[]`."""
+    name = _ARGS.sub("", declared.strip().lower())
+    name = " ".join(name.split())
+    if name.endswith("[]"):
+        element = _KINDS.get(name[:-2].strip(), "text")
+        return "array", element
+    return _KINDS.get(name, "text"), None
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnInfo:
+    name: str
+    declared_type: str
+    kind: TypeKind
+    element_kind: TypeKind | None
+    nullable: bool
+    default: str | None
+    primary_key: int  # position in the primary key, 0 when not part of it
+    generated: bool  # computed by SQLite (GENERATED ... AS); never written
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not None or self.is_rowid_alias
+
+    @property
+    def is_rowid_alias(self) -> bool:
+        """`integer primary key` is the rowid: SQLite fills it when omitted."""
+        return self.primary_key > 0 and self.declared_type.lower() == "integer"
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    """A foreign key; `name` is the declared constraint name or Postgres' default
+    `<table>_<col>_fkey`, so PostgREST hints written for Supabase still match."""
+
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TableInfo:
+    name: str
+    columns: dict[str, ColumnInfo]
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...]
+    unique: tuple[tuple[str, ...], ...]  # every unique key, the primary key included
+    is_view: bool = False
+
+    def column(self, name: str) -> ColumnInfo | None:
+        return self.columns.get(name)
+
+    def is_unique(self, columns: tuple[str, ...]) -> bool:
+        wanted = set(columns)
+        return any(set(key) <= wanted for key in self.unique if key)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaCache:
+    version: int
+    tables: dict[str, TableInfo]
+    # Foreign keys pointing at a table, keyed by the referenced table's name.
+    referenced_by: dict[str, tuple[ForeignKey, ...]] = field(default_factory=dict)
+
+    def table(self, name: str) -> TableInfo | None:
+        return self.tables.get(name)
+
+
+# Table names that map a Supabase schema onto KoyaLite's own tables.
+AUTH_USERS_TABLE = "auth_users"
+
+
+@cache
+def internal_table_names() -> frozenset[str]:
+    """Tables that belong to KoyaLite or Django: never exposed, never user-created."""
+    names = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
+    names.add("django_migrations")
+    return frozenset(names)
+
+
+def is_internal_table(name: str) -> bool:
+    lowered = name.lower()
+    return (
+        lowered in internal_table_names()
+        or lowered.startswith("sqlite_")
+        or lowered.startswith("django_")
+        or lowered.startswith("koyalite_")
+    )
+
+
+_CONSTRAINT_FK = re.compile(
+    r"constraint\s+(\"(?:[^\"]|\"\")+\"|`[^`]+`|\[[^\]]+\]|\w+)\s+foreign\s+key\s*\(([^)]*)\)",
+    re.IGNORECASE,
+)
+
+
+def _unquote(name: str) -> str:
+    name = name.strip()
+    if name[:1] == '"' and name[-1:] == '"':
+        return name[1:-1].replace('""', '"')
+    if name[:1] in "`[" and len(name) > 1:
+        return name[1:-1]
+    return name
+
+
+def _named_foreign_keys(create_sql: str) -> dict[tuple[str, ...], str]:
+    """Map FK column tuples to names given with `constraint <name> foreign key`."""
+    named: dict[tuple[str, ...], str] = {}
+    for match in _CONSTRAINT_FK.finditer(create_sql or ""):
+        columns = tuple(_unquote(c) for c in match.group(2).split(","))
+        named[columns] = _unquote(match.group(1))
+    return named
+
+
+def _describe_table(cursor, name: str, create_sql: str, is_view: bool) -> TableInfo:
+    columns: dict[str, ColumnInfo] = {}
+    q = '"' + name.replace('"', '""') + '"'
+    for row in cursor.execute(f"PRAGMA table_xinfo({q})").fetchall():
+        _cid, col, declared, notnull, default, pk, hidden = row
+        if hidden == 1:  # hidden columns of virtual tables
+            continue
+        kind, element = type_kind(declared or "")
+        columns[col] = ColumnInfo(
+            name=col,
+            declared_type=declared or "",
+            kind=kind,
+            element_kind=element,
+            nullable=not notnull and not pk,
+            default=default,
+            primary_key=pk,
+            generated=hidden in (2, 3),
+        )
+    primary_key = tuple(
+        c.name for c in sorted(columns.values(), key=lambda c: c.primary_key) if c.primary_key
+    )
+    named = _named_foreign_keys(create_sql)
+    groups: dict[int, list[tuple]] = {}
+    for row in cursor.execute(f"PRAGMA foreign_key_list({q})").fetchall():
+        groups.setdefault(row[0], []).append(row)
+    foreign_keys = []
+    for rows in groups.values():
+        rows.sort(key=lambda r: r[1])
+        ref_table = rows[0][2]
+        cols = tuple(r[3] for r in rows)
+        ref_cols = tuple(r[4] for r in rows)
+        fk_name = named.get(cols) or f"{name}_{'_'.join(cols)}_fkey"
+        foreign_keys.append(ForeignKey(fk_name, name, cols, ref_table, ref_cols))
+    unique: list[tuple[str, ...]] = []
+    if primary_key:
+        unique.append(primary_key)
+    for index in cursor.execute(f"PRAGMA index_list({q})").fetchall():
+        _seq, index_name, is_unique, _origin, partial = index
+        if not is_unique or partial:
+            continue
+        iq = '"' + index_name.replace('"', '""') + '"'
+        cols = tuple(r[2] for r in cursor.execute(f"PRAGMA index_info({iq})").fetchall())
+        if cols and None not in cols and cols not in unique:
+            unique.append(cols)
+    return TableInfo(
+        name=name,
+        columns=columns,
+        primary_key=primary_key,
+        foreign_keys=tuple(foreign_keys),
+        unique=tuple(unique),
+        is_view=is_view,
+    )
+
+
+def read_schema(cursor, version: int) -> SchemaCache:
+    rows = cursor.execute(
+        "SELECT name, type, sql FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name"
+    ).fetchall()
+    tables: dict[str, TableInfo] = {}
+    for name, kind, create_sql in rows:
+        if is_internal_table(name) or (create_sql or "").upper().startswith("CREATE VIRTUAL"):
+            continue
+        tables[name] = _describe_table(cursor, name, create_sql, kind == "view")
+    referenced_by: dict[str, list[ForeignKey]] = {}
+    for table in tables.values():
+        for fk in table.foreign_keys:
+            if fk.ref_table in tables:
+                referenced_by.setdefault(fk.ref_table, []).append(fk)
+    return SchemaCache(
+        version=version,
+        tables=tables,
+        referenced_by={k: tuple(v) for k, v in referenced_by.items()},
+    )
+
+
+_lock = threading.Lock()
+_cached: SchemaCache | None = None
+
+
+def schema_version(cursor) -> int:
+    return cursor.execute("SELECT schema_version FROM pragma_schema_version").fetchone()[0]
+
+
+def get_schema(cursor, version: int | None = None) -> SchemaCache:
+    """Return the schema cache, rebuilt when `PRAGMA schema_version` has moved."""
+    global _cached
+    if version is None:
+        version = schema_version(cursor)
+    cached = _cached
+    if cached is not None and cached.version == version:
+        return cached
+    with _lock:
+        if _cached is None or _cached.version != version:
+            _cached = read_schema(cursor, version)
+        return _cached

@@ -1,0 +1,59 @@
+"""structlog configuration: JSON lines on stdout, configured once.
+
+Nothing here may ever log `apikey`, `Authorization`, cookies, passwords, bodies
+or parameter values; events carry names, ids, sizes and timings only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+from django.conf import settings
+
+_configured = False
+
+
+def configure() -> None:
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    level = getattr(logging, settings.LOG_LEVEL.upper())
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+    # Django's and the server's own loggers go through the same JSON renderer.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(),
+            ],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # The request log below replaces Django's per-request lines.
+    logging.getLogger("django.request").setLevel(logging.ERROR)
+    logging.getLogger("django.server").setLevel(logging.WARNING)
+
+
+def get_logger(name: str):
+    return structlog.get_logger(name)

@@ -1,0 +1,188 @@
+"""Django settings for KoyaLite; the only module that reads the environment.
+
+A KoyaLite project is a directory holding `.env`, `migrations/` and `functions/`
+(see `koyalite init`). Settings come from the process environment first, then
+that directory's `.env`. A missing or malformed value raises
+`ImproperlyConfigured` naming the variable; semantic checks (secret length,
+writable paths) are system checks in `koyalite/checks.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(os.environ.get("KOYALITE_PROJECT_DIR") or os.getcwd()).resolve()
+
+env = environ.Env()
+if (PROJECT_DIR / ".env").is_file():
+    environ.Env.read_env(PROJECT_DIR / ".env", overwrite=False)
+
+# Every KOYALITE_* variable the code understands; anything else with the prefix is
+# reported by the koyalite.E003 check, since a typo would otherwise be ignored.
+KNOWN_VARIABLES = frozenset(
+    {
+        "KOYALITE_PROJECT_DIR",
+        "KOYALITE_JWT_SECRET",
+        "KOYALITE_DEBUG",
+        "KOYALITE_LOG_LEVEL",
+        "KOYALITE_API_URL",
+        "KOYALITE_MAX_BODY_BYTES",
+        "KOYALITE_MAX_ROWS",
+        "KOYALITE_ALLOWED_HOSTS",
+        "KOYALITE_WORKERS",
+        "KOYALITE_THREADS",
+    }
+)
+# Prefixes later capabilities own (KOYALITE_AUTH_*, ...), checked by their apps.
+KNOWN_PREFIXES = ("KOYALITE_AUTH_",)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+
+def _int(name: str, default: int | None, minimum: int = 0) -> int | None:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.")
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name, default).strip().lower()
+    if raw not in choices:
+        allowed = ", ".join(choices)
+        raise ImproperlyConfigured(f"{name} must be one of {allowed}, not {raw!r}.")
+    return raw
+
+
+def _database(url: str | None) -> dict:
+    if not url:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(PROJECT_DIR / "koyalite.sqlite3")}
+    try:
+        config = environ.Env.db_url_config(url)
+    except (ImproperlyConfigured, ValueError, KeyError) as error:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}")
+    if config.get("ENGINE") != "django.db.backends.sqlite3":
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be a sqlite:/// URL; other databases are not supported yet."
+        )
+    name = config.get("NAME") or ""
+    if name in ("", ":memory:"):
+        raise ImproperlyConfigured("DATABASE_URL must name a database file, e.g. sqlite:///koyalite.sqlite3.")
+    path = Path(name)
+    if not path.is_absolute():
+        path = PROJECT_DIR / path
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}
+
+
+JWT_SECRET: str = os.environ.get("KOYALITE_JWT_SECRET", "")
+DEBUG = _bool("KOYALITE_DEBUG", False)
+LOG_LEVEL = _choice("KOYALITE_LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
+API_URL = os.environ.get("KOYALITE_API_URL", "http://127.0.0.1:8000").rstrip("/")
+MAX_BODY_BYTES = _int("KOYALITE_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+MAX_ROWS = _int("KOYALITE_MAX_ROWS", None, minimum=1)
+SERVE_WORKERS = _int("KOYALITE_WORKERS", 2, minimum=1)
+SERVE_THREADS = _int("KOYALITE_THREADS", 8, minimum=1)
+
+# Django's own signing key is derived from the JWT secret, so a project has one
+# secret to keep; the label keeps the two keys from ever being equal.
+SECRET_KEY = hashlib.sha256(b"koyalite.django:" + JWT_SECRET.encode()).hexdigest()
+ALLOWED_HOSTS = env.list("KOYALITE_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+
+_db = _database(os.environ.get("DATABASE_URL"))
+_db.update(
+    {
+        "CONN_MAX_AGE": None,
+        "OPTIONS": {
+            # Writes take the lock up front, so a read never has to upgrade to a
+            # write lock mid-transaction and fail with SQLITE_BUSY.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 5,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                "PRAGMA busy_timeout=5000;"
+                "PRAGMA temp_store=MEMORY;"
+                "PRAGMA cache_size=-20000;"
+                "PRAGMA mmap_size=268435456;"
+            ),
+        },
+    }
+)
+DATABASES = {"default": _db}
+
+INSTALLED_APPS = [
+    "koyalite",
+    "database",
+    "rls",
+    "accounts",
+    "api",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+]
+
+MIDDLEWARE = [
+    "koyalite.middleware.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "koyalite.urls"
+WSGI_APPLICATION = "koyalite.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+APPEND_SLASH = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+STATIC_URL = "static/"
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+LOGGING_CONFIG = None  # koyalite.logging configures structlog and the stdlib once.
