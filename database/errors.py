@@ -16,7 +16,9 @@ class TableNotFound(KoyaError):
     code = "PGRST205"
 
     def __init__(self, table: str) -> None:
-        super().__init__(f"Could not find the table 'public.{table}' in the schema cache")
+        super().__init__(
+            f"Could not find the table 'public.{table}' in the schema cache"
+        )
 
 
 class ColumnNotFound(KoyaError):
@@ -138,3 +140,108 @@ class QueryFailed(KoyaError):
 
     status = 400
     code = "XX000"
+
+
+# ---------------------------------------------------------------- PUT upserts
+
+
+class InvalidPutFilters(KoyaError):
+    status = 405
+    code = "PGRST105"
+
+
+class PutPrimaryKeyMismatch(KoyaError):
+    status = 400
+    code = "PGRST115"
+
+
+# ---------------------------------------------------------------- KL1xx: SQL scripts
+
+
+class SqlScriptError(KoyaError):
+    """A statement of a SQL script failed; the whole script was rolled back.
+
+    The message names where: `statement 3 (line 12): <cause>`, or `commit: <cause>`
+    when only the commit failed (a deferred foreign key, for one).
+    """
+
+    status = 400
+    code = "KL100"
+
+    def __init__(
+        self,
+        number: int | None,
+        line: int | None,
+        cause: str,
+        *,
+        details: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = f"statement {number} (line {line})" if number is not None else "commit"
+        super().__init__(f"{where}: {cause}", details=details, hint=hint)
+        self.number = number
+        self.line = line
+        self.cause = cause
+
+
+class UnsupportedSql(SqlScriptError):
+    """Postgres SQL that has no SQLite counterpart: plpgsql, other schemas, enums."""
+
+    code = "KL101"
+
+
+class TableNameCollision(SqlScriptError):
+    code = "KL102"
+
+    def __init__(self, number: int, line: int, table: str) -> None:
+        super().__init__(
+            number,
+            line,
+            f"table '{table}' collides with a KoyaLite internal table; "
+            "choose another name",
+        )
+
+
+class InternalTableAccess(SqlScriptError):
+    """User SQL naming one of KoyaLite's own tables other than to read `auth.users`."""
+
+    code = "KL103"
+
+    def __init__(self, number: int, line: int, table: str, *, reading: bool) -> None:
+        if table.lower() == "auth_users" and not reading:
+            cause = (
+                "table 'auth_users' (auth.users) belongs to KoyaLite; "
+                "create and change users through the auth API"
+            )
+        else:
+            verb = "read" if reading else "changed"
+            cause = (
+                f"table '{table}' is a KoyaLite internal table "
+                f"and cannot be {verb} through SQL"
+            )
+        super().__init__(number, line, cause)
+        self.table = table
+
+
+# ---------------------------------------------------------------- KL11x: SQL migrations
+
+
+class SqlMigrationEdited(KoyaError):
+    code = "KL110"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"migration {name} was edited after it was applied (checksum mismatch); "
+            "add a new migration instead"
+        )
+        self.name = name
+
+
+class SqlMigrationFailed(KoyaError):
+    """A migration file failed; it was rolled back and later files were not tried."""
+
+    code = "KL111"
+
+    def __init__(self, name: str, cause: str) -> None:
+        super().__init__(f"migration {name}: {cause}")
+        self.name = name

@@ -124,7 +124,9 @@ AUTH_USERS_TABLE = "auth_users"
 @cache
 def internal_table_names() -> frozenset[str]:
     """Tables that belong to KoyaLite or Django: never exposed, never user-created."""
-    names = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
+    names = {
+        model._meta.db_table for model in apps.get_models(include_auto_created=True)
+    }
     names.add("django_migrations")
     return frozenset(names)
 
@@ -182,7 +184,9 @@ def _describe_table(cursor, name: str, create_sql: str, is_view: bool) -> TableI
             generated=hidden in (2, 3),
         )
     primary_key = tuple(
-        c.name for c in sorted(columns.values(), key=lambda c: c.primary_key) if c.primary_key
+        c.name
+        for c in sorted(columns.values(), key=lambda c: c.primary_key)
+        if c.primary_key
     )
     named = _named_foreign_keys(create_sql)
     groups: dict[int, list[tuple]] = {}
@@ -204,7 +208,9 @@ def _describe_table(cursor, name: str, create_sql: str, is_view: bool) -> TableI
         if not is_unique or partial:
             continue
         iq = '"' + index_name.replace('"', '""') + '"'
-        cols = tuple(r[2] for r in cursor.execute(f"PRAGMA index_info({iq})").fetchall())
+        cols = tuple(
+            r[2] for r in cursor.execute(f"PRAGMA index_info({iq})").fetchall()
+        )
         if cols and None not in cols and cols not in unique:
             unique.append(cols)
     return TableInfo(
@@ -223,7 +229,9 @@ def read_schema(cursor, version: int) -> SchemaCache:
     ).fetchall()
     tables: dict[str, TableInfo] = {}
     for name, kind, create_sql in rows:
-        if is_internal_table(name) or (create_sql or "").upper().startswith("CREATE VIRTUAL"):
+        if is_internal_table(name) or (create_sql or "").upper().startswith(
+            "CREATE VIRTUAL"
+        ):
             continue
         tables[name] = _describe_table(cursor, name, create_sql, kind == "view")
     referenced_by: dict[str, list[ForeignKey]] = {}
@@ -239,22 +247,37 @@ def read_schema(cursor, version: int) -> SchemaCache:
 
 
 _lock = threading.Lock()
-_cached: SchemaCache | None = None
+_cached: dict[str, SchemaCache] = {}
 
 
 def schema_version(cursor) -> int:
-    return cursor.execute("SELECT schema_version FROM pragma_schema_version").fetchone()[0]
+    return cursor.execute(
+        "SELECT schema_version FROM pragma_schema_version"
+    ).fetchone()[0]
 
 
-def get_schema(cursor, version: int | None = None) -> SchemaCache:
+def _database_name(cursor) -> str:
+    # Keyed by file so that two databases in one process never share a cache.
+    for _seq, name, path in cursor.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return path or ""
+    return ""
+
+
+def get_schema(
+    cursor, version: int | None = None, database: str | None = None
+) -> SchemaCache:
     """Return the schema cache, rebuilt when `PRAGMA schema_version` has moved."""
-    global _cached
     if version is None:
         version = schema_version(cursor)
-    cached = _cached
+    if database is None:
+        database = _database_name(cursor)
+    cached = _cached.get(database)
     if cached is not None and cached.version == version:
         return cached
     with _lock:
-        if _cached is None or _cached.version != version:
-            _cached = read_schema(cursor, version)
-        return _cached
+        cached = _cached.get(database)
+        if cached is None or cached.version != version:
+            cached = read_schema(cursor, version)
+            _cached[database] = cached
+        return cached

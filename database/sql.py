@@ -32,6 +32,9 @@ class AuthValue:
 
     kind: str
     path: tuple[str, ...] = ()
+    # For "jwt": True when the value is JSON text (`auth.jwt()`, a chain ending
+    # in `->`), False when it is the claim as SQL text (a chain ending in `->>`).
+    as_json: bool = False
 
 
 @dataclass(frozen=True, slots=True)

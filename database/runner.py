@@ -1,0 +1,261 @@
+"""Run a SQL script as the service role, every statement in one transaction.
+
+Used by `koyalite sql`, the Studio's SQL editor and `migrations/*.sql`. Each
+statement is split off, translated (`database.sqlscript`), then either handed to
+`rls` (policy statements) or executed on Django's default connection. The first
+failure rolls the whole script back and raises `SqlScriptError` naming the
+statement and its line. While user SQL runs, a SQLite authorizer refuses writes
+to KoyaLite's own tables, whatever form the statement takes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
+
+from database.errors import InternalTableAccess, SqlScriptError
+from database.schema import (
+    AUTH_USERS_TABLE,
+    SchemaCache,
+    is_internal_table,
+    read_schema,
+    schema_version,
+)
+from database.sqlscript import (
+    Statement,
+    Translation,
+    split_statements,
+    translate_statement,
+)
+from koyalite.errors import KoyaError
+
+
+@dataclass(frozen=True, slots=True)
+class StatementResult:
+    number: int
+    line: int
+    status: str  # "CREATE TABLE", "INSERT 3", "SELECT 2", "GRANT (skipped)", ...
+    columns: tuple[str, ...] = ()  # for statements that return rows
+    # Values as Django's SQLite connection returns them: columns declared date,
+    # time or timestamp arrive as `datetime` objects, everything else as stored.
+    rows: tuple[tuple[object, ...], ...] = ()
+    skipped: bool = False
+
+
+def run_sql(text: str) -> list[StatementResult]:
+    """Run a script as the service role in one transaction; all or nothing."""
+    with script_transaction() as cursor:
+        return run_statements(cursor, text)
+
+
+@contextmanager
+def script_transaction() -> Iterator[CursorWrapper]:
+    """Open the transaction a script runs in; a failed commit is a SqlScriptError."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            yield cursor
+    except DatabaseError as error:
+        # Statements wrap their own errors, so this is the commit: a deferred
+        # foreign key checked only then, or the database going away.
+        raise SqlScriptError(None, None, str(error)) from error
+
+
+def run_statements(cursor: CursorWrapper, text: str) -> list[StatementResult]:
+    """Run every statement of `text`; the caller owns the transaction."""
+    schemas = _SchemaReader(cursor)
+    return [_run_statement(cursor, s, schemas) for s in split_statements(text)]
+
+
+def _run_statement(
+    cursor: CursorWrapper, statement: Statement, schemas: _SchemaReader
+) -> StatementResult:
+    number, line = statement.number, statement.line
+    translation = translate_statement(statement)
+    if translation.skipped:
+        status = f"{translation.command} (skipped)"
+        return StatementResult(number, line, status, skipped=True)
+    if translation.is_policy:
+        status = _run_policy_statement(statement, translation, schemas)
+        if status is not None:
+            return StatementResult(number, line, status)
+    guard = _InternalTableGuard()
+    raw = connection.connection
+    try:
+        raw.set_authorizer(guard)
+        try:
+            # No params: Django's cursor then leaves `%` alone.
+            cursor.execute(translation.text)
+        finally:
+            raw.set_authorizer(None)
+        columns = tuple(c[0] for c in cursor.description or ())
+        rows = tuple(tuple(row) for row in cursor.fetchall()) if columns else ()
+    except ValueError as error:
+        # Django's connection decodes columns declared date, time or timestamp;
+        # text that looks like one but is not (month 13) cannot be returned.
+        cause = f"a stored value does not fit its declared type: {error}"
+        raise SqlScriptError(number, line, cause) from error
+    except DatabaseError as error:
+        if guard.denied_table is not None:
+            table, reading = guard.denied_table
+            raise InternalTableAccess(number, line, table, reading=reading) from error
+        cause = guard.denied_reason or str(error)
+        raise SqlScriptError(number, line, cause) from error
+    if translation.dropped_tables:
+        from rls.services import forget_table
+
+        for table in translation.dropped_tables:
+            forget_table(table)
+    status = _status(translation.command, cursor, columns, rows)
+    return StatementResult(number, line, status, columns, rows)
+
+
+def _run_policy_statement(
+    statement: Statement, translation: Translation, schemas: _SchemaReader
+) -> str | None:
+    """Store a policy statement through `rls`; None when rls does not claim it."""
+    # Imported here: rls builds on database, not the other way round.
+    from rls.grammar import parse_policy_statement
+    from rls.services import execute_statement
+
+    try:
+        parsed = parse_policy_statement(translation.text)
+        if parsed is None:
+            return None
+        return execute_statement(parsed, schemas.current())
+    except SqlScriptError:
+        raise
+    except DatabaseError as error:
+        raise SqlScriptError(statement.number, statement.line, str(error)) from error
+    except KoyaError as error:
+        raise SqlScriptError(
+            statement.number,
+            statement.line,
+            error.message,
+            details=error.details,
+            hint=error.hint,
+        ) from error
+
+
+def _status(
+    command: str,
+    cursor: CursorWrapper,
+    columns: tuple[str, ...],
+    rows: tuple[tuple[object, ...], ...],
+) -> str:
+    if command in ("INSERT", "UPDATE", "DELETE"):
+        count = len(rows) if columns else max(cursor.rowcount, 0)
+        return f"{command} {count}"
+    if columns:
+        return f"{command} {len(rows)}"
+    return command
+
+
+class _SchemaReader:
+    """The schema as this transaction sees it, re-read after DDL.
+
+    Read with `read_schema` rather than the process-wide `get_schema`: tables
+    created by a script that then fails would otherwise sit in the shared cache
+    under a schema_version that a later, different change reuses.
+    """
+
+    def __init__(self, cursor: CursorWrapper) -> None:
+        self.cursor = cursor
+        self.schema: SchemaCache | None = None
+
+    def current(self) -> SchemaCache:
+        version = schema_version(self.cursor)
+        if self.schema is None or self.schema.version != version:
+            self.schema = read_schema(self.cursor, version)
+        return self.schema
+
+
+# Pragmas that take an argument yet only read: `pragma table_info(todos)`.
+_READING_PRAGMAS = frozenset(
+    {
+        "table_info", "table_xinfo", "table_list", "index_list", "index_info",
+        "index_xinfo", "foreign_key_list", "foreign_key_check", "integrity_check",
+        "quick_check",
+    }
+)  # fmt: skip
+_WRITES: dict[int, int] = {
+    # action → which argument names the table
+    sqlite3.SQLITE_INSERT: 1,
+    sqlite3.SQLITE_UPDATE: 1,
+    sqlite3.SQLITE_DELETE: 1,
+    sqlite3.SQLITE_DROP_TABLE: 1,
+    sqlite3.SQLITE_DROP_TEMP_TABLE: 1,
+    sqlite3.SQLITE_CREATE_TABLE: 1,
+    sqlite3.SQLITE_CREATE_TEMP_TABLE: 1,
+    sqlite3.SQLITE_CREATE_VIEW: 1,
+    sqlite3.SQLITE_CREATE_TEMP_VIEW: 1,
+    sqlite3.SQLITE_ALTER_TABLE: 2,
+    sqlite3.SQLITE_CREATE_INDEX: 2,
+    sqlite3.SQLITE_CREATE_TEMP_INDEX: 2,
+    sqlite3.SQLITE_DROP_INDEX: 2,
+    sqlite3.SQLITE_DROP_TEMP_INDEX: 2,
+    sqlite3.SQLITE_CREATE_TRIGGER: 2,
+    sqlite3.SQLITE_CREATE_TEMP_TRIGGER: 2,
+    sqlite3.SQLITE_DROP_TRIGGER: 2,
+    sqlite3.SQLITE_DROP_TEMP_TRIGGER: 2,
+}
+
+
+class _InternalTableGuard:
+    """SQLite authorizer for user SQL: KoyaLite's tables stay out of reach.
+
+    `translate` already refuses statements naming them; this catches what it
+    cannot see (a comma join, `drop index` of an internal index) and refuses
+    `attach`, transaction control and pragma assignments. The refusal is
+    remembered so that the error can say what was refused.
+    """
+
+    def __init__(self) -> None:
+        self.denied_table: tuple[str, bool] | None = None  # (table, reading)
+        self.denied_reason: str | None = None
+
+    def __call__(
+        self,
+        action: int,
+        first: str | None,
+        second: str | None,
+        database: str | None,
+        trigger: str | None,
+    ) -> int:
+        if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+            # An attached file is any file the server can read.
+            return self._refuse("attach and detach are not supported")
+        if action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT):
+            return self._refuse(
+                "transaction control is not supported; a script runs as one transaction"
+            )
+        if action == sqlite3.SQLITE_PRAGMA:
+            if second is None or (first or "").lower() in _READING_PRAGMAS:
+                return sqlite3.SQLITE_OK
+            return self._refuse(f"pragma {first} cannot be set through SQL")
+        if action == sqlite3.SQLITE_READ:
+            return self._check(first, reading=True)
+        position = _WRITES.get(action)
+        if position is not None:
+            return self._check(first if position == 1 else second, reading=False)
+        return sqlite3.SQLITE_OK
+
+    def _refuse(self, reason: str) -> int:
+        self.denied_reason = reason
+        return sqlite3.SQLITE_DENY
+
+    def _check(self, table: str | None, *, reading: bool) -> int:
+        if not table:
+            return sqlite3.SQLITE_OK
+        lowered = table.lower()
+        # SQLite itself writes sqlite_master for every DDL statement.
+        if lowered.startswith("sqlite_") or not is_internal_table(table):
+            return sqlite3.SQLITE_OK
+        if reading and lowered == AUTH_USERS_TABLE:
+            return sqlite3.SQLITE_OK
+        self.denied_table = (table, reading)
+        return sqlite3.SQLITE_DENY

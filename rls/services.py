@@ -1,0 +1,322 @@
+"""Row-level security operations: run policy statements, load the catalog.
+
+`execute_statement` validates a parsed statement the way Postgres would, compiles
+its expressions (and has SQLite EXPLAIN them) so a bad policy fails when it is
+created, stores it through the ORM and bumps the catalog version, all inside
+the caller's transaction on Django's default connection. `load_catalog` reads
+everything back as a `PolicyCatalog`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, Protocol
+
+from django.db import connection
+
+from database.schema import SchemaCache, TableInfo
+from database.sql import AuthValue, Sql, quote_ident
+from rls.catalog import PolicyCatalog
+from rls.errors import (
+    DuplicatePolicy,
+    PolicyError,
+    PolicySyntaxError,
+    UndefinedObject,
+    UndefinedTable,
+    WrongObjectType,
+)
+from rls.expr import compile_expression
+from rls.models import CatalogVersion, Policy, TableSecurity
+from rls.types import (
+    KNOWN_ROLES,
+    AlterPolicy,
+    AlterTableSecurity,
+    Command,
+    CreatePolicy,
+    DropPolicy,
+    PolicyDef,
+    PolicyStatement,
+)
+
+__all__ = [
+    "PolicyCatalog",
+    "catalog_version",
+    "enabled_tables",
+    "execute_statement",
+    "forget_table",
+    "load_catalog",
+    "tables_without_rls",
+]
+
+
+# ---------------------------------------------------------------- statements
+
+
+def execute_statement(statement: PolicyStatement, schema: SchemaCache) -> str:
+    """Apply a parsed policy statement; return its command tag ("CREATE POLICY")."""
+    match statement:
+        case CreatePolicy():
+            _create_policy(statement, schema)
+            return "CREATE POLICY"
+        case DropPolicy():
+            _drop_policy(statement, schema)
+            return "DROP POLICY"
+        case AlterPolicy():
+            _alter_policy(statement, schema)
+            return "ALTER POLICY"
+        case AlterTableSecurity():
+            _alter_table_security(statement, schema)
+            return "ALTER TABLE"
+    raise TypeError(f"not a policy statement: {statement!r}")
+
+
+def _create_policy(statement: CreatePolicy, schema: SchemaCache) -> None:
+    _check_clauses(statement.command, statement.using, statement.check)
+    _check_roles(statement.roles)
+    table = _policy_table(statement.schema, statement.table, schema)
+    if Policy.objects.filter(table=table.name, name=statement.name).exists():
+        raise DuplicatePolicy(statement.name, table.name)
+    for text in (statement.using, statement.check):
+        if text is not None:
+            _validate_expression(text, table, schema)
+    Policy.objects.create(
+        table=table.name,
+        name=statement.name,
+        permissive=statement.permissive,
+        command=statement.command,
+        roles=list(statement.roles),
+        using=statement.using,
+        with_check=statement.check,
+    )
+    _bump_version()
+
+
+def _drop_policy(statement: DropPolicy, schema: SchemaCache) -> None:
+    if (
+        statement.if_exists
+        and _find_table(statement.schema, statement.table, schema) is None
+    ):
+        return  # Postgres: NOTICE relation does not exist, skipping
+    table = _policy_table(statement.schema, statement.table, schema)
+    deleted, _ = Policy.objects.filter(table=table.name, name=statement.name).delete()
+    if deleted:
+        _bump_version()
+    elif not statement.if_exists:
+        raise _missing_policy(statement.name, table.name)
+
+
+def _alter_policy(statement: AlterPolicy, schema: SchemaCache) -> None:
+    table = _policy_table(statement.schema, statement.table, schema)
+    policy = Policy.objects.filter(table=table.name, name=statement.name).first()
+    if policy is None:
+        raise _missing_policy(statement.name, table.name)
+    if statement.rename_to is not None:
+        if statement.rename_to != policy.name:
+            taken = Policy.objects.filter(table=table.name, name=statement.rename_to)
+            if taken.exists():
+                raise DuplicatePolicy(statement.rename_to, table.name)
+            policy.name = statement.rename_to
+    else:
+        _check_clauses(policy.command, statement.using, statement.check)
+        if statement.roles is not None:
+            _check_roles(statement.roles)
+            policy.roles = list(statement.roles)
+        for text in (statement.using, statement.check):
+            if text is not None:
+                _validate_expression(text, table, schema)
+        if statement.using is not None:
+            policy.using = statement.using
+        if statement.check is not None:
+            policy.with_check = statement.check
+    policy.save()
+    _bump_version()
+
+
+def _alter_table_security(statement: AlterTableSecurity, schema: SchemaCache) -> None:
+    table = _find_table(statement.schema, statement.table, schema)
+    if table is None:
+        if statement.if_exists:
+            return  # Postgres: NOTICE relation does not exist, skipping
+        raise _missing_table(statement.schema, statement.table)
+    if table.is_view:
+        raise WrongObjectType(
+            f"ALTER action {_ACTION_WORDS[statement.action]} ROW SECURITY cannot be "
+            f'performed on relation "{table.name}"',
+            details="This operation is not supported for views.",
+        )
+    flags, _ = TableSecurity.objects.get_or_create(table=table.name)
+    if statement.action in ("enable", "disable"):
+        flags.enabled = statement.action == "enable"
+    else:
+        flags.forced = statement.action == "force"
+    flags.save()
+    _bump_version()
+
+
+_ACTION_WORDS = {
+    "enable": "ENABLE",
+    "disable": "DISABLE",
+    "force": "FORCE",
+    "no_force": "NO FORCE",
+}
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _check_clauses(command: str, using: str | None, check: str | None) -> None:
+    if command == "insert" and using is not None:
+        raise PolicySyntaxError("only WITH CHECK expression allowed for INSERT")
+    if command in ("select", "delete") and check is not None:
+        raise PolicySyntaxError("WITH CHECK cannot be applied to SELECT or DELETE")
+
+
+def _check_roles(roles: tuple[str, ...]) -> None:
+    for role in roles:
+        if role not in KNOWN_ROLES:
+            raise UndefinedObject(
+                f'role "{role}" does not exist',
+                hint="Policies apply to anon, authenticated, service_role or public.",
+            )
+
+
+def _find_table(schema_name: str, name: str, schema: SchemaCache) -> TableInfo | None:
+    if schema_name != "public":
+        return None
+    info = schema.table(name)
+    if info is not None:
+        return info
+    # SQLite table names are case-insensitive: `Todos` is the table `todos`.
+    folded = name.casefold()
+    matches = [t for t in schema.tables.values() if t.name.casefold() == folded]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _missing_table(schema_name: str, name: str) -> UndefinedTable:
+    shown = name if schema_name == "public" else f"{schema_name}.{name}"
+    return UndefinedTable(f'relation "{shown}" does not exist')
+
+
+def _policy_table(schema_name: str, name: str, schema: SchemaCache) -> TableInfo:
+    table = _find_table(schema_name, name, schema)
+    if table is None:
+        raise _missing_table(schema_name, name)
+    if table.is_view:
+        raise WrongObjectType(f'"{table.name}" is not a table')
+    return table
+
+
+def _missing_policy(name: str, table: str) -> UndefinedObject:
+    return UndefinedObject(f'policy "{name}" for table "{table}" does not exist')
+
+
+def _validate_expression(text: str, table: TableInfo, schema: SchemaCache) -> None:
+    """Compile `text` as requests will, then have SQLite plan it.
+
+    The plan catches anything the compiler let through that SQLite rejects;
+    EXPLAIN prepares the statement without running it, so placeholder values
+    stand in for the request's auth.
+    """
+    predicate = compile_expression(text, table.name, "t0", schema)
+    query = (
+        Sql(f"EXPLAIN SELECT 1 FROM {quote_ident(table.name)} AS t0 WHERE ") + predicate
+    )
+    params = tuple(None if isinstance(p, AuthValue) else p for p in predicate.params)
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(query.text, params).fetchall()
+    except sqlite3.Error as error:
+        raise PolicyError(f"policy expression rejected by SQLite: {error}") from None
+    finally:
+        cursor.close()
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def _bump_version() -> None:
+    """Count one more catalog change; runs in the caller's transaction."""
+    table = quote_ident(CatalogVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, version) VALUES (1, 1) "
+            "ON CONFLICT (id) DO UPDATE SET version = version + 1"
+        )
+
+
+class _Executes(Protocol):
+    """A DB-API cursor or an sqlite3 connection: anything with execute()."""
+
+    def execute(self, sql: str, /) -> Any: ...
+
+
+def catalog_version(cursor: _Executes) -> int:
+    """The catalog version: one primary-key read, cheap enough for every request.
+
+    `cursor` may be a DB-API cursor or an sqlite3 connection on the project
+    database; the result reflects what that connection's transaction sees.
+    """
+    table = quote_ident(CatalogVersion._meta.db_table)
+    row = cursor.execute(f"SELECT version FROM {table} WHERE id = 1").fetchone()
+    return int(row[0]) if row else 0
+
+
+def load_catalog(schema: SchemaCache) -> PolicyCatalog:
+    """Read every policy and table flag into a catalog compiled against `schema`."""
+    # The version is read first: a change committed in between makes the next
+    # comparison reload once more, never miss a change.
+    with connection.cursor() as cursor:
+        version = catalog_version(cursor)
+    policies = [
+        PolicyDef(
+            table=policy.table,
+            name=policy.name,
+            permissive=policy.permissive,
+            command=_command(policy.command),
+            roles=tuple(policy.roles),
+            using=policy.using,
+            check=policy.with_check,
+        )
+        for policy in Policy.objects.all()
+    ]
+    flags = list(TableSecurity.objects.all())
+    return PolicyCatalog(
+        version=version,
+        schema=schema,
+        policies=policies,
+        enabled=[f.table for f in flags if f.enabled],
+        forced=[f.table for f in flags if f.forced],
+    )
+
+
+def _command(value: str) -> Command:
+    for command in ("all", "select", "insert", "update", "delete"):
+        if value == command:
+            return command
+    raise ValueError(f"unknown policy command {value!r}")
+
+
+def enabled_tables() -> list[str]:
+    """Tables with row-level security enabled, sorted."""
+    return sorted(
+        TableSecurity.objects.filter(enabled=True).values_list("table", flat=True)
+    )
+
+
+def tables_without_rls(schema: SchemaCache) -> list[str]:
+    """User tables (not views) anyone with the anon key can read and write."""
+    enabled = {name.casefold() for name in enabled_tables()}
+    return sorted(
+        table.name
+        for table in schema.tables.values()
+        if not table.is_view and table.name.casefold() not in enabled
+    )
+
+
+def forget_table(table: str) -> None:
+    """Delete the policies and flags of a dropped table, as Postgres does."""
+    policies, _ = Policy.objects.filter(table__iexact=table).delete()
+    flags, _ = TableSecurity.objects.filter(table__iexact=table).delete()
+    if policies or flags:
+        _bump_version()
