@@ -57,5 +57,10 @@ def check_database_directory(app_configs, **kwargs):
             )
         ]
     if not os.access(path.parent, os.W_OK):
-        return [Error(f"DATABASE_URL points into {path.parent}, which is not writable.", id="koyalite.E005")]
+        return [
+            Error(
+                f"DATABASE_URL points into {path.parent}, which is not writable.",
+                id="koyalite.E005",
+            )
+        ]
     return []

@@ -65,7 +65,7 @@ def _int(name: str, default: int | None, minimum: int = 0) -> int | None:
     try:
         value = int(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.")
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
     return value
@@ -80,19 +80,24 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 
 
 def _database(url: str | None) -> dict:
+    default = PROJECT_DIR / "koyalite.sqlite3"
     if not url:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(PROJECT_DIR / "koyalite.sqlite3")}
-    try:
-        config = environ.Env.db_url_config(url)
-    except (ImproperlyConfigured, ValueError, KeyError) as error:
-        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}")
-    if config.get("ENGINE") != "django.db.backends.sqlite3":
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(default)}
+    scheme, separator, rest = url.partition("://")
+    if not separator:
         raise ImproperlyConfigured(
-            "DATABASE_URL must be a sqlite:/// URL; other databases are not supported yet."
+            f"DATABASE_URL is not a URL: {url!r}; use e.g. sqlite:///koyalite.sqlite3."
         )
-    name = config.get("NAME") or ""
+    if scheme != "sqlite":
+        raise ImproperlyConfigured(
+            f"DATABASE_URL uses {scheme!r}; only sqlite:/// URLs are supported yet."
+        )
+    # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy spells them.
+    name = rest[1:] if rest.startswith("/") else rest
     if name in ("", ":memory:"):
-        raise ImproperlyConfigured("DATABASE_URL must name a database file, e.g. sqlite:///koyalite.sqlite3.")
+        raise ImproperlyConfigured(
+            "DATABASE_URL must name a database file, e.g. sqlite:///koyalite.sqlite3."
+        )
     path = Path(name)
     if not path.is_absolute():
         path = PROJECT_DIR / path
@@ -111,7 +116,9 @@ SERVE_THREADS = _int("KOYALITE_THREADS", 8, minimum=1)
 # Django's own signing key is derived from the JWT secret, so a project has one
 # secret to keep; the label keeps the two keys from ever being equal.
 SECRET_KEY = hashlib.sha256(b"koyalite.django:" + JWT_SECRET.encode()).hexdigest()
-ALLOWED_HOSTS = env.list("KOYALITE_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "KOYALITE_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
 
 _db = _database(os.environ.get("DATABASE_URL"))
 _db.update(

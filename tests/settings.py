@@ -3,7 +3,9 @@
 import os
 import tempfile
 
-os.environ.setdefault("KOYALITE_JWT_SECRET", "test-secret-0123456789abcdef0123456789abcdef")
+os.environ.setdefault(
+    "KOYALITE_JWT_SECRET", "test-secret-0123456789abcdef0123456789abcdef"
+)
 os.environ.setdefault("KOYALITE_PROJECT_DIR", tempfile.mkdtemp(prefix="koyalite-test-"))
 
 from koyalite.settings import *  # noqa: E402,F403

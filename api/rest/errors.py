@@ -33,6 +33,19 @@ class InvalidPut(KoyaError):
     code = "PGRST105"
 
 
+class SchemaNotExposed(KoyaError):
+    """`Accept-Profile`/`Content-Profile` names a schema other than `public`."""
+
+    status = 406
+    code = "PGRST106"
+
+    def __init__(self, schema: str) -> None:
+        super().__init__(
+            f"Invalid schema: {schema}",
+            hint="Only the following schemas are exposed: public",
+        )
+
+
 class NotAcceptable(KoyaError):
     status = 406
     code = "PGRST107"
@@ -53,8 +66,33 @@ class InvalidPreferences(KoyaError):
     code = "PGRST122"
 
 
+class AggregatesNotAllowed(KoyaError):
+    """`col.sum()` and friends: disabled, as in PostgREST's default config."""
+
+    status = 400
+    code = "PGRST123"
+
+
+class UnsupportedFeature(KoyaError):
+    """Valid PostgREST grammar that SQLite cannot serve (range operators)."""
+
+    status = 400
+    code = "PGRST127"
+
+
 class PayloadTooLarge(KoyaError):
     status = 413
+    code = "PGRST102"
+
+
+class UnsupportedMediaType(KoyaError):
+    """A write body that is not JSON.
+
+    PostgREST answers 400 PGRST102 "Content-Type not acceptable"; the code is
+    kept so clients keying on it still match, the status says what HTTP means.
+    """
+
+    status = 415
     code = "PGRST102"
 
 

@@ -1,0 +1,141 @@
+"""Map service results onto PostgREST's responses: status, headers, body.
+
+Render decides nothing about data; it only chooses status codes
+(200/201/204/206/416), `Content-Range`, `Preference-Applied`, the media type,
+and reshapes the JSON SQLite built (one object, CSV, nulls stripped).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import orjson
+from django.http import HttpResponse
+
+from api.rest.errors import InvalidRange
+from database.errors import SingularResponse
+from database.services import ReadResult, WriteResult
+from database.types import ReadRequest, WriteRequest
+
+JSON = "application/json; charset=utf-8"
+OBJECT = "application/vnd.pgrst.object+json; charset=utf-8"
+CSV = "text/csv; charset=utf-8"
+
+
+def _strip_nulls(value):
+    if isinstance(value, dict):
+        return {k: _strip_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_strip_nulls(v) for v in value]
+    return value
+
+
+def _csv(body: bytes) -> bytes:
+    rows = orjson.loads(body)
+    if isinstance(rows, dict):
+        rows = [rows]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if rows:
+        keys = list(rows[0].keys())
+        writer.writerow(keys)
+        for row in rows:
+            writer.writerow([_csv_cell(row.get(k)) for k in keys])
+    return out.getvalue().encode()
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+def _shape_body(
+    body: bytes, count: int, fmt: str, strip_nulls: bool
+) -> tuple[bytes, str]:
+    if fmt == "object":
+        if count != 1:
+            raise SingularResponse(count)
+        body = body[1:-1]
+    if strip_nulls:
+        body = orjson.dumps(_strip_nulls(orjson.loads(body)))
+    if fmt == "csv":
+        return _csv(body), CSV
+    return body, OBJECT if fmt == "object" else JSON
+
+
+def _preferences(request: ReadRequest | WriteRequest) -> str:
+    applied = []
+    if isinstance(request, WriteRequest):
+        if request.returning != "minimal" or request.method != "insert":
+            applied.append(f"return={request.returning}")
+        if request.resolution:
+            applied.append(f"resolution={request.resolution}")
+        if request.missing_default:
+            applied.append("missing=default")
+        if request.rollback:
+            applied.append("tx=rollback")
+        if request.max_affected is not None:
+            applied.append(f"max-affected={request.max_affected}")
+    if request.count:
+        applied.append(f"count={request.count}")
+    return ", ".join(applied)
+
+
+def read_response(request: ReadRequest, result: ReadResult) -> HttpResponse:
+    offset = request.shape.offset.get((), 0)
+    total = result.total
+    if total is not None and offset > 0 and offset >= total and result.count == 0:
+        error = InvalidRange(
+            "Requested range not satisfiable",
+            details=f"An offset of {offset} was requested, but there are only {total} rows.",
+        )
+        error.headers = {"Content-Range": f"*/{total}"}
+        raise error
+    body, content_type = _shape_body(
+        result.body, result.count, request.format, request.strip_nulls
+    )
+    status = 200
+    if (
+        total is not None
+        and result.count < total
+        and (result.count > 0 or offset > 0 or total > 0)
+    ):
+        status = 206
+    end = offset + result.count - 1
+    span = f"{offset}-{end}" if result.count else "*"
+    response = HttpResponse(
+        b"" if request.head else body, status=status, content_type=content_type
+    )
+    response["Content-Range"] = f"{span}/{'*' if total is None else total}"
+    if preferences := _preferences(request):
+        response["Preference-Applied"] = preferences
+    return response
+
+
+def write_response(request: WriteRequest, result: WriteResult) -> HttpResponse:
+    if result.body is not None:
+        body, content_type = _shape_body(
+            result.body, result.count, request.format, request.strip_nulls
+        )
+        status = 201 if request.method == "insert" else 200
+        response = HttpResponse(body, status=status, content_type=content_type)
+    else:
+        status = 201 if request.method == "insert" else 204
+        response = HttpResponse(status=status)
+        if status == 204:
+            del response["Content-Type"]
+    total = str(result.affected) if request.count else "*"
+    response["Content-Range"] = f"*/{total}"
+    if result.location:
+        response["Location"] = result.location
+    if preferences := _preferences(request):
+        response["Preference-Applied"] = preferences
+    return response

@@ -1,0 +1,543 @@
+"""Turn a plan into the one SQL statement a request runs.
+
+The only module that writes a request's SQL, and so the only place row-level
+security predicates are placed into queries: every table node (top level,
+embeds, junction tables, counts, `!inner` and related-order subqueries, write
+targets) gets its policy here. Reads build their JSON inside SQLite —
+`json_object` per row, concatenated into the response body — so no Python
+object is made per row. Values only travel as parameters; names only through
+`quote_ident`; JSON keys are parameters too, since aliases are user text.
+
+A raise in this module is a bug: every user mistake is caught by `plan`.
+"""
+
+from __future__ import annotations
+
+from database.plan import (
+    CASTS,
+    EmbedNullPlan,
+    FieldPlan,
+    FilterPlan,
+    LogicPlan,
+    OutColumn,
+    OutCount,
+    OutEmbed,
+    ReadNode,
+    ReadPlan,
+    Relationship,
+    WritePlan,
+)
+from database.sql import Sql, quote_ident
+
+TRUE = Sql("1")
+FALSE = Sql("0")
+# SQLite's default limit on function arguments is 127 (100 on old builds); keep
+# every json_object call well under it and extend larger objects in steps.
+_PAIRS_PER_CALL = 40
+
+
+def q(name: str) -> str:
+    return quote_ident(name)
+
+
+def col(alias: str, name: str) -> str:
+    return f"{q(alias)}.{q(name)}"
+
+
+# ---------------------------------------------------------------- values
+
+
+def field_value(field: FieldPlan, alias: str) -> Sql:
+    """The SQL value of a field, as filters and order compare it."""
+    text = col(alias, field.column.name)
+    if not field.json_path:
+        return Sql(text)
+    params: list[object] = []
+    for step in field.json_path:
+        text += f" {step.arrow} ?"
+        params.append(step.key)
+    # The last step decides the type: `->>` is a SQL value, `->` JSON text.
+    return Sql(f"({text})", tuple(params))
+
+
+def _boolean(value: Sql, true: str, false: str) -> Sql:
+    """`value` as a Postgres boolean spelt `true`/`false`; NULL stays NULL."""
+    return Sql(
+        f"CASE WHEN {value.text} IS NULL THEN NULL WHEN {value.text} THEN {true} ELSE {false} END",
+        value.params * 2,
+    )
+
+
+def output_value(field: FieldPlan, alias: str) -> Sql:
+    """The field as a JSON-typed value for json_object."""
+    value = field_value(field, alias)
+    kind = field.column.kind
+    if field.cast is not None:
+        target = CASTS[field.cast]
+        if target == "text":
+            if kind == "boolean" and not field.json_path:
+                return _boolean(value, "'true'", "'false'")
+            return value.wrap("CAST(", " AS TEXT)")
+        if target == "integer":
+            return value.wrap("CAST(", " AS INTEGER)")
+        if target == "numeric":
+            return value.wrap("CAST(", " AS REAL)")
+        if target == "boolean":
+            return _boolean(value, "json('true')", "json('false')")
+        kind = "json"
+    if field.json_path:
+        return value
+    if kind == "boolean":
+        return _boolean(value, "json('true')", "json('false')")
+    if kind in ("json", "array"):
+        return Sql(f"iif(json_valid({value.text}), json({value.text}), {value.text})")
+    if kind == "blob":
+        return Sql(
+            f"iif({value.text} IS NULL, NULL, '\\x' || lower(hex({value.text})))"
+        )
+    return value
+
+
+def json_object(pairs: list[tuple[str, Sql]]) -> Sql:
+    if not pairs:
+        return Sql("json_object()")
+    head, rest = pairs[:_PAIRS_PER_CALL], pairs[_PAIRS_PER_CALL:]
+    result = (
+        Sql("json_object(")
+        + Sql.join((Sql("?", (k,)) + Sql(", ") + v for k, v in head), ", ")
+        + Sql(")")
+    )
+    while rest:
+        chunk, rest = rest[:_PAIRS_PER_CALL], rest[_PAIRS_PER_CALL:]
+        # json_insert paths are `$."key"`: quote the key for the path language.
+        parts = [
+            Sql("?", ('$."' + k.replace('"', '\\"') + '"',)) + Sql(", ") + v
+            for k, v in chunk
+        ]
+        result = (
+            Sql("json_insert(") + result + Sql(", ") + Sql.join(parts, ", ") + Sql(")")
+        )
+    return result
+
+
+# ---------------------------------------------------------------- conditions
+
+
+def _glob_pattern(pattern: str) -> str:
+    """Translate a Postgres LIKE pattern (`*` allowed for `%`) to a GLOB pattern,
+    since SQLite's LIKE ignores case and Postgres' does not."""
+    out: list[str] = []
+    escaped = False
+    for char in pattern:
+        if escaped:
+            out.append(f"[{char}]" if char in "*?[" else char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "%*":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        elif char in "?[":
+            out.append(f"[{char}]")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _like_pattern(pattern: str) -> str:
+    return pattern.replace("*", "%")
+
+
+_COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+def _one(op: str, value: Sql, operand: object) -> Sql:
+    if op in _COMPARISONS:
+        return value + Sql(f" {_COMPARISONS[op]} ?", (operand,))
+    if op == "like":
+        return value + Sql(" GLOB ?", (_glob_pattern(str(operand)),))
+    if op == "ilike":
+        return value + Sql(" LIKE ? ESCAPE '\\'", (_like_pattern(str(operand)),))
+    if op == "match":
+        return value + Sql(" REGEXP ?", (str(operand),))
+    if op == "imatch":
+        return value + Sql(" REGEXP ?", ("(?i)" + str(operand),))
+    raise AssertionError(op)
+
+
+def filter_sql(condition: FilterPlan, alias: str) -> Sql:
+    value = field_value(condition.field, alias)
+    op = condition.op
+    values = condition.values
+    if op == "is":
+        keyword = {
+            "null": "IS NULL",
+            "not_null": "IS NOT NULL",
+            "true": "IS TRUE",
+            "false": "IS FALSE",
+            "unknown": "IS NULL",
+        }[str(values[0])]
+        sql = value + Sql(" " + keyword)
+    elif op == "isdistinct":
+        sql = value + Sql(" IS NOT ?", (values[0],))
+    elif op == "in":
+        if not values:
+            sql = FALSE
+        else:
+            sql = value + Sql(
+                " IN (" + ", ".join("?" * len(values)) + ")", tuple(values)
+            )
+    elif op in ("cs", "cd", "ov"):
+        sql = _containment(op, value, values[0], condition.field.column.kind == "json")
+    elif condition.quantifier is not None:
+        joiner = " OR " if condition.quantifier == "any" else " AND "
+        parts = [_one(op, value, v) for v in values]
+        sql = (
+            Sql.join(parts, joiner).wrap("(", ")")
+            if parts
+            else (FALSE if condition.quantifier == "any" else TRUE)
+        )
+    else:
+        sql = _one(op, value, values[0])
+    if condition.negated:
+        return sql.wrap("NOT (", ")")
+    return sql
+
+
+def _containment(op: str, value: Sql, operand: object, is_json: bool) -> Sql:
+    if is_json:
+        # Top-level containment for objects: every key/value of the operand is
+        # in the column; arrays fall through to element containment below.
+        obj = (
+            Sql(
+                "CASE WHEN json_type(?) = 'object' THEN NOT EXISTS (SELECT 1 FROM json_each(?) AS o "
+                "WHERE json_extract(",
+                (operand, operand),
+            )
+            + value
+            + Sql(", '$.\"' || o.key || '\"') IS NOT o.value) ELSE ")
+        )
+        return obj + _array_containment(op, value, operand) + Sql(" END")
+    return _array_containment(op, value, operand)
+
+
+def _array_containment(op: str, value: Sql, operand: object) -> Sql:
+    # NULL contains nothing and is contained by nothing, as in Postgres.
+    test = (value + Sql(" IS NOT NULL AND ")) + _array_test(op, value, operand)
+    return test.wrap("(", ")")
+
+
+def _array_test(op: str, value: Sql, operand: object) -> Sql:
+    if op == "cs":
+        return (
+            Sql(
+                "NOT EXISTS (SELECT 1 FROM json_each(?) AS w WHERE w.value NOT IN (SELECT value FROM json_each(",
+                (operand,),
+            )
+            + value
+            + Sql(")))")
+        )
+    if op == "cd":
+        return (
+            Sql("NOT EXISTS (SELECT 1 FROM json_each(")
+            + value
+            + Sql(
+                ") AS h WHERE h.value NOT IN (SELECT value FROM json_each(?)))",
+                (operand,),
+            )
+        )
+    return (
+        Sql("EXISTS (SELECT 1 FROM json_each(")
+        + value
+        + Sql(") AS h WHERE h.value IN (SELECT value FROM json_each(?)))", (operand,))
+    )
+
+
+def condition_sql(condition, node: ReadNode) -> Sql:
+    if isinstance(condition, FilterPlan):
+        return filter_sql(condition, node.alias)
+    if isinstance(condition, LogicPlan):
+        joiner = " AND " if condition.op == "and" else " OR "
+        parts = [condition_sql(child, node) for child in condition.children]
+        if not parts:
+            sql = TRUE if condition.op == "and" else FALSE
+        else:
+            sql = Sql.join(parts, joiner).wrap("(", ")")
+        return sql.wrap("NOT ", "") if condition.negated else sql
+    if isinstance(condition, EmbedNullPlan):
+        exists = _exists(condition.embed, node.alias)
+        return exists.wrap("NOT ", "") if condition.is_null else exists
+    raise AssertionError(condition)
+
+
+def where_parts(node: ReadNode) -> list[Sql]:
+    parts: list[Sql] = []
+    if node.policy is not None:
+        parts.append(node.policy.wrap("(", ")"))
+    for condition in node.conditions:
+        parts.append(condition_sql(condition, node))
+    for item in node.items:
+        if isinstance(item, OutEmbed) and item.inner:
+            parts.append(_exists(item, node.alias))
+    return parts
+
+
+def where_clause(node: ReadNode, extra: list[Sql] | None = None) -> Sql:
+    parts = where_parts(node) + (extra or [])
+    if not parts:
+        return Sql("")
+    return Sql(" WHERE ") + Sql.join(parts, " AND ")
+
+
+# ---------------------------------------------------------------- embeds
+
+
+def join_sql(relationship: Relationship, parent_alias: str, child_alias: str) -> Sql:
+    if relationship.junction is None:
+        pairs = zip(relationship.child_columns, relationship.parent_columns)
+        return Sql(
+            " AND ".join(
+                f"{col(child_alias, c)} = {col(parent_alias, p)}" for c, p in pairs
+            )
+        )
+    junction_alias = child_alias + "j"
+    conditions = [
+        f"{col(junction_alias, j)} = {col(child_alias, c)}"
+        for j, c in zip(relationship.junction_child, relationship.child_columns)
+    ] + [
+        f"{col(junction_alias, j)} = {col(parent_alias, p)}"
+        for j, p in zip(relationship.junction_parent, relationship.parent_columns)
+    ]
+    sql = Sql(
+        f"EXISTS (SELECT 1 FROM {q(relationship.junction.name)} AS {q(junction_alias)} WHERE "
+        + " AND ".join(conditions)
+    )
+    if relationship.junction_policy is not None:
+        sql = sql + relationship.junction_policy.wrap(" AND (", ")")
+    return sql + Sql(")")
+
+
+def _from_child(embed: OutEmbed, parent_alias: str) -> Sql:
+    node = embed.node
+    extra = [join_sql(embed.relationship, parent_alias, node.alias)]
+    return Sql(f" FROM {q(node.table.name)} AS {q(node.alias)}") + where_clause(
+        node, extra
+    )
+
+
+def _exists(embed: OutEmbed, parent_alias: str) -> Sql:
+    return Sql("EXISTS (SELECT 1") + _from_child(embed, parent_alias) + Sql(")")
+
+
+def _is_count_only(node: ReadNode) -> bool:
+    return bool(node.items) and all(isinstance(item, OutCount) for item in node.items)
+
+
+def embed_value(embed: OutEmbed, parent_alias: str) -> Sql:
+    node = embed.node
+    if _is_count_only(node):
+        count = Sql("(SELECT count(*)") + _from_child(embed, parent_alias) + Sql(")")
+        obj = json_object([(item.key, count) for item in node.items])
+        return obj if embed.relationship.to_one else obj.wrap("json_array(", ")")
+    if embed.relationship.to_one:
+        inner = (
+            Sql("SELECT ")
+            + object_sql(node)
+            + _from_child(embed, parent_alias)
+            + Sql(" LIMIT 1")
+        )
+        return inner.wrap("json((", "))")
+    rows = (
+        Sql("SELECT ")
+        + object_sql(node)
+        + Sql(" AS j")
+        + _from_child(embed, parent_alias)
+    )
+    rows = rows + order_sql(node) + limit_sql(node.limit, node.offset)
+    return rows.wrap(
+        "json((SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM (", ")))"
+    )
+
+
+def _spread_pairs(embed: OutEmbed, parent_alias: str) -> list[tuple[str, Sql]]:
+    pairs = []
+    for key, value in object_pairs(embed.node):
+        sub = (
+            Sql("(SELECT ")
+            + value
+            + _from_child(embed, parent_alias)
+            + Sql(" LIMIT 1)")
+        )
+        pairs.append((key, sub))
+    return pairs
+
+
+def object_pairs(node: ReadNode) -> list[tuple[str, Sql]]:
+    pairs: list[tuple[str, Sql]] = []
+    for item in node.items:
+        if isinstance(item, OutColumn):
+            pairs.append((item.key, output_value(item.field, node.alias)))
+        elif isinstance(item, OutEmbed):
+            if item.spread:
+                pairs.extend(_spread_pairs(item, node.alias))
+            else:
+                pairs.append((item.key, embed_value(item, node.alias)))
+    return pairs
+
+
+def object_sql(node: ReadNode) -> Sql:
+    return json_object(object_pairs(node))
+
+
+# ---------------------------------------------------------------- order/limit
+
+
+def order_sql(node: ReadNode) -> Sql:
+    if not node.order:
+        return Sql("")
+    parts = []
+    for term in node.order:
+        if term.embed is not None:
+            child = term.embed.node
+            value = (
+                Sql("(SELECT ")
+                + field_value(term.field, child.alias)
+                + _from_child(term.embed, node.alias)
+                + Sql(" LIMIT 1)")
+            )
+        else:
+            value = field_value(term.field, node.alias)
+        direction = " DESC" if term.descending else " ASC"
+        nulls = " NULLS FIRST" if term.nulls_first else " NULLS LAST"
+        parts.append(value + Sql(direction + nulls))
+    return Sql(" ORDER BY ") + Sql.join(parts, ", ")
+
+
+def limit_sql(limit: int | None, offset: int | None) -> Sql:
+    if limit is None and not offset:
+        return Sql("")
+    return Sql(" LIMIT ? OFFSET ?", (-1 if limit is None else limit, offset or 0))
+
+
+# ---------------------------------------------------------------- reads
+
+
+def compile_read(plan: ReadPlan, max_rows: int | None = None) -> Sql:
+    """One statement returning (total or NULL, rows in page, JSON body text)."""
+    node = plan.root
+    limit = node.limit
+    if max_rows is not None:
+        limit = max_rows if limit is None else min(limit, max_rows)
+    source = Sql(f" FROM {q(node.table.name)} AS {q(node.alias)}") + where_clause(node)
+    rows = (
+        Sql("SELECT ")
+        + object_sql(node)
+        + Sql(" AS j")
+        + source
+        + order_sql(node)
+        + limit_sql(limit, node.offset)
+    )
+    total = (Sql("(SELECT count(*)") + source + Sql(")")) if plan.count else Sql("NULL")
+    return (
+        Sql("SELECT ")
+        + total
+        + Sql(", count(*), '[' || coalesce(group_concat(j, ','), '') || ']' FROM (")
+        + rows
+        + Sql(")")
+    )
+
+
+# ---------------------------------------------------------------- writes
+
+
+def _check_column(plan: WritePlan) -> Sql:
+    if plan.check_policy is None:
+        return Sql("1")
+    return plan.check_policy.wrap("(", ")")
+
+
+def compile_insert(plan: WritePlan, columns: list[int], rows_json: str) -> Sql:
+    """INSERT the rows of `rows_json` (a JSON array of value arrays in `columns`
+    order) and return (rowid, passes check) per written row."""
+    table = plan.table
+    names = [plan.columns[i].name for i in columns]
+    target = f"INSERT INTO {q(table.name)}"
+    if not names:
+        # Every column takes its default; SQLite inserts one row per statement.
+        return Sql(f"{target} DEFAULT VALUES RETURNING rowid, ") + _check_column(plan)
+    values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(names)))
+    sql = Sql(
+        f"{target} ({', '.join(q(n) for n in names)}) SELECT {values} FROM json_each(?) WHERE true",
+        (rows_json,),
+    )
+    if plan.conflict is not None:
+        sql = sql + Sql(f" ON CONFLICT ({', '.join(q(c) for c in plan.conflict)})")
+        updatable = [n for n in names if n not in plan.conflict]
+        if plan.merge and updatable:
+            sets = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in updatable)
+            sql = sql + Sql(f" DO UPDATE SET {sets}")
+            if plan.write_policy is not None:
+                # The existing row must be one the caller may update; otherwise
+                # an upsert would overwrite another user's row.
+                sql = sql + plan.write_policy.wrap(" WHERE ", "")
+        else:
+            sql = sql + Sql(" DO NOTHING")
+    return sql + Sql(" RETURNING rowid, ") + _check_column(plan)
+
+
+def _target_filter(plan: WritePlan) -> Sql:
+    node = plan.target
+    parts = []
+    if plan.write_policy is not None:
+        parts.append(plan.write_policy.wrap("(", ")"))
+    parts.extend(condition_sql(c, node) for c in node.conditions)
+    if node.limit is not None or node.offset:
+        inner = Sql(f"SELECT rowid FROM {q(node.table.name)}") + where_clause(node)
+        if plan.write_policy is not None:
+            inner = inner + plan.write_policy.wrap(
+                " AND (" if where_parts(node) else " WHERE (", ")"
+            )
+        inner = inner + order_sql(node) + limit_sql(node.limit, node.offset)
+        parts = [inner.wrap("rowid IN (", ")")]
+    if not parts:
+        return Sql("")
+    return Sql(" WHERE ") + Sql.join(parts, " AND ")
+
+
+def compile_update(plan: WritePlan) -> Sql:
+    sets = ", ".join(f"{q(c.name)} = ?" for c in plan.columns)
+    sql = Sql(f"UPDATE {q(plan.table.name)} SET {sets}", tuple(plan.rows[0]))
+    return sql + _target_filter(plan) + Sql(" RETURNING rowid, ") + _check_column(plan)
+
+
+def compile_delete(plan: WritePlan) -> Sql:
+    body = (
+        object_sql(plan.representation)
+        if plan.representation is not None
+        else Sql("NULL")
+    )
+    sql = Sql(f"DELETE FROM {q(plan.table.name)}") + _target_filter(plan)
+    return sql + Sql(" RETURNING rowid, ") + body
+
+
+def compile_read_back(node: ReadNode, rowids_json: str) -> Sql:
+    """Read written rows back, in write order, through the select policy."""
+    order = Sql(" ORDER BY w.key")
+    rows = (
+        Sql("SELECT ")
+        + object_sql(node)
+        + Sql(
+            f" AS j FROM json_each(?) AS w JOIN {q(node.table.name)} AS {q(node.alias)} ON {q(node.alias)}.rowid = w.value",
+            (rowids_json,),
+        )
+        + where_clause(node)
+        + order
+    )
+    return (
+        Sql(
+            "SELECT NULL, count(*), '[' || coalesce(group_concat(j, ','), '') || ']' FROM ("
+        )
+        + rows
+        + Sql(")")
+    )

@@ -1,0 +1,189 @@
+"""Run compiled statements: connections, transactions, the write lock, and the
+translation of SQLite's errors into Postgres' SQLSTATEs.
+
+Reads run in autocommit on the thread's connection. Writes run in one
+`BEGIN IMMEDIATE` transaction each, behind a process lock and a file lock, so
+concurrent writers queue in order instead of sleeping in SQLite's busy handler
+(which showed p99 latencies above 150 ms under load).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from django.db import connection, transaction
+
+from accounts.keys import Auth
+from database.errors import (
+    CheckViolation,
+    ForeignKeyViolation,
+    InvalidValue,
+    NotNullViolation,
+    QueryFailed,
+    UniqueViolation,
+)
+from database.schema import SchemaCache, get_schema, schema_version
+from database.sql import AuthValue, Sql
+from koyalite.errors import KoyaError
+from rls.services import PolicyCatalog, catalog_version, load_catalog
+
+
+class DatabaseUnavailable(KoyaError):
+    status = 503
+    code = "PGRST000"
+
+
+class ConflictTargetMissing(KoyaError):
+    status = 400
+    code = "42P10"
+
+
+# ---------------------------------------------------------------- catalog
+
+_catalog_lock = threading.Lock()
+_catalogs: dict[tuple[str, int, int], PolicyCatalog] = {}
+
+
+def raw_connection() -> sqlite3.Connection:
+    connection.ensure_connection()
+    return connection.connection
+
+
+def catalog() -> tuple[SchemaCache, PolicyCatalog]:
+    """The schema cache and policies, reloaded when either changed anywhere."""
+    raw = raw_connection()
+    version = schema_version(raw)
+    policies = catalog_version(raw)
+    schema = get_schema(raw, version, connection.settings_dict["NAME"])
+    key = (connection.settings_dict["NAME"], version, policies)
+    found = _catalogs.get(key)
+    if found is None:
+        with _catalog_lock:
+            found = _catalogs.get(key)
+            if found is None:
+                found = load_catalog(schema)
+                _catalogs.clear()  # older versions are never asked for again
+                _catalogs[key] = found
+    return schema, found
+
+
+# ---------------------------------------------------------------- params
+
+
+def resolve_value(value: AuthValue, auth: Auth) -> object:
+    if value.kind == "uid":
+        return auth.uid
+    if value.kind == "role":
+        return auth.role
+    current: Any = auth.claims
+    for key in value.path:
+        current = current.get(key) if isinstance(current, dict) else None
+    if getattr(value, "as_json", False):
+        return None if current is None else orjson.dumps(current).decode()
+    # `->>` yields text in Postgres: objects as JSON, booleans as true/false.
+    if isinstance(current, bool):
+        return "true" if current else "false"
+    if isinstance(current, dict | list):
+        return orjson.dumps(current).decode()
+    if isinstance(current, int | float):
+        return str(current)
+    return current
+
+
+def bind(sql: Sql, auth: Auth) -> tuple[object, ...]:
+    return tuple(
+        resolve_value(p, auth) if isinstance(p, AuthValue) else p for p in sql.params
+    )
+
+
+# ---------------------------------------------------------------- errors
+
+_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")
+_NOT_NULL = re.compile(r"NOT NULL constraint failed: (\S+)\.(\S+)")
+_CHECK = re.compile(r"CHECK constraint failed: (.+)")
+
+
+def translate_error(error: sqlite3.Error, table: str) -> KoyaError:
+    """Map SQLite's error onto the SQLSTATE a Postgres client would see."""
+    message = str(error)
+    if match := _UNIQUE.match(message):
+        columns = [c.split(".", 1)[-1] for c in match.group(1).split(", ")]
+        constraint = f"{table}_{'_'.join(columns)}_key"
+        return UniqueViolation(
+            f'duplicate key value violates unique constraint "{constraint}"',
+            details=f"Key ({', '.join(columns)}) already exists.",
+        )
+    if message.startswith("FOREIGN KEY constraint failed"):
+        return ForeignKeyViolation(
+            f'insert or update on table "{table}" violates a foreign key constraint',
+            details="A referenced row is missing, or rows still reference this one.",
+        )
+    if match := _NOT_NULL.match(message):
+        return NotNullViolation(
+            f'null value in column "{match.group(2)}" of relation "{match.group(1)}" violates not-null constraint'
+        )
+    if match := _CHECK.match(message):
+        return CheckViolation(
+            f'new row for relation "{table}" violates check constraint "{match.group(1)}"'
+        )
+    if "ON CONFLICT clause does not match" in message:
+        return ConflictTargetMissing(
+            "there is no unique or exclusion constraint matching the ON CONFLICT specification"
+        )
+    if "datatype mismatch" in message:
+        return InvalidValue(
+            "a value does not match its column's type (datatype mismatch)"
+        )
+    if "database is locked" in message or "unable to open" in message:
+        return DatabaseUnavailable("the database is busy or unavailable; try again")
+    if "malformed JSON" in message:
+        return InvalidValue("a stored value is not valid JSON")
+    return QueryFailed(message)
+
+
+# ---------------------------------------------------------------- running
+
+
+def fetch_one(sql: Sql, auth: Auth) -> tuple:
+    raw = raw_connection()
+    try:
+        return raw.execute(sql.text, bind(sql, auth)).fetchone()
+    except sqlite3.Error as error:
+        raise translate_error(error, "") from None
+
+
+_write_lock = threading.Lock()
+_lock_files: dict[str, Any] = {}
+
+
+@contextmanager
+def write_transaction() -> Iterator[sqlite3.Connection]:
+    """One IMMEDIATE transaction, serialised across threads and processes."""
+    name = connection.settings_dict["NAME"]
+    with _write_lock:
+        handle = _lock_files.get(name)
+        if handle is None:
+            handle = open(f"{name}.write-lock", "a+b")  # noqa: SIM115 (kept open)
+            _lock_files[name] = handle
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            with transaction.atomic():
+                yield raw_connection()
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def execute_all(
+    raw: sqlite3.Connection, sql: Sql, auth: Auth, table: str
+) -> list[tuple]:
+    try:
+        return raw.execute(sql.text, bind(sql, auth)).fetchall()
+    except sqlite3.Error as error:
+        raise translate_error(error, table) from None

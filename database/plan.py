@@ -1,0 +1,766 @@
+"""Resolve a parsed request against the schema cache and the policies.
+
+Plan is where names meet the schema: every column, embed and relationship is
+looked up, every filter value gets its column's type (via `database/coerce.py`)
+and every table node gets the row-level security predicate that applies to the
+caller. The result is a tree of typed nodes that `database/compiler.py` turns
+into one statement. Unknown names raise PGRST2xx errors here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from accounts.keys import Auth
+from database import coerce
+from database.errors import (
+    AmbiguousRelationship,
+    BodyColumnNotFound,
+    ColumnNotFound,
+    EmbedFilterNotSelected,
+    InvalidEmbedFilter,
+    InvalidPutFilters,
+    InvalidValue,
+    NotImplementedFeature,
+    OrderByToMany,
+    PutPrimaryKeyMismatch,
+    RelationshipNotFound,
+    TableNotFound,
+)
+from database.schema import ColumnInfo, ForeignKey, SchemaCache, TableInfo
+from database.sql import Sql
+from database.types import (
+    Column,
+    Condition,
+    Count,
+    Embed,
+    EmbedNullFilter,
+    EmbedPath,
+    Filter,
+    JsonStep,
+    Logic,
+    OrderTerm,
+    ReadRequest,
+    SelectItem,
+    Shape,
+    WriteRequest,
+)
+from rls.services import PolicyCatalog
+
+Command = Literal["select", "insert", "update", "delete"]
+
+# Casts a select or filter may ask for: Postgres type name → SQLite expression
+# template and the kind of the result.
+CASTS: dict[str, str] = {
+    "text": "text", "varchar": "text", "char": "text",
+    "int": "integer", "integer": "integer", "int4": "integer", "int8": "integer",
+    "bigint": "integer", "smallint": "integer",
+    "numeric": "numeric", "real": "numeric", "float": "numeric", "float8": "numeric",
+    "double precision": "numeric", "decimal": "numeric",
+    "boolean": "boolean", "bool": "boolean",
+    "json": "json", "jsonb": "json",
+    "uuid": "text", "date": "text", "timestamptz": "text", "timestamp": "text",
+}  # fmt: skip
+
+# ---------------------------------------------------------------- plan types
+
+
+@dataclass(frozen=True, slots=True)
+class Relationship:
+    """How a child node joins its parent.
+
+    For direct relationships `parent_columns[i]` equals `child_columns[i]`. For
+    many-to-many, `junction` rows link them: junction.`junction_parent[i]` =
+    parent.`parent_columns[i]` and junction.`junction_child[i]` =
+    child.`child_columns[i]`.
+    """
+
+    cardinality: Literal["many-to-one", "one-to-one", "one-to-many", "many-to-many"]
+    name: str  # the foreign key (or junction) that defines it
+    parent_columns: tuple[str, ...]
+    child_columns: tuple[str, ...]
+    junction: TableInfo | None = None
+    junction_parent: tuple[str, ...] = ()
+    junction_child: tuple[str, ...] = ()
+    junction_policy: Sql | None = None
+
+    @property
+    def to_one(self) -> bool:
+        return self.cardinality in ("many-to-one", "one-to-one")
+
+
+@dataclass(slots=True)
+class FieldPlan:
+    column: ColumnInfo
+    json_path: tuple[JsonStep, ...] = ()
+    cast: str | None = None
+
+
+@dataclass(slots=True)
+class OutColumn:
+    key: str
+    field: FieldPlan
+
+
+@dataclass(slots=True)
+class OutCount:
+    key: str
+
+
+@dataclass(slots=True)
+class OutEmbed:
+    key: str
+    node: ReadNode
+    relationship: Relationship
+    inner: bool = False
+    spread: bool = False
+
+
+@dataclass(slots=True)
+class FilterPlan:
+    field: FieldPlan
+    op: str
+    values: tuple[object, ...]
+    negated: bool = False
+    quantifier: str | None = None
+
+
+@dataclass(slots=True)
+class LogicPlan:
+    op: Literal["and", "or"]
+    children: list[ConditionPlan]
+    negated: bool = False
+
+
+@dataclass(slots=True)
+class EmbedNullPlan:
+    embed: OutEmbed
+    is_null: bool
+
+
+ConditionPlan = FilterPlan | LogicPlan | EmbedNullPlan
+
+
+@dataclass(slots=True)
+class OrderPlan:
+    field: FieldPlan
+    descending: bool
+    nulls_first: bool
+    embed: OutEmbed | None = None
+
+
+@dataclass(slots=True)
+class ReadNode:
+    table: TableInfo
+    alias: str
+    items: list[OutColumn | OutCount | OutEmbed] = field(default_factory=list)
+    conditions: list[ConditionPlan] = field(default_factory=list)
+    order: list[OrderPlan] = field(default_factory=list)
+    limit: int | None = None
+    offset: int | None = None
+    policy: Sql | None = None
+
+    def embed(self, key: str) -> OutEmbed | None:
+        for item in self.items:
+            if isinstance(item, OutEmbed) and item.key == key:
+                return item
+        return None
+
+
+@dataclass(slots=True)
+class ReadPlan:
+    root: ReadNode
+    count: bool
+
+
+@dataclass(slots=True)
+class WritePlan:
+    method: Literal["insert", "update", "delete", "upsert"]
+    table: TableInfo
+    columns: tuple[ColumnInfo, ...]
+    rows: list[list[object]]  # coerced values, in `columns` order
+    missing: list[list[bool]]  # per row and column: key absent from the body
+    conflict: tuple[str, ...] | None
+    merge: bool
+    target: ReadNode  # alias = table name; filters/order/limit select the rows
+    write_policy: Sql | None  # `using` of the command (update/delete)
+    check_policy: Sql | None  # `with check` (insert/update)
+    representation: ReadNode | None  # what to return, read back with select policy
+    use_defaults: bool = False
+
+
+# ---------------------------------------------------------------- planning
+
+
+class _Planner:
+    def __init__(self, schema: SchemaCache, catalog: PolicyCatalog, auth: Auth) -> None:
+        self.schema = schema
+        self.catalog = catalog
+        self.auth = auth
+        self._aliases = 0
+
+    def next_alias(self) -> str:
+        alias = f"t{self._aliases}"
+        self._aliases += 1
+        return alias
+
+    def table(self, name: str) -> TableInfo:
+        table = self.schema.table(name)
+        if table is None:
+            raise TableNotFound(name)
+        return table
+
+    def policy(
+        self, table: str, command: Command, alias: str, kind: str = "using"
+    ) -> Sql | None:
+        if self.auth.bypasses_rls:
+            return None
+        return self.catalog.predicate(table, command, self.auth.role, alias, kind)
+
+    # ------------------------------------------------------------ fields
+
+    def field(
+        self, table: TableInfo, column: str, json_path=(), cast=None
+    ) -> FieldPlan:
+        info = table.column(column)
+        if info is None:
+            raise ColumnNotFound(table.name, column)
+        if cast is not None:
+            cast = " ".join(cast.lower().split())
+            if cast not in CASTS:
+                raise InvalidValue(
+                    f'type "{cast}" does not exist',
+                    hint="Supported casts: " + ", ".join(sorted(CASTS)),
+                )
+        if json_path and info.kind not in ("json", "array"):
+            # Postgres says operator does not exist: text -> unknown.
+            raise InvalidValue(
+                f"column '{column}' of '{table.name}' is not json; '->' needs a json column",
+            )
+        return FieldPlan(info, tuple(json_path), cast)
+
+    # ------------------------------------------------------------ select
+
+    def read_node(
+        self,
+        table: TableInfo,
+        select: tuple[SelectItem, ...],
+        shape: Shape,
+        path: EmbedPath,
+        alias: str | None = None,
+        command: Command = "select",
+    ) -> ReadNode:
+        node = ReadNode(table, alias or self.next_alias())
+        node.policy = self.policy(table.name, command, node.alias)
+        for item in select or (Column(_star()),):
+            self.add_item(node, item, shape, path)
+        self.add_conditions(node, shape.filters.get(path, ()), path)
+        self.add_order(node, shape.order.get(path, ()))
+        node.limit = shape.limit.get(path)
+        node.offset = shape.offset.get(path)
+        return node
+
+    def add_item(
+        self, node: ReadNode, item: SelectItem, shape: Shape, path: EmbedPath
+    ) -> None:
+        if isinstance(item, Column):
+            if item.field.column == "*" and not item.field.json_path:
+                for column in node.table.columns.values():
+                    node.items.append(OutColumn(column.name, FieldPlan(column)))
+                return
+            plan = self.field(
+                node.table, item.field.column, item.field.json_path, item.cast
+            )
+            node.items.append(OutColumn(item.alias or item.field.default_name, plan))
+        elif isinstance(item, Count):
+            node.items.append(OutCount(item.alias or "count"))
+        else:
+            node.items.append(self.embed(node, item, shape, path))
+
+    def embed(
+        self, parent: ReadNode, item: Embed, shape: Shape, path: EmbedPath
+    ) -> OutEmbed:
+        relationship, child = self.relationship(parent.table, item.relation, item.hint)
+        child_path = path + (item.name,)
+        alias = self.next_alias()
+        if relationship.junction is not None:
+            relationship = _with_junction_policy(
+                relationship,
+                self.policy(relationship.junction.name, "select", alias + "j"),
+            )
+        node = self.read_node(child, item.select, shape, child_path, alias)
+        if item.spread and not relationship.to_one:
+            raise NotImplementedFeature(
+                f"A spread operation on '{item.relation}' is only supported on to-one relationships",
+            )
+        return OutEmbed(
+            item.name,
+            node,
+            relationship,
+            inner=item.join == "inner",
+            spread=item.spread,
+        )
+
+    def relationship(
+        self, parent: TableInfo, relation: str, hint: str | None
+    ) -> tuple[Relationship, TableInfo]:
+        candidates = self.candidates(parent, relation)
+        if hint is not None:
+            candidates = [c for c in candidates if _matches_hint(c[0], hint)]
+        if not candidates:
+            raise RelationshipNotFound(parent.name, relation, hint)
+        if len(candidates) > 1:
+            # A self-reference hinted by its foreign key reads "the rows that point
+            # at me" (one-to-many); the to-one side is reached by the column name.
+            if parent.name == relation and hint is not None:
+                to_many = [c for c in candidates if not c[0].to_one]
+                if len(to_many) == 1:
+                    return to_many[0]
+            raise _ambiguous(parent.name, relation, candidates)
+        return candidates[0]
+
+    def candidates(
+        self, parent: TableInfo, relation: str
+    ) -> list[tuple[Relationship, TableInfo]]:
+        found: list[tuple[Relationship, TableInfo]] = []
+        # A foreign-key column or constraint name of the parent: `owner(*)`.
+        for fk in parent.foreign_keys:
+            target = self.schema.table(fk.ref_table)
+            if target is None:
+                continue
+            if (
+                relation == fk.ref_table
+                or relation == fk.name
+                or (len(fk.columns) == 1 and relation == fk.columns[0])
+            ):
+                found.append((_to_one(fk, target), target))
+        child = self.schema.table(relation)
+        for fk in self.schema.referenced_by.get(parent.name, ()):
+            source = self.schema.table(fk.table)
+            if source is None:
+                continue
+            if fk.table == relation or fk.name == relation:
+                found.append((_to_many(fk, source), source))
+        if child is not None:
+            found.extend((rel, child) for rel in self.junctions(parent, child))
+        return found
+
+    def junctions(self, parent: TableInfo, child: TableInfo) -> list[Relationship]:
+        found = []
+        for junction in self.schema.tables.values():
+            if junction.name in (parent.name, child.name):
+                continue
+            to_parent = [
+                fk for fk in junction.foreign_keys if fk.ref_table == parent.name
+            ]
+            to_child = [
+                fk for fk in junction.foreign_keys if fk.ref_table == child.name
+            ]
+            for fp in to_parent:
+                for fc in to_child:
+                    if fp is fc or not junction.is_unique(fp.columns + fc.columns):
+                        continue
+                    found.append(
+                        Relationship(
+                            "many-to-many",
+                            junction.name,
+                            parent_columns=fp.ref_columns,
+                            child_columns=fc.ref_columns,
+                            junction=junction,
+                            junction_parent=fp.columns,
+                            junction_child=fc.columns,
+                        )
+                    )
+        return found
+
+    # ------------------------------------------------------------ filters
+
+    def add_conditions(
+        self, node: ReadNode, conditions: tuple[Condition, ...], path: EmbedPath
+    ) -> None:
+        for condition in conditions:
+            node.conditions.append(self.condition(node, condition))
+
+    def condition(self, node: ReadNode, condition: Condition) -> ConditionPlan:
+        if isinstance(condition, Logic):
+            return LogicPlan(
+                condition.op,
+                [self.condition(node, child) for child in condition.children],
+                condition.negated,
+            )
+        if isinstance(condition, EmbedNullFilter):
+            return self.embed_null(
+                node, condition.embed, condition.is_null, negated=False
+            )
+        column = condition.field.column
+        if node.table.column(column) is None and not condition.field.json_path:
+            embed = node.embed(column)
+            if embed is not None:
+                if condition.op != "is" or condition.value not in ("null", "not_null"):
+                    raise InvalidEmbedFilter(
+                        "Only is null or not is null filters are allowed on embedded resources",
+                    )
+                is_null = (condition.value == "null") != condition.negated
+                return EmbedNullPlan(embed, is_null)
+        plan = self.field(node.table, column, condition.field.json_path)
+        return FilterPlan(
+            plan,
+            condition.op,
+            self.filter_values(plan, condition),
+            condition.negated,
+            condition.quantifier,
+        )
+
+    def embed_null(
+        self, node: ReadNode, key: str, is_null: bool, negated: bool
+    ) -> EmbedNullPlan:
+        embed = node.embed(key)
+        if embed is None:
+            raise EmbedFilterNotSelected(
+                f"'{key}' is not an embedded resource in this request"
+            )
+        return EmbedNullPlan(embed, is_null != negated)
+
+    def filter_values(self, plan: FieldPlan, condition: Filter) -> tuple[object, ...]:
+        op, value = condition.op, condition.value
+        column = plan.column
+        typed = not plan.json_path and plan.cast is None
+        if op in ("fts", "plfts", "phfts", "wfts"):
+            raise NotImplementedFeature(
+                f"full-text search operator '{op}' is not available on SQLite tables yet",
+                hint="Use like/ilike, or the search API.",
+            )
+        if op == "is":
+            return (value,)
+        if op in ("like", "ilike", "match", "imatch"):
+            if condition.quantifier:
+                return tuple(str(v) for v in coerce.parse_array_literal(str(value)))
+            return (value,)
+        if op == "in":
+            items = value if isinstance(value, tuple) else (value,)
+            return tuple(self.one_value(plan, str(item), typed) for item in items)
+        if op in ("cs", "cd", "ov"):
+            return (self.containment_value(column, str(value)),)
+        if condition.quantifier:
+            items = coerce.parse_array_literal(str(value))
+            return tuple(self.one_value(plan, str(item), typed) for item in items)
+        return (self.one_value(plan, str(value), typed),)
+
+    def one_value(self, plan: FieldPlan, text: str, typed: bool) -> object:
+        if typed:
+            return coerce.filter_value(plan.column, text)
+        if plan.cast is not None:
+            kind = CASTS[plan.cast]
+            return coerce.filter_value(_kind_column(kind), text)
+        # A `->>` path yields text in Postgres; numbers compare as numbers when
+        # the value looks like one, which is what a client filtering JSON means.
+        return _json_scalar(text)
+
+    def containment_value(self, column: ColumnInfo, text: str) -> str:
+        import orjson
+
+        if column.kind == "array":
+            items = coerce.parse_array_literal(text)
+            return orjson.dumps(coerce.array_value(column.element_kind, items)).decode()
+        if column.kind == "json":
+            try:
+                return orjson.dumps(orjson.loads(text)).decode()
+            except orjson.JSONDecodeError:
+                raise InvalidValue(
+                    f'invalid input syntax for type json: "{text}"'
+                ) from None
+        raise InvalidValue(
+            f"operator cs/cd/ov needs an array or json column; '{column.name}' is {column.declared_type or 'untyped'}",
+        )
+
+    # ------------------------------------------------------------ order
+
+    def add_order(self, node: ReadNode, terms: tuple[OrderTerm, ...]) -> None:
+        for term in terms:
+            embed = None
+            table = node.table
+            if term.relation is not None:
+                embed = node.embed(term.relation)
+                if embed is None:
+                    raise EmbedFilterNotSelected(
+                        f"'{term.relation}' is not an embedded resource in this request",
+                    )
+                if not embed.relationship.to_one:
+                    raise OrderByToMany(
+                        f"A related order on '{term.relation}' is not possible",
+                        hint="Only to-one relationships can order the parent.",
+                    )
+                table = embed.node.table
+            plan = self.field(table, term.field.column, term.field.json_path)
+            nulls_first = (
+                term.descending if term.nulls_first is None else term.nulls_first
+            )
+            node.order.append(OrderPlan(plan, term.descending, nulls_first, embed))
+
+
+def _star():
+    from database.types import FieldRef
+
+    return FieldRef("*")
+
+
+def _kind_column(kind: str) -> ColumnInfo:
+    return ColumnInfo(kind, kind, kind, None, True, None, 0, False)  # type: ignore[arg-type]
+
+
+def _json_scalar(text: str) -> object:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if number == number and abs(number) != float("inf") else text
+
+
+def _to_one(fk: ForeignKey, target: TableInfo) -> Relationship:
+    return Relationship("many-to-one", fk.name, fk.columns, fk.ref_columns)
+
+
+def _to_many(fk: ForeignKey, source: TableInfo) -> Relationship:
+    cardinality = "one-to-one" if source.is_unique(fk.columns) else "one-to-many"
+    return Relationship(cardinality, fk.name, fk.ref_columns, fk.columns)
+
+
+def _with_junction_policy(
+    relationship: Relationship, policy: Sql | None
+) -> Relationship:
+    return Relationship(
+        relationship.cardinality,
+        relationship.name,
+        relationship.parent_columns,
+        relationship.child_columns,
+        relationship.junction,
+        relationship.junction_parent,
+        relationship.junction_child,
+        policy,
+    )
+
+
+def _matches_hint(relationship: Relationship, hint: str) -> bool:
+    if relationship.name == hint:
+        return True
+    if relationship.junction is not None:
+        return relationship.junction.name == hint
+    return hint in relationship.parent_columns or hint in relationship.child_columns
+
+
+def _ambiguous(parent: str, relation: str, candidates) -> AmbiguousRelationship:
+    details = []
+    for rel, child in candidates:
+        if rel.junction is not None:
+            text = f"{rel.junction.name} using {parent}({', '.join(rel.parent_columns)}) and {child.name}({', '.join(rel.child_columns)})"
+        else:
+            text = f"{rel.name} using {parent}({', '.join(rel.parent_columns)}) and {child.name}({', '.join(rel.child_columns)})"
+        details.append(
+            {
+                "cardinality": rel.cardinality,
+                "embedding": f"{parent} with {child.name}",
+                "relationship": text,
+            }
+        )
+    options = ", ".join(f"'{relation}!{rel.name}'" for rel, _ in candidates)
+    error = AmbiguousRelationship(
+        f"Could not embed because more than one relationship was found for '{parent}' and '{relation}'",
+        hint=f"Try changing '{relation}' to one of the following: {options}. Find the desired relationship in the 'details' key.",
+    )
+    error.details = details  # type: ignore[assignment]
+    return error
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def plan_read(
+    request: ReadRequest, schema: SchemaCache, catalog: PolicyCatalog, auth: Auth
+) -> ReadPlan:
+    planner = _Planner(schema, catalog, auth)
+    table = planner.table(request.table)
+    root = planner.read_node(table, request.select, request.shape, ())
+    _check_paths(root, request.shape)
+    return ReadPlan(root, request.count is not None)
+
+
+def _check_paths(root: ReadNode, shape: Shape) -> None:
+    """Filters/order/limit on an embed path that was not selected are PGRST108."""
+    for mapping in (shape.filters, shape.order, shape.limit, shape.offset):
+        for path in mapping:
+            node = root
+            for key in path:
+                embed = node.embed(key)
+                if embed is None:
+                    raise EmbedFilterNotSelected(
+                        f"'{'.'.join(path)}' is not an embedded resource in this request",
+                        hint=f"Verify that '{key}' is included in the 'select' query parameter.",
+                    )
+                node = embed.node
+
+
+def plan_write(
+    request: WriteRequest, schema: SchemaCache, catalog: PolicyCatalog, auth: Auth
+) -> WritePlan:
+    planner = _Planner(schema, catalog, auth)
+    table = planner.table(request.table)
+    alias = table.name  # RETURNING can only name the table itself
+    command: Command = (
+        "insert" if request.method in ("insert", "upsert") else request.method
+    )  # type: ignore[assignment]
+    columns, rows, missing = _body(table, request)
+    target = ReadNode(table, alias)
+    shape = request.shape
+    planner.add_conditions(target, shape.filters.get((), ()), ())
+    planner.add_order(target, shape.order.get((), ()))
+    target.limit = shape.limit.get(())
+    target.offset = shape.offset.get(())
+
+    conflict: tuple[str, ...] | None = None
+    if request.method == "upsert":
+        conflict = table.primary_key
+        _check_put(table, request, columns, rows, target)
+    elif request.on_conflict is not None and request.method == "insert":
+        for name in request.on_conflict:
+            if table.column(name) is None:
+                raise ColumnNotFound(table.name, name)
+        conflict = request.on_conflict
+    elif request.resolution is not None and request.method == "insert":
+        conflict = table.primary_key
+    merge = request.method == "upsert" or request.resolution == "merge-duplicates"
+    if (
+        conflict is not None
+        and request.method == "insert"
+        and request.resolution is None
+    ):
+        # `on_conflict` alone (without a resolution) makes a plain insert in PostgREST.
+        conflict = None
+
+    write_policy = None
+    check_policy = None
+    if not auth.bypasses_rls:
+        if command in ("update", "delete"):
+            write_policy = _and(
+                catalog.predicate(table.name, command, auth.role, alias, "using"),
+                catalog.predicate(table.name, "select", auth.role, alias, "using"),
+            )
+        if command in ("insert", "update"):
+            check_policy = catalog.predicate(
+                table.name, command, auth.role, alias, "check"
+            )
+        if conflict is not None and merge:
+            # An upsert may update: the existing row must be one the caller may
+            # update, and the new row must pass the update check too.
+            write_policy = _and(
+                catalog.predicate(table.name, "update", auth.role, alias, "using"),
+                catalog.predicate(table.name, "select", auth.role, alias, "using"),
+            )
+            check_policy = _and(
+                check_policy,
+                catalog.predicate(table.name, "update", auth.role, alias, "check"),
+            )
+
+    representation = None
+    if request.returning == "representation":
+        # DELETE builds its representation in RETURNING, which can only name
+        # the table itself; inserts and updates read rows back afterwards.
+        representation = planner.read_node(
+            table,
+            request.select,
+            Shape(),
+            ("__returning__",),
+            alias=table.name if request.method == "delete" else None,
+        )
+        representation.conditions.clear()
+        representation.order.clear()
+    return WritePlan(
+        method=request.method,
+        table=table,
+        columns=columns,
+        rows=rows,
+        missing=missing,
+        conflict=conflict,
+        merge=merge,
+        target=target,
+        write_policy=write_policy,
+        check_policy=check_policy,
+        representation=representation,
+        use_defaults=request.missing_default,
+    )
+
+
+def _and(left: Sql | None, right: Sql | None) -> Sql | None:
+    if left is None:
+        return right
+    if right is None:
+        return left
+    return left.wrap("(", ") AND (") + right.wrap("", ")")
+
+
+def _body(table: TableInfo, request: WriteRequest):
+    if request.rows is None:
+        return (), [], []
+    names = request.columns
+    if names is None:
+        names = tuple(request.rows[0].keys()) if request.rows else ()
+    columns = []
+    for name in names:
+        info = table.column(name)
+        if info is None:
+            raise BodyColumnNotFound(table.name, name)
+        if info.generated:
+            raise InvalidValue(
+                f'cannot insert a non-DEFAULT value into column "{name}"',
+                details=f'Column "{name}" is a generated column.',
+            )
+        columns.append(info)
+    rows: list[list[object]] = []
+    missing: list[list[bool]] = []
+    for row in request.rows:
+        values, absent = [], []
+        for info in columns:
+            present = info.name in row
+            absent.append(not present)
+            values.append(
+                coerce.body_value(info, row.get(info.name)) if present else None
+            )
+        rows.append(values)
+        missing.append(absent)
+    return tuple(columns), rows, missing
+
+
+def _check_put(
+    table: TableInfo, request: WriteRequest, columns, rows, target: ReadNode
+) -> None:
+    if not table.primary_key:
+        raise InvalidPutFilters(
+            f"table '{table.name}' has no primary key; PUT needs one"
+        )
+    eq = {}
+    for condition in target.conditions:
+        if (
+            isinstance(condition, FilterPlan)
+            and condition.op == "eq"
+            and not condition.negated
+            and not condition.field.json_path
+        ):
+            eq[condition.field.column.name] = condition.values[0]
+    if set(eq) != set(table.primary_key) or len(target.conditions) != len(
+        table.primary_key
+    ):
+        raise InvalidPutFilters(
+            "Filters must include all and only primary key columns with 'eq' operators",
+        )
+    if len(rows) != 1:
+        raise InvalidPutFilters("PUT accepts one row")
+    body = {c.name: v for c, v in zip(columns, rows[0])}
+    for key, value in eq.items():
+        if key not in body or body[key] != value:
+            raise PutPrimaryKeyMismatch(
+                "Payload values do not match URL in primary key column(s)"
+            )

@@ -1,0 +1,148 @@
+"""Read and write user tables: plan, compile and execute one request.
+
+The entry points REST (and later GraphQL, the Studio and storage) call. They
+return the response body as bytes built by SQLite, plus the counts the wire
+formats need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+from django.conf import settings
+from django.db import transaction
+
+from accounts.keys import Auth
+from database import compiler
+from database.errors import InsufficientPrivilege, MaxAffectedExceeded, SingularResponse
+from database.executor import catalog, execute_all, fetch_one, write_transaction
+from database.plan import WritePlan, plan_read, plan_write
+from database.types import ReadRequest, WriteRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    total: int | None
+    count: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    affected: int
+    count: int  # rows in `body`
+    body: bytes | None
+    location: str | None = None
+
+
+def read(request: ReadRequest, auth: Auth) -> ReadResult:
+    schema, policies = catalog()
+    plan = plan_read(request, schema, policies, auth)
+    sql = compiler.compile_read(plan, settings.MAX_ROWS)
+    total, count, body = fetch_one(sql, auth)
+    return ReadResult(total, count, body.encode())
+
+
+def _row_violation(table: str, auth: Auth) -> InsufficientPrivilege:
+    error = InsufficientPrivilege(
+        f'new row violates row-level security policy for table "{table}"'
+    )
+    if auth.role == "anon":
+        error.status = 401
+    return error
+
+
+def _insert_groups(plan: WritePlan) -> list[tuple[list[int], list[list[object]]]]:
+    """Rows grouped by the columns they carry.
+
+    With `Prefer: missing=default`, a key absent from a row must take the
+    column's default, which only leaving the column out of the INSERT achieves;
+    otherwise every row carries every column and an absent key is NULL.
+    """
+    everything = list(range(len(plan.columns)))
+    if not plan.use_defaults:
+        return [(everything, plan.rows)]
+    groups: dict[tuple[bool, ...], list[list[object]]] = {}
+    for row, missing in zip(plan.rows, plan.missing):
+        groups.setdefault(tuple(missing), []).append(row)
+    result = []
+    for missing, rows in groups.items():
+        present = [i for i in everything if not missing[i]]
+        result.append((present, [[row[i] for i in present] for row in rows]))
+    return result
+
+
+def write(request: WriteRequest, auth: Auth) -> WriteResult:
+    schema, policies = catalog()
+    plan = plan_write(request, schema, policies, auth)
+    table = plan.table.name
+    with write_transaction() as raw:
+        returned: list[tuple] = []
+        if plan.method in ("insert", "upsert"):
+            for columns, rows in _insert_groups(plan):
+                if not columns:
+                    for _ in rows:
+                        returned += execute_all(
+                            raw, compiler.compile_insert(plan, [], ""), auth, table
+                        )
+                    continue
+                rows_json = orjson.dumps(rows).decode()
+                sql = compiler.compile_insert(plan, columns, rows_json)
+                returned += execute_all(raw, sql, auth, table)
+        elif plan.method == "update":
+            if plan.columns:
+                returned = execute_all(raw, compiler.compile_update(plan), auth, table)
+        else:
+            returned = execute_all(raw, compiler.compile_delete(plan), auth, table)
+
+        if plan.method != "delete" and any(not ok for _, ok in returned):
+            raise _row_violation(table, auth)
+        affected = len(returned)
+        if request.max_affected is not None and affected > request.max_affected:
+            raise MaxAffectedExceeded(
+                f"Query result exceeds max-affected preference constraint ({affected} > {request.max_affected})"
+            )
+        body, count = None, 0
+        if plan.representation is not None:
+            if plan.method == "delete":
+                count = affected
+                body = ("[" + ",".join(r[1] for r in returned) + "]").encode()
+            else:
+                rowids = orjson.dumps([r[0] for r in returned]).decode()
+                _, count, text = fetch_one(
+                    compiler.compile_read_back(plan.representation, rowids), auth
+                )
+                if count < affected:
+                    # Postgres refuses to return a written row its caller may not read.
+                    raise _row_violation(table, auth)
+                body = text.encode()
+            if request.format == "object" and count != 1:
+                raise SingularResponse(count)
+        location = None
+        if request.returning == "headers-only" and returned and plan.table.primary_key:
+            location = _location(plan, returned[0][0])
+        if request.rollback:
+            transaction.set_rollback(True)
+    return WriteResult(affected, count, body, location)
+
+
+def _location(plan: WritePlan, rowid: int) -> str:
+    from urllib.parse import quote
+
+    from database.compiler import q
+    from database.executor import raw_connection
+
+    keys = plan.table.primary_key
+    row = (
+        raw_connection()
+        .execute(
+            f"SELECT {', '.join(q(k) for k in keys)} FROM {q(plan.table.name)} WHERE rowid = ?",
+            (rowid,),
+        )
+        .fetchone()
+    )
+    if row is None:
+        return f"/{plan.table.name}"
+    query = "&".join(f"{quote(k)}=eq.{quote(str(v))}" for k, v in zip(keys, row))
+    return f"/{quote(plan.table.name)}?{query}"

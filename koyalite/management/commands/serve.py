@@ -1,0 +1,79 @@
+"""`koyalite serve`: check settings, migrate, warn about open tables, serve."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.management import call_command
+
+from koyalite.commands import KoyaCommand, run_checks_or_fail
+from koyalite.logging import get_logger
+
+log = get_logger("koyalite.serve")
+
+
+class Command(KoyaCommand):
+    help = "Apply migrations and serve KoyaLite's HTTP API."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="server processes (KOYALITE_WORKERS)",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="threads per process (KOYALITE_THREADS)",
+        )
+
+    def handle(self, *args, host: str, port: int, **options):
+        run_checks_or_fail()
+        call_command("migrate", verbosity=0, interactive=False, skip_checks=True)
+        self._warn_about_tables_without_rls()
+        workers = options["workers"] or settings.SERVE_WORKERS
+        threads = options["threads"] or settings.SERVE_THREADS
+        # Worker processes import settings afresh: pin them to this project.
+        os.environ["KOYALITE_PROJECT_DIR"] = str(settings.PROJECT_DIR)
+        log.info(
+            "server.starting", host=host, port=port, workers=workers, threads=threads
+        )
+        self.stdout.write(f"KoyaLite is serving on http://{host}:{port}", ending="\n")
+        self.stdout.flush()
+
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        Granian(
+            "koyalite.wsgi:application",
+            address=host,
+            port=port,
+            interface=Interfaces.WSGI,
+            workers=workers,
+            blocking_threads=threads,
+            log_access=False,
+            respawn_failed_workers=True,
+        ).serve()
+
+    def _warn_about_tables_without_rls(self) -> None:
+        from django.db import connection
+
+        from database.schema import get_schema
+        from rls.services import tables_without_rls
+
+        with connection.cursor() as cursor:
+            schema = get_schema(cursor)
+        for table in tables_without_rls(schema):
+            log.warning(
+                "table.rls_disabled",
+                table=table,
+                message=(
+                    f"table '{table}' has no row-level security: anyone with the anon key "
+                    f"can read and write it. Run: alter table {table} enable row level security;"
+                ),
+            )

@@ -1,0 +1,214 @@
+"""Fixtures for tests that talk to a live KoyaLite server over HTTP.
+
+The server is the real thing: `koyalite init`, `koyalite sql -f` and
+`koyalite serve` run as subprocesses on a fresh project directory, and the
+tests call it with the official supabase-py client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+KOYALITE = str(Path(sys.executable).parent / "koyalite")
+
+ALICE = "00000000-0000-4000-8000-00000000a11c"
+BOB = "00000000-0000-4000-8000-000000000b0b"
+CAROL = "00000000-0000-4000-8000-0000000ca201"
+
+
+def project_env(project: Path) -> dict[str, str]:
+    """The environment of a user's shell in `project`: nothing of the test run's."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KOYALITE_", "DJANGO_"))
+    }
+    env["KOYALITE_PROJECT_DIR"] = str(project)
+    return env
+
+
+def run_cli(
+    project: Path, *args: str, stdin: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [KOYALITE, *args],
+        cwd=project if project.exists() else None,
+        env=project_env(project),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"koyalite {' '.join(args)} failed: {result.stderr}")
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def create_users(project: Path, users: dict[str, str]) -> None:
+    code = "from accounts.models import User\n" + "".join(
+        f"User.objects.create_user(id={uid!r}, email={email!r}, password='pw-{email}')\n"
+        for uid, email in users.items()
+    )
+    run_cli(project, "shell", "-c", code)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    project: Path
+    anon_key: str
+    service_key: str
+    secret: str
+    process: subprocess.Popen
+    log: Path
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, user_id: str, **claims) -> str:
+        import jwt
+
+        now = int(time.time())
+        payload = {
+            "sub": user_id,
+            "role": "authenticated",
+            "aud": "authenticated",
+            "iat": now,
+            "exp": now + 3600,
+            "email": f"{user_id[-4:]}@example.com",
+            "session_id": str(uuid.uuid4()),
+            "aal": "aal1",
+        }
+        payload.update(claims)
+        return jwt.encode(payload, self.secret, algorithm="HS256")
+
+    def headers(
+        self, user: str | None = None, key: str | None = None
+    ) -> dict[str, str]:
+        key = key or self.anon_key
+        bearer = self.token(user) if user else key
+        return {"apikey": key, "Authorization": f"Bearer {bearer}"}
+
+    def sql(self, text: str) -> str:
+        return run_cli(self.project, "sql", "-f", "-", stdin=text).stdout
+
+
+def start_server(project: Path, env_extra: dict[str, str] | None = None) -> LiveServer:
+    port = free_port()
+    log = project / "server.log"
+    env = project_env(project)
+    env.update(env_extra or {})
+    handle = log.open("w")
+    process = subprocess.Popen(
+        [KOYALITE, "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
+        cwd=project,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"koyalite serve exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"koyalite serve did not start:\n{log.read_text()}")
+        time.sleep(0.1)
+    keys = json.loads(run_cli(project, "keys", "--json").stdout)
+    secret = next(
+        line.split("=", 1)[1]
+        for line in (project / ".env").read_text().splitlines()
+        if line.startswith("KOYALITE_JWT_SECRET=")
+    )
+    return LiveServer(
+        url, project, keys["anon_key"], keys["service_role_key"], secret, process, log
+    )
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory) -> LiveServer:
+    """A KoyaLite server on the test schema, with alice, bob and carol."""
+    project = tmp_path_factory.mktemp("live") / "app"
+    run_cli(project, "init", str(project))
+    run_cli(project, "sql", "-f", str(FIXTURES / "schema.sql"))
+    create_users(
+        project,
+        {
+            ALICE: "alice@example.com",
+            BOB: "bob@example.com",
+            CAROL: "carol@example.com",
+        },
+    )
+    run_cli(project, "sql", "-f", str(FIXTURES / "seed.sql"))
+    server = start_server(project)
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def rest(live) -> httpx.Client:
+    with httpx.Client(base_url=f"{live.url}/rest/v1", timeout=10) as client:
+        yield client
+
+
+def _client(live: LiveServer, key: str, token: str | None = None):
+    from supabase import ClientOptions, create_client
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return create_client(live.url, key, options=ClientOptions(headers=headers))
+
+
+@pytest.fixture(scope="session")
+def anon(live):
+    return _client(live, live.anon_key)
+
+
+@pytest.fixture(scope="session")
+def service(live):
+    return _client(live, live.service_key)
+
+
+@pytest.fixture(scope="session")
+def alice(live):
+    return _client(live, live.anon_key, live.token(ALICE, email="alice@example.com"))
+
+
+@pytest.fixture(scope="session")
+def bob(live):
+    return _client(live, live.anon_key, live.token(BOB, email="bob@example.com"))
+
+
+@pytest.fixture(scope="session")
+def carol(live):
+    return _client(live, live.anon_key, live.token(CAROL, email="carol@example.com"))

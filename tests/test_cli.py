@@ -1,0 +1,193 @@
+"""The koyalite command line: happy paths and every user mistake."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import httpx
+import jwt
+import pytest
+
+from tests.conftest import run_cli, start_server, stop_server
+
+
+@pytest.fixture
+def project(tmp_path):
+    path = tmp_path / "app"
+    run_cli(path, "init", str(path))
+    return path
+
+
+def tables(project) -> set[str]:
+    with sqlite3.connect(project / "koyalite.sqlite3") as db:
+        return {
+            r[0]
+            for r in db.execute("select name from sqlite_schema where type = 'table'")
+        }
+
+
+def test_init_scaffolds_a_project(project):
+    env = (project / ".env").read_text()
+
+    assert (project / "migrations").is_dir()
+    assert (project / "functions").is_dir()
+    secret = next(
+        line.split("=", 1)[1]
+        for line in env.splitlines()
+        if line.startswith("KOYALITE_JWT_SECRET=")
+    )
+    assert len(secret) >= 64
+    assert (project / ".env").stat().st_mode & 0o077 == 0
+
+
+def test_init_refuses_a_non_empty_directory(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+
+    result = run_cli(tmp_path, "init", str(tmp_path), check=False)
+
+    assert result.returncode != 0
+    assert result.stderr.startswith("koyalite: ")
+    assert "not empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / ".env").exists()
+
+
+def test_keys_prints_json_with_signed_keys(project):
+    keys = json.loads(run_cli(project, "keys", "--json").stdout)
+    secret = (project / ".env").read_text().split("KOYALITE_JWT_SECRET=")[1].split()[0]
+
+    assert keys["url"] == "http://127.0.0.1:8000"
+    assert jwt.decode(keys["anon_key"], secret, algorithms=["HS256"])["role"] == "anon"
+    assert (
+        jwt.decode(keys["service_role_key"], secret, algorithms=["HS256"])["role"]
+        == "service_role"
+    )
+    assert json.loads(run_cli(project, "keys", "--json").stdout) == keys
+
+
+def test_sql_on_a_fresh_project_creates_tables(project):
+    script = project / "schema.sql"
+    script.write_text(
+        "create table things (id integer primary key, name text);\ninsert into things (name) values ('a');\nselect name from things;"
+    )
+
+    result = run_cli(project, "sql", "-f", str(script))
+
+    assert "things" in tables(project)
+    assert "CREATE TABLE" in result.stdout
+    assert "a" in result.stdout
+
+
+def test_sql_reads_standard_input(project):
+    run_cli(
+        project, "sql", "-f", "-", stdin="create table piped (id integer primary key);"
+    )
+
+    assert "piped" in tables(project)
+
+
+def test_sql_error_names_statement_and_line_and_rolls_back(project):
+    script = project / "bad.sql"
+    script.write_text(
+        "create table first_one (id integer primary key);\n\ncreate table second (id integer primary key);\nselect * from missing_table;\n"
+    )
+
+    result = run_cli(project, "sql", "-f", str(script), check=False)
+
+    assert result.returncode != 0
+    assert "statement 3" in result.stderr and "line 4" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "first_one" not in tables(project)
+
+
+def test_sql_missing_file_is_one_line(project):
+    result = run_cli(project, "sql", "-f", "nope.sql", check=False)
+
+    assert result.returncode != 0
+    assert result.stderr.strip() == "koyalite: nope.sql: no such file"
+
+
+def test_sql_refuses_internal_table_names(project):
+    result = run_cli(
+        project,
+        "sql",
+        "-f",
+        "-",
+        stdin="create table django_session (id integer);",
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "internal" in result.stderr
+
+
+def test_migrate_applies_sql_files_once_and_refuses_edits(project):
+    migration = project / "migrations" / "0001_first.sql"
+    migration.write_text("create table m1 (id integer primary key);")
+
+    first = run_cli(project, "migrate")
+    second = run_cli(project, "migrate")
+    migration.write_text("create table m1 (id integer primary key, extra text);")
+    edited = run_cli(project, "migrate", check=False)
+
+    assert "m1" in tables(project)
+    assert "0001_first.sql" in first.stdout
+    assert "No SQL migrations to apply" in second.stdout
+    assert edited.returncode != 0
+    assert "0001_first.sql" in edited.stderr and "edited" in edited.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "KOYALITE_JWT_SECRET",
+            "short",
+            "KOYALITE_JWT_SECRET is shorter than 32 bytes",
+        ),
+        ("DATABASE_URL", "postgres://x", "DATABASE_URL"),
+        ("DATABASE_URL", "nonsense", "DATABASE_URL"),
+        ("KOYALITE_DEBUG", "maybe", "KOYALITE_DEBUG"),
+        ("KOYALITE_LOG_LEVEL", "loud", "KOYALITE_LOG_LEVEL"),
+        ("KOYALITE_TYPO", "1", "KOYALITE_TYPO"),
+    ],
+)
+def test_serve_refuses_bad_settings_with_one_line(project, variable, value, message):
+    env_file = project / ".env"
+    env_file.write_text(env_file.read_text() + f"\n{variable}={value}\n")
+
+    result = run_cli(project, "serve", "--port", "1", check=False)
+
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("koyalite: ")
+    assert message in lines[0]
+
+
+def test_unknown_command_is_one_line(project):
+    result = run_cli(project, "frobnicate", check=False)
+
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("koyalite: unknown command")
+
+
+def test_serve_migrates_serves_and_warns_about_open_tables(project):
+    (project / "migrations" / "0001.sql").write_text(
+        "create table open_table (id integer primary key);\n"
+        "create table closed (id integer primary key);\nalter table closed enable row level security;"
+    )
+
+    server = start_server(project)
+    try:
+        health = httpx.get(f"{server.url}/health")
+        listed = httpx.get(f"{server.url}/rest/v1/open_table", headers=server.headers())
+    finally:
+        stop_server(server)
+
+    assert health.json() == {"status": "ok"}
+    assert listed.status_code == 200
+    log = server.log.read_text()
+    assert "table.rls_disabled" in log and "open_table" in log
+    assert '"table": "closed"' not in log
