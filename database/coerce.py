@@ -35,6 +35,11 @@ def _invalid(kind: str, value: object) -> InvalidValue:
     return InvalidValue(f'invalid input syntax for type {kind}: "{shown}"')
 
 
+# SQL for "now" in that same stored form. SQLite's %f has milliseconds only;
+# the zeros pad it to microseconds so stored values always compare as text.
+NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"
+
+
 def timestamp_text(moment: datetime) -> str:
     """The one stored form of a timestamptz: UTC, microseconds, `+00:00`."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")

@@ -29,10 +29,10 @@ from database.errors import (
     QueryFailed,
     UniqueViolation,
 )
-from database.schema import SchemaCache, get_schema, schema_version
+from database.schema import SchemaCache, get_schema
 from database.sql import AuthValue, Sql
 from koyalite.errors import KoyaError
-from rls.services import PolicyCatalog, catalog_version, load_catalog
+from rls.services import PolicyCatalog, catalog_version_sql, load_catalog
 
 
 class DatabaseUnavailable(KoyaError):
@@ -48,7 +48,7 @@ class ConflictTargetMissing(KoyaError):
 # ---------------------------------------------------------------- catalog
 
 _catalog_lock = threading.Lock()
-_catalogs: dict[tuple[str, int, int], PolicyCatalog] = {}
+_catalogs: dict[tuple[str, int, int], tuple[SchemaCache, PolicyCatalog]] = {}
 
 
 def raw_connection() -> sqlite3.Connection:
@@ -57,21 +57,27 @@ def raw_connection() -> sqlite3.Connection:
 
 
 def catalog() -> tuple[SchemaCache, PolicyCatalog]:
-    """The schema cache and policies, reloaded when either changed anywhere."""
+    """The schema cache and policies, reloaded when either changed anywhere.
+
+    One query reads both versions: it runs on every request.
+    """
     raw = raw_connection()
-    version = schema_version(raw)
-    policies = catalog_version(raw)
-    schema = get_schema(raw, version, connection.settings_dict["NAME"])
-    key = (connection.settings_dict["NAME"], version, policies)
+    version, policies = raw.execute(
+        f"SELECT schema_version, {catalog_version_sql()} FROM pragma_schema_version"
+    ).fetchone()
+    name = connection.settings_dict["NAME"]
+    key = (name, version, policies or 0)
     found = _catalogs.get(key)
-    if found is None:
-        with _catalog_lock:
-            found = _catalogs.get(key)
-            if found is None:
-                found = load_catalog(schema)
-                _catalogs.clear()  # older versions are never asked for again
-                _catalogs[key] = found
-    return schema, found
+    if found is not None:
+        return found
+    with _catalog_lock:
+        found = _catalogs.get(key)
+        if found is None:
+            schema = get_schema(raw, version, name)
+            found = (schema, load_catalog(schema))
+            _catalogs.clear()  # older versions are never asked for again
+            _catalogs[key] = found
+    return found
 
 
 # ---------------------------------------------------------------- params

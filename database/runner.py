@@ -75,7 +75,12 @@ def _run_statement(
     cursor: CursorWrapper, statement: Statement, schemas: _SchemaReader
 ) -> StatementResult:
     number, line = statement.number, statement.line
-    translation = translate_statement(statement)
+    try:
+        translation = translate_statement(statement)
+    except SqlScriptError:
+        raise
+    except KoyaError as error:  # a name SQLite could not take, say
+        raise SqlScriptError(number, line, error.message) from error
     if translation.skipped:
         status = f"{translation.command} (skipped)"
         return StatementResult(number, line, status, skipped=True)

@@ -57,6 +57,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, NoReturn
 
+from database.coerce import NOW_SQL as STORED_NOW_SQL
 from database.errors import InternalTableAccess, TableNameCollision, UnsupportedSql
 from database.schema import AUTH_USERS_TABLE, TypeKind, is_internal_table, type_kind
 from database.sql import quote_ident
@@ -73,7 +74,7 @@ UUID_V4_SQL = (
 )
 # Timestamps are ISO 8601 text in UTC with the offset spelt out, which both sort
 # correctly as text and parse as timestamptz at the API edge.
-NOW_SQL = "(strftime('%Y-%m-%dT%H:%M:%f+00:00','now'))"
+NOW_SQL = f"({STORED_NOW_SQL})"
 
 # ---------------------------------------------------------------- tokens
 
@@ -733,10 +734,38 @@ class _Translator:
         closing = self.group_end(opening) - 1
         if closing < 0:
             return
-        for start, end in self.elements(opening + 1, closing):
-            if start < end and self.word(start) not in _TABLE_CONSTRAINTS:
-                if self.name(start) is not None:
-                    self.rewrite_column(start + 1, end)
+        elements = [e for e in self.elements(opening + 1, closing) if e[0] < e[1]]
+        table_key = self.table_primary_key(elements)
+        for start, end in elements:
+            column = self.name(start)
+            if self.word(start) in _TABLE_CONSTRAINTS or column is None:
+                continue
+            declared = self.rewrite_column(start + 1, end)
+            inline_key = any(
+                self.is_words(k, "primary", "key") for k in range(start, end)
+            )
+            if not (inline_key or column.lower() in table_key):
+                continue
+            if any(self.is_words(k, "not", "null") for k in range(start, end)):
+                continue
+            # SQLite lets a primary key hold NULL unless the column is the rowid
+            # (for backwards compatibility); Postgres never does.
+            is_rowid = declared == "integer" and (inline_key or len(table_key) == 1)
+            if not is_rowid:
+                self.prefix(end, " not null")
+
+    def table_primary_key(self, elements: list[tuple[int, int]]) -> set[str]:
+        """Lowercased columns of a `[constraint x] primary key (a, b)` element."""
+        for start, _end in elements:
+            k = start + 2 if self.word(start) == "constraint" else start
+            if self.is_words(k, "primary", "key") and self.symbol(k + 2) == "(":
+                closing = self.group_end(k + 2) - 1
+                return {
+                    (self.name(s) or "").lower()
+                    for s, e in self.elements(k + 3, max(closing, k + 3))
+                    if s < e
+                }
+        return set()
 
     def elements(self, start: int, end: int) -> Iterator[tuple[int, int]]:
         """Split tokens [start, end) at commas outside brackets."""
@@ -779,11 +808,11 @@ class _Translator:
             pieces.append(token.text)
         return "".join(pieces)
 
-    def rewrite_column(self, start: int, end: int) -> None:
-        """Rewrite the type and identity clause of a column definition."""
+    def rewrite_column(self, start: int, end: int) -> str:
+        """Rewrite a column's type and identity clause; return the type, lowercased."""
         type_end = self.type_end(start, end)
         if type_end == start:
-            return
+            return ""
         base = self.word(start) or ""
         is_array = any(self.symbol(k) == "[" for k in range(start, type_end))
         identity = self.identity_clause(type_end, end)
@@ -793,10 +822,12 @@ class _Translator:
             # `integer` exactly: only then is a primary key SQLite's rowid alias,
             # which fills itself in as identity and serial columns do.
             self.replace(start, type_end, "integer")
-        elif is_array:
-            declared = self.type_text(start, type_end)
+            return "integer"
+        declared = self.type_text(start, type_end)
+        if is_array:
             self.replace(start, type_end, quote_ident(declared))
             self.rewrite_array_default(type_end, end, type_kind(declared)[1])
+        return declared.lower()
 
     def identity_clause(self, start: int, end: int) -> tuple[int, int] | None:
         for k in range(start, end):

@@ -31,6 +31,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
+from database.coerce import NOW_SQL
 from database.schema import AUTH_USERS_TABLE, ColumnInfo, SchemaCache, TableInfo
 from database.sql import AuthValue, Sql, param, quote_ident
 from rls.errors import (
@@ -51,7 +52,6 @@ MAX_EXPRESSION_LENGTH = 10_000
 # `now()` in the form database/coerce.py stores a timestamptz. Comparisons with
 # dates and timestamps still go through julianday(), which reads every ISO 8601
 # spelling (T or space, offset or none) alike.
-NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"
 
 _TEMPORAL = frozenset({"date", "time", "timestamp", "timestamptz"})
 _PG_TYPE_NAMES = {

@@ -251,15 +251,20 @@ class _Executes(Protocol):
     def execute(self, sql: str, /) -> Any: ...
 
 
+def catalog_version_sql() -> str:
+    """A scalar subquery giving the catalog version, to fold into another query."""
+    table = quote_ident(CatalogVersion._meta.db_table)
+    return f"(SELECT version FROM {table} WHERE id = 1)"
+
+
 def catalog_version(cursor: _Executes) -> int:
     """The catalog version: one primary-key read, cheap enough for every request.
 
     `cursor` may be a DB-API cursor or an sqlite3 connection on the project
     database; the result reflects what that connection's transaction sees.
     """
-    table = quote_ident(CatalogVersion._meta.db_table)
-    row = cursor.execute(f"SELECT version FROM {table} WHERE id = 1").fetchone()
-    return int(row[0]) if row else 0
+    row = cursor.execute(f"SELECT {catalog_version_sql()}").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
 
 
 def load_catalog(schema: SchemaCache) -> PolicyCatalog:

@@ -24,7 +24,7 @@ BOB = "00000000-0000-4000-8000-000000000b0b"
 UUID_V4 = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 )
-ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00")
+ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -197,6 +197,13 @@ def test_check_and_unique_constraints_hold(schema: list[StatementResult]) -> Non
     run_sql("insert into teams (name) values ('red')")
     with pytest.raises(SqlScriptError, match="UNIQUE constraint failed: teams.name"):
         run_sql("insert into teams (name) values ('red')")
+
+
+def test_a_uuid_primary_key_refuses_null_as_postgres_does(
+    schema: list[StatementResult],
+) -> None:
+    with pytest.raises(SqlScriptError, match="NOT NULL constraint failed: teams.id"):
+        run_sql("insert into teams (id, name) values (null, 'red')")
 
 
 def test_percent_signs_reach_sqlite_untouched(schema: list[StatementResult]) -> None:

@@ -204,8 +204,8 @@ def test_auth_functions_outside_policies_are_refused() -> None:
     ["gen_random_uuid()", "uuid_generate_v4()", "extensions.uuid_generate_v4()"],
 )
 def test_uuid_defaults_become_a_pure_sql_expression(function: str) -> None:
-    assert sql(f"create table t (id uuid primary key default {function})") == (
-        f"create table t (id uuid primary key default {UUID_V4_SQL})"
+    assert sql(f"create table t (id uuid default {function}, x int)") == (
+        f"create table t (id uuid default {UUID_V4_SQL}, x int)"
     )
 
 
@@ -279,6 +279,28 @@ def test_identity_and_serial_keys_become_sqlites_rowid(column: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("columns", "translated"),
+    [
+        ("id uuid primary key, x text", "id uuid primary key not null, x text"),
+        ("id text not null primary key", "id text not null primary key"),
+        ("id integer primary key", "id integer primary key"),
+        (
+            "a int, b uuid, primary key (a, b)",
+            "a int not null, b uuid not null, primary key (a, b)",
+        ),
+        (
+            "id integer, constraint pk primary key (id)",
+            "id integer, constraint pk primary key (id)",
+        ),
+    ],
+)
+def test_primary_key_columns_are_not_null_unless_sqlite_fills_them(
+    columns: str, translated: str
+) -> None:
+    assert sql(f"create table t ({columns})") == f"create table t ({translated})"
+
+
 def test_a_generated_column_is_not_an_identity() -> None:
     statement = "create table t (a int, b int generated always as (a * 2) stored)"
 
@@ -324,8 +346,8 @@ def test_array_constructors_become_json_arrays() -> None:
     [
         "create table t (a varchar(255), b numeric(10,2), "
         "c timestamp with time zone, d double precision, e character varying)",
-        "create table t (a text check (length(a) > 0), b text unique, "
-        "primary key (a, b))",
+        "create table t (a text not null check (length(a) > 0), "
+        "b text not null unique, primary key (a, b))",
         "create table c (id int, p int references p(id) on delete cascade)",
         "create index todos_owner on todos (owner, priority desc)",
         "create unique index todos_title on todos (title) where done",
