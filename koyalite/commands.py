@@ -45,9 +45,7 @@ def run_checks_or_fail() -> None:
 
     from koyalite.errors import ConfigurationError
 
-    errors = [
-        m for m in checks.run_checks(include_deployment_checks=False) if m.is_serious()
-    ]
+    errors = [m for m in checks.run_checks() if m.is_serious() and not m.is_silenced()]
     if errors:
         first = errors[0]
         message = first.msg + (f" {first.hint}" if first.hint else "")

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 
+import orjson
 import structlog
 from django.conf import settings
 
 _configured = False
+
+
+def _timestamp(logger, method_name, event_dict):
+    # structlog's ISO TimeStamper costs more than the rest of a log line here;
+    # one line per request makes that worth a few lines of code.
+    now = time.time()
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+    event_dict["timestamp"] = f"{seconds}.{int(now % 1 * 1_000_000):06d}Z"
+    return event_dict
 
 
 def configure() -> None:
@@ -24,16 +35,16 @@ def configure() -> None:
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _timestamp,
     ]
     structlog.configure(
         processors=[
             *shared,
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=orjson.dumps),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        logger_factory=structlog.BytesLoggerFactory(file=sys.stdout.buffer),
         cache_logger_on_first_use=True,
     )
     # Django's and the server's own loggers go through the same JSON renderer.

@@ -1,4 +1,5 @@
-"""Request ids and the one `request.finished` log line per request."""
+"""Request ids, the one `request.finished` log line per request, and the browser
+middleware that only browser pages need."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ import time
 import uuid
 
 import structlog
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.middleware.csrf import CsrfViewMiddleware
 
 from koyalite.logging import get_logger
 
 log = get_logger("koyalite.request")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+# Paths served to API clients that authenticate with keys and tokens, never
+# with cookies.
+API_PREFIXES = ("/rest/", "/auth/", "/storage/", "/functions/", "/graphql/", "/health")
 
 
 class RequestLogMiddleware:
@@ -20,7 +28,7 @@ class RequestLogMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        incoming = request.headers.get("X-Request-Id", "")
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         structlog.contextvars.clear_contextvars()
@@ -37,3 +45,31 @@ class RequestLogMiddleware:
             role=getattr(auth, "role", None),
         )
         return response
+
+
+class BrowserMiddleware:
+    """Sessions, CSRF, users and messages — for browser pages (admin, Studio) only.
+
+    The JSON APIs authenticate each request with an API key and a token and
+    never read cookies; running Django's cookie middleware on them cost tens of
+    microseconds a request and would make CSRF rules apply to API clients.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        self.csrf = CsrfViewMiddleware(
+            AuthenticationMiddleware(MessageMiddleware(get_response))
+        )
+        self.browser = SessionMiddleware(self.csrf)
+
+    def __call__(self, request):
+        if request.path_info.startswith(API_PREFIXES):
+            return self.get_response(request)
+        return self.browser(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Django calls process_view only on middleware in MIDDLEWARE, so the
+        # wrapped CSRF middleware gets it from here.
+        if request.path_info.startswith(API_PREFIXES):
+            return None
+        return self.csrf.process_view(request, view_func, view_args, view_kwargs)

@@ -180,7 +180,9 @@ def test_embedded_resources_never_leak_rows(anon, service):
         for post in anon.table("posts").select("title,comments(body)").execute().data
         for c in post["comments"]
     ]
-    everything = [c["body"] for c in service.table("comments").select("body").execute().data]
+    everything = [
+        c["body"] for c in service.table("comments").select("body").execute().data
+    ]
 
     assert "spam" in everything
     assert "spam" not in hidden
