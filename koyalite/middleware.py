@@ -73,3 +73,45 @@ class BrowserMiddleware:
         if request.path_info.startswith(API_PREFIXES):
             return None
         return self.csrf.process_view(request, view_func, view_args, view_kwargs)
+
+
+class ApiCorsMiddleware:
+    """CORS for the APIs, as Supabase's gateway answers it: any origin may call.
+
+    Browser apps call the APIs from their own origin with keys in headers, not
+    cookies, so allowing every origin grants nothing a page could not do with
+    the anon key it already holds.
+    """
+
+    ALLOW_HEADERS = (
+        "apikey, authorization, content-type, prefer, range, range-unit, accept, "
+        "accept-profile, content-profile, x-client-info, x-supabase-api-version, "
+        "x-request-id, x-upsert, x-retry-count"
+    )
+    EXPOSE_HEADERS = (
+        "Content-Range, Location, Preference-Applied, X-Request-Id, X-Sb-Error-Code"
+    )
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(API_PREFIXES):
+            return self.get_response(request)
+        if (
+            request.method == "OPTIONS"
+            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META
+        ):
+            from django.http import HttpResponse
+
+            response = HttpResponse(status=200)
+            response["Access-Control-Allow-Methods"] = (
+                "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS"
+            )
+            response["Access-Control-Allow-Headers"] = self.ALLOW_HEADERS
+            response["Access-Control-Max-Age"] = "86400"
+        else:
+            response = self.get_response(request)
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = self.EXPOSE_HEADERS
+        return response

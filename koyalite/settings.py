@@ -161,6 +161,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "koyalite.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "koyalite.middleware.ApiCorsMiddleware",
     "koyalite.middleware.BrowserMiddleware",
 ]
 

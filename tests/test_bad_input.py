@@ -149,3 +149,13 @@ def test_sql_looking_values_never_reach_sql(live, rest, value, where):
             if isinstance(row, dict)
         )
     assert snapshot(live, rest) == before
+
+
+def test_unknown_paths_and_rpc_answer_in_postgrest_json(live, rest):
+    nested = rest.get("/todos/1", headers=live.headers())
+    rpc = rest.post("/rpc/do_things", json={}, headers=live.headers())
+
+    assert nested.status_code == 404
+    assert nested.json()["code"] == "PGRST125"
+    assert rpc.status_code == 404
+    assert rpc.json()["code"] == "PGRST202"

@@ -37,3 +37,25 @@ def test_api_writes_need_no_csrf_token_and_set_no_cookies(live, rest):
 
     assert response.status_code == 201
     assert "set-cookie" not in response.headers
+
+
+def test_cors_preflight_and_headers_for_browser_apps(live, rest):
+    preflight = rest.options(
+        "/todos",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "apikey, authorization, content-type, prefer",
+        },
+    )
+    read = rest.get(
+        "/notes?select=id",
+        headers={**live.headers(), "Origin": "http://localhost:5173"},
+    )
+
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "prefer" in preflight.headers["access-control-allow-headers"]
+    assert "PATCH" in preflight.headers["access-control-allow-methods"]
+    assert read.headers["access-control-allow-origin"] == "*"
+    assert "Content-Range" in read.headers["access-control-expose-headers"]

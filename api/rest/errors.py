@@ -96,6 +96,22 @@ class UnsupportedMediaType(KoyaError):
     code = "PGRST102"
 
 
+class InvalidPath(KoyaError):
+    status = 404
+    code = "PGRST125"
+
+
+class FunctionNotFound(KoyaError):
+    status = 404
+    code = "PGRST202"
+
+    def __init__(self, function: str) -> None:
+        super().__init__(
+            f"Could not find the function public.{function} without parameters in the schema cache",
+            hint="KoyaLite on SQLite has no stored functions; use Edge Functions instead.",
+        )
+
+
 # ---------------------------------------------------------------- rendering
 
 

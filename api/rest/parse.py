@@ -15,9 +15,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, NoReturn, TypeVar
+from urllib.parse import parse_qsl
 
 import orjson
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 
 from api.rest.errors import (
@@ -613,6 +615,40 @@ def _non_negative_int(text: str, parameter: str) -> int:
     return number
 
 
+def _header(request: HttpRequest, name: str, default: str | None = None) -> str | None:
+    # request.headers builds a dict of every header on first use; one META
+    # lookup is all a hot path needs.
+    return request.META.get("HTTP_" + name.upper().replace("-", "_"), default)
+
+
+def _query_lists(request: HttpRequest) -> list[tuple[str, list[str]]]:
+    """The query string as (key, values) pairs in first-seen order.
+
+    Read straight from the raw query string: Django's QueryDict does the same
+    parsing with several times the overhead, and the order of keys matters.
+    """
+    raw = request.META.get("QUERY_STRING", "")
+    try:
+        pairs = parse_qsl(
+            raw,
+            keep_blank_values=True,
+            max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+            errors="strict",
+        )
+    except ValueError as error:
+        # parse_qsl says "Max number of fields exceeded" for the bound.
+        reason = (
+            "too many query parameters"
+            if "Max number" in str(error)
+            else "invalid query string"
+        )
+        raise InvalidQuery(f"{reason}: {error}") from None
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    return list(grouped.items())
+
+
 @dataclass(slots=True)
 class _Query:
     select: tuple[SelectItem, ...]
@@ -623,10 +659,7 @@ class _Query:
 
 
 def _query(request: HttpRequest) -> _Query:
-    try:
-        params = list(request.GET.lists())
-    except TooManyFieldsSent as error:
-        raise InvalidQuery(f"too many query parameters: {error}") from None
+    params = _query_lists(request)
     select: tuple[SelectItem, ...] | None = None
     columns = on_conflict = None
     filters: dict[EmbedPath, list[Condition]] = {}
@@ -678,7 +711,7 @@ def _query(request: HttpRequest) -> _Query:
 
 def _apply_range_header(request: HttpRequest, shape: Shape) -> None:
     """Intersect `Range: a-b` with the root limit/offset, as PostgREST does."""
-    header = request.headers.get("Range")
+    header = _header(request, "Range")
     # RFC 9110: Range is ignored for methods other than GET.
     if request.method != "GET" or header is None:
         return
@@ -752,7 +785,7 @@ def _preferences(request: HttpRequest) -> _Preferences:
     """Read `Prefer` (several headers arrive joined by commas); first value wins."""
     chosen: dict[str, str] = {}
     invalid: list[str] = []
-    for token in request.headers.get("Prefer", "").split(","):
+    for token in _header(request, "Prefer", "").split(","):
         token = token.strip()
         if not token:
             continue
@@ -783,7 +816,7 @@ def _preferences(request: HttpRequest) -> _Preferences:
 
 
 def _check_profile(request: HttpRequest, header: str) -> None:
-    profile = request.headers.get(header)
+    profile = _header(request, header)
     if profile is not None and profile.strip() != "public":
         raise SchemaNotExposed(_excerpt(profile.strip()))
 
@@ -880,7 +913,7 @@ def read_request(request: HttpRequest, table: str) -> ReadRequest:
     query = _query(request)
     _apply_range_header(request, query.shape)
     preferences = _preferences(request)
-    response_format, strip_nulls = _negotiate(request.headers.get("Accept"))
+    response_format, strip_nulls = _negotiate(_header(request, "Accept"))
     return ReadRequest(
         table=table,
         select=query.select,
@@ -910,7 +943,7 @@ def write_request(request: HttpRequest, table: str) -> WriteRequest:
     if method != "delete":
         rows, is_bulk = _rows(request, method, columns)
     preferences = _preferences(request)
-    response_format, strip_nulls = _negotiate(request.headers.get("Accept"))
+    response_format, strip_nulls = _negotiate(_header(request, "Accept"))
     return WriteRequest(
         table=table,
         method=method,

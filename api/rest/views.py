@@ -14,7 +14,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.keys import authenticate
 from api.rest import parse, render
-from api.rest.errors import UnsupportedMethod, error_response
+from api.rest.errors import (
+    FunctionNotFound,
+    InvalidPath,
+    UnsupportedMethod,
+    error_response,
+)
 from api.rest.openapi import describe
 from database import services
 from koyalite.errors import KoyaError
@@ -94,3 +99,18 @@ def openapi_view(request: HttpRequest) -> HttpResponse:
         )
     except Exception as error:  # the top-level handler of the API
         return _failure(request, error)
+
+
+@csrf_exempt
+def rpc_view(request: HttpRequest, function: str) -> HttpResponse:
+    """SQLite has no stored functions, so every `rpc/<name>` is unknown (404)."""
+    try:
+        _authenticate(request)
+        raise FunctionNotFound(function)
+    except Exception as error:  # the top-level handler of the API
+        return _failure(request, error)
+
+
+@csrf_exempt
+def unknown_path_view(request: HttpRequest) -> HttpResponse:
+    return _failure(request, InvalidPath("Invalid path specified in request URL"))

@@ -1,0 +1,131 @@
+"""Property: whatever a signed-in user asks for, no forbidden row comes back."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import ALICE, BOB
+
+BOB_TEAMS = {"22222222-2222-4222-8222-222222222222"}
+
+COLUMNS = [
+    "id",
+    "owner",
+    "title",
+    "done",
+    "priority",
+    "tags",
+    "data",
+    "due",
+    "created_at",
+]
+values = st.sampled_from(
+    ["1", "2", "3", "5", "null", "true", "false", "alice*", "%bob%", ALICE, BOB, "x"]
+)
+filters = st.builds(
+    lambda column, op, value, negate: (
+        f"{column}={'not.' if negate else ''}{op}.{value}"
+    ),
+    st.sampled_from(["id", "priority", "title", "owner", "done"]),
+    st.sampled_from(
+        ["eq", "neq", "gt", "lt", "gte", "lte", "like", "ilike", "is", "isdistinct"]
+    ),
+    values,
+    st.booleans(),
+)
+logic = st.builds(
+    lambda a, b, op: f"{op}=({a.replace('=', '.', 1)},{b.replace('=', '.', 1)})",
+    filters,
+    filters,
+    st.sampled_from(["or", "and", "not.or"]),
+)
+orders = st.builds(
+    lambda column, desc, nulls: f"order={column}.{'desc' if desc else 'asc'}.{nulls}",
+    st.sampled_from(["id", "priority", "title", "due"]),
+    st.booleans(),
+    st.sampled_from(["nullsfirst", "nullslast"]),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    columns=st.lists(st.sampled_from(COLUMNS), min_size=0, max_size=4, unique=True),
+    conditions=st.lists(filters | logic, max_size=3),
+    order=st.none() | orders,
+    limit=st.none() | st.integers(min_value=0, max_value=10),
+    count=st.booleans(),
+)
+def test_todos_never_leak_to_another_user(
+    live, rest, columns, conditions, order, limit, count
+):
+    select = ",".join(["owner", *[c for c in columns if c != "owner"]])
+    params = [
+        f"select={quote(select)}",
+        *[quote(c, safe="=.(),*%:") for c in conditions],
+    ]
+    if order:
+        params.append(order)
+    if limit is not None:
+        params.append(f"limit={limit}")
+    headers = live.headers(BOB)
+    if count:
+        headers["Prefer"] = "count=exact"
+
+    response = rest.get("/todos?" + "&".join(params), headers=headers)
+
+    assert response.status_code in (200, 206, 400), response.text
+    if response.status_code != 400:
+        assert all(row["owner"] == BOB for row in response.json())
+        if count:
+            assert int(response.headers["content-range"].split("/")[1]) <= 2
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    embed=st.sampled_from(
+        [
+            "projects(name,team_id)",
+            "projects!inner(name,team_id)",
+            "members(user_id,team_id)",
+            "projects(count)",
+        ]
+    ),
+    name_filter=st.none()
+    | st.sampled_from(
+        ["name=eq.red", "name=eq.blue", "name=neq.red", "id=not.is.null"]
+    ),
+    embed_filter=st.none()
+    | st.sampled_from(
+        ["projects.archived=is.true", "projects.name=like.*a*", "members.role=eq.owner"]
+    ),
+)
+def test_team_data_never_leaks_through_embeds(
+    live, rest, embed, name_filter, embed_filter
+):
+    params = [f"select=id,name,{embed}"]
+    if name_filter:
+        params.append(name_filter)
+    if embed_filter and embed_filter.split(".")[0] in embed:
+        params.append(embed_filter)
+
+    response = rest.get("/teams?" + "&".join(params), headers=live.headers(BOB))
+
+    assert response.status_code == 200, response.text
+    for team in response.json():
+        assert team["id"] in BOB_TEAMS
+        for child in team.get("projects", []) + team.get("members", []):
+            if "team_id" in child:
+                assert child["team_id"] in BOB_TEAMS
+            if "name" in child:
+                assert child["name"] != "red archive"
