@@ -124,6 +124,30 @@ def filter_value(column: ColumnInfo, text: str) -> object:
     return _from_text(column.kind, text)
 
 
+def json_path_value(text: str) -> object:
+    """A filter value compared with a JSON path (`data->>size=eq.2`).
+
+    `->>` yields text in Postgres; numbers compare as numbers when the value
+    looks like one, which is what a client filtering JSON means.
+    """
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text
+
+
+def slot_value(column: ColumnInfo | None, text: str) -> object:
+    """The value of a prepared statement's slot: a filter value, typed."""
+    if column is None:
+        return json_path_value(text)
+    return filter_value(column, text)
+
+
 def parse_array_literal(text: str) -> list[str]:
     """Split a Postgres array literal `{a,"b,c",d}` (or a JSON array) into items."""
     stripped = text.strip()

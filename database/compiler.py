@@ -409,7 +409,12 @@ def order_sql(node: ReadNode) -> Sql:
         else:
             value = field_value(term.field, node.alias)
         direction = " DESC" if term.descending else " ASC"
-        nulls = " NULLS FIRST" if term.nulls_first else " NULLS LAST"
+        nulls = ""
+        if term.embed is not None or term.field.json_path or term.field.column.nullable:
+            nulls = " NULLS FIRST" if term.nulls_first else " NULLS LAST"
+        # A column that cannot hold NULL needs no NULLS clause, and leaving it
+        # out lets SQLite walk an index instead of sorting: its indexes order
+        # NULLs opposite to Postgres' defaults.
         parts.append(value + Sql(direction + nulls))
     return Sql(" ORDER BY ") + Sql.join(parts, ", ")
 

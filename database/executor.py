@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import orjson
 from django.db import connection, transaction
 
 from accounts.keys import Auth
+from database import coerce
 from database.errors import (
     CheckViolation,
     ForeignKeyViolation,
@@ -30,8 +30,9 @@ from database.errors import (
     UniqueViolation,
 )
 from database.schema import SchemaCache, get_schema
-from database.sql import AuthValue, Sql
+from database.sql import AuthValue, Slot, Sql
 from koyalite.errors import KoyaError
+from rls.expr import resolve_auth_value
 from rls.services import PolicyCatalog, catalog_version_sql, load_catalog
 
 
@@ -83,30 +84,16 @@ def catalog() -> tuple[SchemaCache, PolicyCatalog]:
 # ---------------------------------------------------------------- params
 
 
-def resolve_value(value: AuthValue, auth: Auth) -> object:
-    if value.kind == "uid":
-        return auth.uid
-    if value.kind == "role":
-        return auth.role
-    current: Any = auth.claims
-    for key in value.path:
-        current = current.get(key) if isinstance(current, dict) else None
-    if getattr(value, "as_json", False):
-        return None if current is None else orjson.dumps(current).decode()
-    # `->>` yields text in Postgres: objects as JSON, booleans as true/false.
-    if isinstance(current, bool):
-        return "true" if current else "false"
-    if isinstance(current, dict | list):
-        return orjson.dumps(current).decode()
-    if isinstance(current, int | float):
-        return str(current)
-    return current
-
-
-def bind(sql: Sql, auth: Auth) -> tuple[object, ...]:
-    return tuple(
-        resolve_value(p, auth) if isinstance(p, AuthValue) else p for p in sql.params
-    )
+def bind(sql: Sql, auth: Auth, values: tuple[str, ...] = ()) -> tuple[object, ...]:
+    """The statement's parameters, with auth values and slots filled in."""
+    params = []
+    for p in sql.params:
+        if isinstance(p, AuthValue):
+            p = resolve_auth_value(p, uid=auth.uid, role=auth.role, claims=auth.claims)
+        elif isinstance(p, Slot):
+            p = coerce.slot_value(p.column, values[p.index])
+        params.append(p)
+    return tuple(params)
 
 
 # ---------------------------------------------------------------- errors
@@ -157,10 +144,11 @@ def translate_error(error: sqlite3.Error, table: str) -> KoyaError:
 # ---------------------------------------------------------------- running
 
 
-def fetch_one(sql: Sql, auth: Auth) -> tuple:
+def fetch_one(sql: Sql, auth: Auth, values: tuple[str, ...] = ()) -> tuple:
+    params = bind(sql, auth, values)
     raw = raw_connection()
     try:
-        return raw.execute(sql.text, bind(sql, auth)).fetchone()
+        return raw.execute(sql.text, params).fetchone()
     except sqlite3.Error as error:
         raise translate_error(error, "") from None
 

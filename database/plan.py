@@ -29,7 +29,7 @@ from database.errors import (
     TableNotFound,
 )
 from database.schema import ColumnInfo, ForeignKey, SchemaCache, TableInfo
-from database.sql import Sql
+from database.sql import Slot, Sql
 from database.types import (
     Column,
     Condition,
@@ -49,6 +49,9 @@ from database.types import (
 from rls.services import PolicyCatalog
 
 Command = Literal["select", "insert", "update", "delete"]
+
+# How a prepared request marks "the value of filter N" (see api/rest/prepared.py).
+SLOT_MARK = "\x00slot"
 
 # Casts a select or filter may ask for: Postgres type name → SQLite expression
 # template and the kind of the result.
@@ -194,10 +197,19 @@ class WritePlan:
 
 
 class _Planner:
-    def __init__(self, schema: SchemaCache, catalog: PolicyCatalog, auth: Auth) -> None:
+    def __init__(
+        self,
+        schema: SchemaCache,
+        catalog: PolicyCatalog,
+        auth: Auth,
+        slots: bool = False,
+    ) -> None:
         self.schema = schema
         self.catalog = catalog
         self.auth = auth
+        # Only a prepared (masked) request may carry slot markers; in any other
+        # request the same text is an ordinary value.
+        self.slots = slots
         self._aliases = 0
 
     def next_alias(self) -> str:
@@ -448,6 +460,11 @@ class _Planner:
         return (self.one_value(plan, str(value), typed),)
 
     def one_value(self, plan: FieldPlan, text: str, typed: bool) -> object:
+        if self.slots and text.startswith(SLOT_MARK):
+            index = int(text[len(SLOT_MARK) :])
+            if plan.cast is not None:
+                return Slot(index, _kind_column(CASTS[plan.cast]))
+            return Slot(index, plan.column if typed else None)
         if typed:
             return coerce.filter_value(plan.column, text)
         if plan.cast is not None:
@@ -455,7 +472,7 @@ class _Planner:
             return coerce.filter_value(_kind_column(kind), text)
         # A `->>` path yields text in Postgres; numbers compare as numbers when
         # the value looks like one, which is what a client filtering JSON means.
-        return _json_scalar(text)
+        return coerce.json_path_value(text)
 
     def containment_value(self, column: ColumnInfo, text: str) -> str:
         import orjson
@@ -507,18 +524,6 @@ def _star():
 
 def _kind_column(kind: str) -> ColumnInfo:
     return ColumnInfo(kind, kind, kind, None, True, None, 0, False)  # type: ignore[arg-type]
-
-
-def _json_scalar(text: str) -> object:
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return number if number == number and abs(number) != float("inf") else text
 
 
 def _to_one(fk: ForeignKey, target: TableInfo) -> Relationship:
@@ -580,9 +585,13 @@ def _ambiguous(parent: str, relation: str, candidates) -> AmbiguousRelationship:
 
 
 def plan_read(
-    request: ReadRequest, schema: SchemaCache, catalog: PolicyCatalog, auth: Auth
+    request: ReadRequest,
+    schema: SchemaCache,
+    catalog: PolicyCatalog,
+    auth: Auth,
+    slots: bool = False,
 ) -> ReadPlan:
-    planner = _Planner(schema, catalog, auth)
+    planner = _Planner(schema, catalog, auth, slots)
     table = planner.table(request.table)
     root = planner.read_node(table, request.select, request.shape, ())
     _check_paths(root, request.shape)

@@ -18,7 +18,10 @@ from database import compiler
 from database.errors import InsufficientPrivilege, MaxAffectedExceeded, SingularResponse
 from database.executor import catalog, execute_all, fetch_one, write_transaction
 from database.plan import WritePlan, plan_read, plan_write
+from database.schema import SchemaCache
+from database.sql import Sql
 from database.types import ReadRequest, WriteRequest
+from rls.services import PolicyCatalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +39,26 @@ class WriteResult:
     location: str | None = None
 
 
+def prepare_read(
+    request: ReadRequest,
+    auth: Auth,
+    schema: SchemaCache,
+    policies: PolicyCatalog,
+    slots: bool = False,
+) -> Sql:
+    """Compile a read; with `slots`, filter values marked as slots stay open."""
+    plan = plan_read(request, schema, policies, auth, slots)
+    return compiler.compile_read(plan, settings.MAX_ROWS)
+
+
+def run_read(sql: Sql, auth: Auth, values: tuple[str, ...] = ()) -> ReadResult:
+    total, count, body = fetch_one(sql, auth, values)
+    return ReadResult(total, count, body.encode())
+
+
 def read(request: ReadRequest, auth: Auth) -> ReadResult:
     schema, policies = catalog()
-    plan = plan_read(request, schema, policies, auth)
-    sql = compiler.compile_read(plan, settings.MAX_ROWS)
-    total, count, body = fetch_one(sql, auth)
-    return ReadResult(total, count, body.encode())
+    return run_read(prepare_read(request, auth, schema, policies), auth)
 
 
 def _row_violation(table: str, auth: Auth) -> InsufficientPrivilege:

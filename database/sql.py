@@ -38,6 +38,19 @@ class AuthValue:
 
 
 @dataclass(frozen=True, slots=True)
+class Slot:
+    """A parameter filled from the request's own filter values when it runs.
+
+    Prepared statements hold these in place of the values of simple
+    comparisons, so one compiled statement serves every request of one shape.
+    `column` gives the value its type; None means a JSON path (see coerce).
+    """
+
+    index: int
+    column: object | None = None  # ColumnInfo; typed loosely to keep this module leaf
+
+
+@dataclass(frozen=True, slots=True)
 class Sql:
     text: str
     params: tuple[object, ...] = ()

@@ -466,3 +466,55 @@ def test_bob_reads_only_his_rows(bob):
     rows = bob.table("todos").select("owner").execute().data
 
     assert {r["owner"] for r in rows} == {BOB}
+
+
+# ---------------------------------------------------------------- prepared shapes
+
+
+def test_one_shape_with_different_values_returns_each_row(service):
+    first = service.table("todos").select("title").eq("id", 1).execute().data
+    second = service.table("todos").select("title").eq("id", 2).execute().data
+    again = service.table("todos").select("title").eq("id", 1).execute().data
+
+    assert first == again == [{"title": "alice buys milk"}]
+    assert second == [{"title": "alice writes tests"}]
+
+
+def test_bad_value_in_a_prepared_shape_is_still_22p02(live, rest):
+    headers = live.headers(key=live.service_key)
+    good = rest.get("/todos?select=id&id=eq.1", headers=headers)
+    bad = rest.get("/todos?select=id&id=eq.one", headers=headers)
+
+    assert good.json() == [{"id": 1}]
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "22P02"
+
+
+def test_prepared_shape_follows_the_role(live, rest):
+    path = "/todos?select=id&id=eq.1"
+
+    as_service = rest.get(path, headers=live.headers(key=live.service_key)).json()
+    as_bob = rest.get(path, headers=live.headers(BOB)).json()
+    as_alice = rest.get(path, headers=live.headers(ALICE)).json()
+
+    assert as_service == as_alice == [{"id": 1}]
+    assert as_bob == []
+
+
+def test_prepared_shape_sees_schema_changes(live, rest):
+    headers = live.headers(key=live.service_key)
+    live.sql("create table shifting (id integer primary key, a text); insert into shifting (a) values ('x');")
+    before = rest.get("/shifting?id=eq.1", headers=headers).json()
+    live.sql("alter table shifting add column b text default 'new';")
+    after = rest.get("/shifting?id=eq.1", headers=headers).json()
+
+    assert before == [{"id": 1, "a": "x"}]
+    assert after == [{"id": 1, "a": "x", "b": "new"}]
+
+
+def test_encoded_values_and_json_paths_in_prepared_shapes(service):
+    plus = service.table("todos").select("id").eq("title", "bob 100% done").execute().data
+    path = service.table("todos").select("title").eq("data->>size", "5").execute().data
+
+    assert plus == [{"id": 5}]
+    assert path == [{"title": "alice writes tests"}]

@@ -621,13 +621,15 @@ def _header(request: HttpRequest, name: str, default: str | None = None) -> str 
     return request.META.get("HTTP_" + name.upper().replace("-", "_"), default)
 
 
-def _query_lists(request: HttpRequest) -> list[tuple[str, list[str]]]:
+def _query_lists(
+    request: HttpRequest, query_string: str | None = None
+) -> list[tuple[str, list[str]]]:
     """The query string as (key, values) pairs in first-seen order.
 
     Read straight from the raw query string: Django's QueryDict does the same
     parsing with several times the overhead, and the order of keys matters.
     """
-    raw = request.META.get("QUERY_STRING", "")
+    raw = request.META.get("QUERY_STRING", "") if query_string is None else query_string
     try:
         pairs = parse_qsl(
             raw,
@@ -658,8 +660,8 @@ class _Query:
     has_root_range: bool
 
 
-def _query(request: HttpRequest) -> _Query:
-    params = _query_lists(request)
+def _query(request: HttpRequest, query_string: str | None = None) -> _Query:
+    params = _query_lists(request, query_string)
     select: tuple[SelectItem, ...] | None = None
     columns = on_conflict = None
     filters: dict[EmbedPath, list[Condition]] = {}
@@ -906,11 +908,16 @@ def _rows(
 # ---------------------------------------------------------------- requests
 
 
-def read_request(request: HttpRequest, table: str) -> ReadRequest:
-    """Parse a GET or HEAD on `/rest/v1/<table>`."""
+def read_request(
+    request: HttpRequest, table: str, query_string: str | None = None
+) -> ReadRequest:
+    """Parse a GET or HEAD on `/rest/v1/<table>`.
+
+    `query_string` replaces the request's own, for parsing a prepared shape.
+    """
     # Checks run in PostgREST's order, so the same bad request gets the same error.
     _check_profile(request, "Accept-Profile")
-    query = _query(request)
+    query = _query(request, query_string)
     _apply_range_header(request, query.shape)
     preferences = _preferences(request)
     response_format, strip_nulls = _negotiate(_header(request, "Accept"))

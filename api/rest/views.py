@@ -13,7 +13,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.keys import authenticate
-from api.rest import parse, render
+from api.rest import parse, prepared, render
 from api.rest.errors import (
     FunctionNotFound,
     InvalidPath,
@@ -72,8 +72,8 @@ class TableView(View):
         raise UnsupportedMethod(f"Unsupported HTTP method: {request.method}")
 
     def get(self, request: HttpRequest, table: str) -> HttpResponse:
-        read = parse.read_request(request, table)
-        return render.read_response(read, services.read(read, request.auth))
+        read, result = prepared.read(request, table, request.auth)
+        return render.read_response(read, result)
 
     head = get
 
