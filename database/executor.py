@@ -157,9 +157,24 @@ _write_lock = threading.Lock()
 _lock_files: dict[str, Any] = {}
 
 
+class WriteTransaction:
+    """The open write transaction: its connection, and whether to keep it."""
+
+    __slots__ = ("raw", "rollback_only")
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+        self.rollback_only = False  # Prefer: tx=rollback
+
+
 @contextmanager
-def write_transaction() -> Iterator[sqlite3.Connection]:
-    """One IMMEDIATE transaction, serialised across threads and processes."""
+def write_transaction() -> Iterator[WriteTransaction]:
+    """One IMMEDIATE transaction, serialised across threads and processes.
+
+    Inside a caller's `transaction.atomic()` block this becomes a savepoint of
+    that transaction. Otherwise it drives SQLite directly: Django's atomic()
+    bookkeeping cost more than the statement it wrapped on the hot write path.
+    """
     name = connection.settings_dict["NAME"]
     with _write_lock:
         handle = _lock_files.get(name)
@@ -168,10 +183,40 @@ def write_transaction() -> Iterator[sqlite3.Connection]:
             _lock_files[name] = handle
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            with transaction.atomic():
-                yield raw_connection()
+            raw = raw_connection()
+            if connection.in_atomic_block:
+                with transaction.atomic():
+                    tx = WriteTransaction(raw)
+                    yield tx
+                    if tx.rollback_only:
+                        transaction.set_rollback(True)
+                return
+            _run_transaction_statement(raw, "BEGIN IMMEDIATE")
+            tx = WriteTransaction(raw)
+            try:
+                yield tx
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            if tx.rollback_only:
+                raw.execute("ROLLBACK")
+                return
+            try:
+                raw.execute("COMMIT")
+            except sqlite3.Error as error:
+                # A failed COMMIT (a deferred foreign key, say) leaves the
+                # transaction open: end it so the connection stays usable.
+                raw.execute("ROLLBACK")
+                raise translate_error(error, "") from None
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_transaction_statement(raw: sqlite3.Connection, statement: str) -> None:
+    try:
+        raw.execute(statement)
+    except sqlite3.Error as error:
+        raise translate_error(error, "") from None
 
 
 def execute_all(

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import orjson
 from django.conf import settings
-from django.db import transaction
 
 from accounts.keys import Auth
 from database import compiler
@@ -94,7 +93,8 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
     schema, policies = catalog()
     plan = plan_write(request, schema, policies, auth)
     table = plan.table.name
-    with write_transaction() as raw:
+    with write_transaction() as tx:
+        raw = tx.raw
         returned: list[tuple] = []
         if plan.method in ("insert", "upsert"):
             for columns, rows in _insert_groups(plan):
@@ -140,7 +140,7 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
         if request.returning == "headers-only" and returned and plan.table.primary_key:
             location = _location(plan, returned[0][0])
         if request.rollback:
-            transaction.set_rollback(True)
+            tx.rollback_only = True
     return WriteResult(affected, count, body, location)
 
 

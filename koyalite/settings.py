@@ -113,7 +113,7 @@ API_URL = os.environ.get("KOYALITE_API_URL", "http://127.0.0.1:8000").rstrip("/"
 MAX_BODY_BYTES = _int("KOYALITE_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 MAX_ROWS = _int("KOYALITE_MAX_ROWS", None, minimum=1)
 SERVE_WORKERS = _int("KOYALITE_WORKERS", 2, minimum=1)
-SERVE_THREADS = _int("KOYALITE_THREADS", 8, minimum=1)
+SERVE_THREADS = _int("KOYALITE_THREADS", 4, minimum=1)
 
 # Django's own signing key is derived from the JWT secret, so a project has one
 # secret to keep; the label keeps the two keys from ever being equal.

@@ -503,7 +503,9 @@ def test_prepared_shape_follows_the_role(live, rest):
 
 def test_prepared_shape_sees_schema_changes(live, rest):
     headers = live.headers(key=live.service_key)
-    live.sql("create table shifting (id integer primary key, a text); insert into shifting (a) values ('x');")
+    live.sql(
+        "create table shifting (id integer primary key, a text); insert into shifting (a) values ('x');"
+    )
     before = rest.get("/shifting?id=eq.1", headers=headers).json()
     live.sql("alter table shifting add column b text default 'new';")
     after = rest.get("/shifting?id=eq.1", headers=headers).json()
@@ -513,7 +515,9 @@ def test_prepared_shape_sees_schema_changes(live, rest):
 
 
 def test_encoded_values_and_json_paths_in_prepared_shapes(service):
-    plus = service.table("todos").select("id").eq("title", "bob 100% done").execute().data
+    plus = (
+        service.table("todos").select("id").eq("title", "bob 100% done").execute().data
+    )
     path = service.table("todos").select("title").eq("data->>size", "5").execute().data
 
     assert plus == [{"id": 5}]
