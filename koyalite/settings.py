@@ -112,8 +112,11 @@ LOG_LEVEL = _choice("KOYALITE_LOG_LEVEL", "info", ("debug", "info", "warning", "
 API_URL = os.environ.get("KOYALITE_API_URL", "http://127.0.0.1:8000").rstrip("/")
 MAX_BODY_BYTES = _int("KOYALITE_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 MAX_ROWS = _int("KOYALITE_MAX_ROWS", None, minimum=1)
-SERVE_WORKERS = _int("KOYALITE_WORKERS", 2, minimum=1)
-SERVE_THREADS = _int("KOYALITE_THREADS", 4, minimum=1)
+# One process more than cores: while one process waits for the write lock the
+# others keep every core busy; two threads each keep GIL hand-offs (which
+# stretch the time a writer holds the lock) rare. Measured in bench/.
+SERVE_WORKERS = _int("KOYALITE_WORKERS", (os.cpu_count() or 1) + 1, minimum=1)
+SERVE_THREADS = _int("KOYALITE_THREADS", 2, minimum=1)
 
 # Django's own signing key is derived from the JWT secret, so a project has one
 # secret to keep; the label keeps the two keys from ever being equal.

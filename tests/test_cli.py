@@ -191,3 +191,24 @@ def test_serve_migrates_serves_and_warns_about_open_tables(project):
     log = server.log.read_text()
     assert "table.rls_disabled" in log and "open_table" in log
     assert '"table": "closed"' not in log
+
+
+def test_serve_without_a_project_names_the_missing_secret(tmp_path):
+    result = run_cli(tmp_path, "serve", "--port", "1", check=False)
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "koyalite: KOYALITE_JWT_SECRET is not set. Run `koyalite init` to create a project with a generated secret."
+    ]
+
+
+def test_sql_with_a_bad_database_url_is_one_line(project):
+    env_file = project / ".env"
+    env_file.write_text(env_file.read_text() + "\nDATABASE_URL=mysql://db/app\n")
+
+    result = run_cli(project, "sql", "-f", "-", stdin="select 1;", check=False)
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "koyalite: DATABASE_URL uses 'mysql'; only sqlite:/// URLs are supported yet."
+    ]

@@ -9,7 +9,10 @@ from database.plan import SLOT_MARK
 def test_comparison_values_become_slots():
     shape, values = mask("select=*&id=eq.5&priority=not.gte.3&order=id.desc&limit=2")
 
-    assert shape == f"select=*&id=eq.{SLOT_MARK}0&priority=not.gte.{SLOT_MARK}1&order=id.desc&limit=2"
+    assert (
+        shape
+        == f"select=*&id=eq.{SLOT_MARK}0&priority=not.gte.{SLOT_MARK}1&order=id.desc&limit=2"
+    )
     assert values == ("5", "3")
 
 
