@@ -116,6 +116,15 @@ class SchemaCache:
     def table(self, name: str) -> TableInfo | None:
         return self.tables.get(name)
 
+    def find_table(self, name: str) -> TableInfo | None:
+        """Look a table up as SQL does: SQLite names are case-insensitive."""
+        info = self.tables.get(name)
+        if info is not None:
+            return info
+        folded = name.casefold()
+        matches = [t for t in self.tables.values() if t.name.casefold() == folded]
+        return matches[0] if len(matches) == 1 else None
+
 
 # Table names that map a Supabase schema onto KoyaLite's own tables.
 AUTH_USERS_TABLE = "auth_users"

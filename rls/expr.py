@@ -121,7 +121,7 @@ def compile_expression(text: str, table: str, alias: str, schema: SchemaCache) -
     `PolicyError` subclass naming the first unknown column, table or function,
     or the unsupported construct.
     """
-    info = _find_table(schema, table)
+    info = schema.find_table(table)
     if info is None:
         raise UndefinedTable(f'relation "{table}" does not exist')
     node = parse_expression(text)
@@ -235,16 +235,6 @@ AUTH_USERS = TableInfo(
     foreign_keys=(),
     unique=(("id",),),
 )
-
-
-def _find_table(schema: SchemaCache, name: str) -> TableInfo | None:
-    """Find a user table; SQLite names are case-insensitive, so match that way too."""
-    info = schema.table(name)
-    if info is not None:
-        return info
-    folded = name.casefold()
-    matches = [t for t in schema.tables.values() if t.name.casefold() == folded]
-    return matches[0] if len(matches) == 1 else None
 
 
 def _find_column(table: TableInfo, name: str) -> ColumnInfo | None:
@@ -619,7 +609,7 @@ class _Compiler:
         schema_name = node.text("db").lower() or None
         info: TableInfo | None
         if schema_name in (None, "public"):
-            info = _find_table(self.schema, name)
+            info = self.schema.find_table(name)
         elif schema_name == "auth" and name.lower() == "users":
             info = AUTH_USERS
         else:

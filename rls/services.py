@@ -181,15 +181,7 @@ def _check_roles(roles: tuple[str, ...]) -> None:
 
 
 def _find_table(schema_name: str, name: str, schema: SchemaCache) -> TableInfo | None:
-    if schema_name != "public":
-        return None
-    info = schema.table(name)
-    if info is not None:
-        return info
-    # SQLite table names are case-insensitive: `Todos` is the table `todos`.
-    folded = name.casefold()
-    matches = [t for t in schema.tables.values() if t.name.casefold() == folded]
-    return matches[0] if len(matches) == 1 else None
+    return schema.find_table(name) if schema_name == "public" else None
 
 
 def _missing_table(schema_name: str, name: str) -> UndefinedTable:
