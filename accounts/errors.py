@@ -39,3 +39,99 @@ class InvalidToken(KoyaError):
         self.headers = {
             "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'
         }
+
+
+# ---------------------------------------------------------------- GoTrue (/auth/v1)
+
+
+class AuthApiError(KoyaError):
+    """An /auth/v1 error; `error_code` is GoTrue's string code."""
+
+    status = 400
+    error_code = "unexpected_failure"
+    default_message = "Unexpected failure"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+        self.code = self.error_code
+
+
+def _auth_error(name: str, status: int, code: str, message: str) -> type[AuthApiError]:
+    return type(
+        name,
+        (AuthApiError,),
+        {"status": status, "error_code": code, "default_message": message},
+    )
+
+
+ValidationFailed = _auth_error(
+    "ValidationFailed", 400, "validation_failed", "Invalid request"
+)
+BadJson = _auth_error(
+    "BadJson", 400, "bad_json", "Could not parse request body as JSON"
+)
+InvalidCredentials = _auth_error(
+    "InvalidCredentials", 400, "invalid_credentials", "Invalid login credentials"
+)
+EmailNotConfirmed = _auth_error(
+    "EmailNotConfirmed", 400, "email_not_confirmed", "Email not confirmed"
+)
+UserAlreadyExists = _auth_error(
+    "UserAlreadyExists", 422, "user_already_exists", "User already registered"
+)
+EmailExists = _auth_error(
+    "EmailExists",
+    422,
+    "email_exists",
+    "A user with this email address has already been registered",
+)
+SignupDisabled = _auth_error(
+    "SignupDisabled", 422, "signup_disabled", "Signups not allowed for this instance"
+)
+AnonymousDisabled = _auth_error(
+    "AnonymousDisabled",
+    422,
+    "anonymous_provider_disabled",
+    "Anonymous sign-ins are disabled",
+)
+RefreshTokenNotFound = _auth_error(
+    "RefreshTokenNotFound",
+    400,
+    "refresh_token_not_found",
+    "Invalid Refresh Token: Refresh Token Not Found",
+)
+RefreshTokenAlreadyUsed = _auth_error(
+    "RefreshTokenAlreadyUsed",
+    400,
+    "refresh_token_already_used",
+    "Invalid Refresh Token: Already Used",
+)
+UserBanned = _auth_error("UserBanned", 400, "user_banned", "User is banned")
+NoAuthorization = _auth_error(
+    "NoAuthorization",
+    401,
+    "no_authorization",
+    "This endpoint requires a valid Bearer token",
+)
+BadJwt = _auth_error("BadJwt", 403, "bad_jwt", "invalid JWT")
+SessionNotFound = _auth_error(
+    "SessionNotFound",
+    403,
+    "session_not_found",
+    "Session from session_id claim in JWT does not exist",
+)
+UserNotFound = _auth_error("UserNotFound", 404, "user_not_found", "User not found")
+NotAdmin = _auth_error("NotAdmin", 403, "not_admin", "User not allowed")
+OtpExpired = _auth_error(
+    "OtpExpired", 403, "otp_expired", "Email link is invalid or has expired"
+)
+NotFound = _auth_error("NotFound", 404, "not_found", "Not found")
+
+
+class WeakPassword(AuthApiError):
+    status = 422
+    error_code = "weak_password"
+
+    def __init__(self, reasons: list[str], message: str) -> None:
+        super().__init__(message)
+        self.reasons = reasons

@@ -45,6 +45,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     raw_app_meta_data = models.JSONField(default=dict, blank=True)
     raw_user_meta_data = models.JSONField(default=dict, blank=True)
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     banned_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -60,3 +61,71 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email or self.phone or str(self.id)
+
+
+class Session(models.Model):
+    """A signed-in device: the `session_id` claim of its access tokens."""
+
+    id = DashedUUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    aal = models.CharField(max_length=8, default="aal1")
+    amr = models.JSONField(default=list)
+    user_agent = models.TextField(blank=True, default="")
+    ip = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "auth_sessions"
+
+    def __str__(self) -> str:
+        return f"session {self.id} of {self.user_id}"
+
+
+class RefreshToken(models.Model):
+    """One link of a session's refresh-token chain; only its hash is stored.
+
+    Each refresh revokes the presented token and issues a child. Presenting a
+    revoked token again (outside a short grace interval) revokes the whole
+    session, since only a stolen copy would be replayed.
+    """
+
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    parent_hash = models.CharField(max_length=64, null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "auth_refresh_tokens"
+
+    def __str__(self) -> str:
+        return f"refresh token {self.pk} of session {self.session_id}"
+
+
+class OneTimeToken(models.Model):
+    """A token mailed to a user (confirm sign-up, recover, ...); stored hashed."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation"
+        RECOVERY = "recovery"
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="one_time_tokens"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "auth_one_time_tokens"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_token_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} token of {self.user_id}"

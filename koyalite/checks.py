@@ -36,9 +36,7 @@ def check_unknown_variables(app_configs, **kwargs):
     unknown = sorted(
         name
         for name in os.environ
-        if name.startswith("KOYALITE_")
-        and name not in settings.KNOWN_VARIABLES
-        and not name.startswith(settings.KNOWN_PREFIXES)
+        if name.startswith("KOYALITE_") and name not in settings.KNOWN_VARIABLES
     )
     return [
         Error(f"{name} is not a KoyaLite setting (a typo?).", id="koyalite.E003")

@@ -39,8 +39,19 @@ KNOWN_VARIABLES = frozenset(
         "KOYALITE_THREADS",
     }
 )
-# Prefixes later capabilities own (KOYALITE_AUTH_*, ...), checked by their apps.
-KNOWN_PREFIXES = ("KOYALITE_AUTH_",)
+# Every KOYALITE_AUTH_* variable is read below; later capabilities add theirs.
+KNOWN_VARIABLES = KNOWN_VARIABLES | {
+    "KOYALITE_AUTH_AUTOCONFIRM",
+    "KOYALITE_AUTH_ANONYMOUS_USERS",
+    "KOYALITE_AUTH_ENABLE_SIGNUP",
+    "KOYALITE_AUTH_JWT_EXPIRY",
+    "KOYALITE_AUTH_SITE_URL",
+    "KOYALITE_AUTH_REDIRECT_URLS",
+    "KOYALITE_AUTH_PASSWORD_MIN_LENGTH",
+    "KOYALITE_AUTH_REFRESH_REUSE_INTERVAL",
+    "KOYALITE_EMAIL_URL",
+    "KOYALITE_EMAIL_FROM",
+}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -117,6 +128,42 @@ MAX_ROWS = _int("KOYALITE_MAX_ROWS", None, minimum=1)
 # stretch the time a writer holds the lock) rare. Measured in bench/.
 SERVE_WORKERS = _int("KOYALITE_WORKERS", (os.cpu_count() or 1) + 1, minimum=1)
 SERVE_THREADS = _int("KOYALITE_THREADS", 2, minimum=1)
+
+# Auth (GoTrue-compatible /auth/v1); defaults follow GoTrue's.
+AUTH_AUTOCONFIRM = _bool("KOYALITE_AUTH_AUTOCONFIRM", False)
+AUTH_ANONYMOUS_USERS = _bool("KOYALITE_AUTH_ANONYMOUS_USERS", False)
+AUTH_ENABLE_SIGNUP = _bool("KOYALITE_AUTH_ENABLE_SIGNUP", True)
+AUTH_JWT_EXPIRY = _int("KOYALITE_AUTH_JWT_EXPIRY", 3600, minimum=30)
+AUTH_SITE_URL = os.environ.get(
+    "KOYALITE_AUTH_SITE_URL", "http://localhost:3000"
+).rstrip("/")
+AUTH_REDIRECT_URLS = env.list("KOYALITE_AUTH_REDIRECT_URLS", default=[])
+AUTH_PASSWORD_MIN_LENGTH = _int("KOYALITE_AUTH_PASSWORD_MIN_LENGTH", 6, minimum=1)
+AUTH_REFRESH_REUSE_INTERVAL = _int(
+    "KOYALITE_AUTH_REFRESH_REUSE_INTERVAL", 10, minimum=0
+)
+
+# Mail: printed to the log by default; smtp://user:pass@host:port (also
+# smtp+tls://, smtps://) sends it, filemail:///path writes it to files.
+EMAIL_URL = os.environ.get("KOYALITE_EMAIL_URL", "consolemail://")
+try:
+    vars().update(environ.Env.email_url_config(EMAIL_URL))
+except (ImproperlyConfigured, KeyError, ValueError) as error:
+    raise ImproperlyConfigured(
+        f"KOYALITE_EMAIL_URL is not a valid email URL: {error}"
+    ) from None
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "KOYALITE_EMAIL_FROM", "KoyaLite <noreply@localhost>"
+)
+
+# Argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): ~24 ms per check on
+# the development machine, against ~67 ms for bcrypt at cost 10. bcrypt stays
+# second so hashes imported from Supabase (`$2a$`/`$2b$`) verify, and Django
+# re-hashes them with Argon2id at the next sign-in.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.BCryptPasswordHasher",
+]
 
 # Django's own signing key is derived from the JWT secret, so a project has one
 # secret to keep; the label keeps the two keys from ever being equal.

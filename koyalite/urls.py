@@ -10,5 +10,6 @@ def health(request):
 urlpatterns = [
     path("health", health),
     path("rest/v1/", include("api.rest.urls")),
+    path("auth/v1/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

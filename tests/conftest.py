@@ -113,6 +113,7 @@ def start_server(project: Path, env_extra: dict[str, str] | None = None) -> Live
     port = free_port()
     log = project / "server.log"
     env = project_env(project)
+    env["KOYALITE_API_URL"] = f"http://127.0.0.1:{port}"  # links in emails point here
     env.update(env_extra or {})
     handle = log.open("w")
     process = subprocess.Popen(
@@ -212,3 +213,72 @@ def bob(live):
 @pytest.fixture(scope="session")
 def carol(live):
     return _client(live, live.anon_key, live.token(CAROL, email="carol@example.com"))
+
+
+class Mailbox:
+    """Messages received by a real SMTP server (aiosmtpd) on loopback."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        from email import message_from_bytes
+        from email.policy import default
+
+        self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 Message accepted for delivery"
+
+    def last_to(self, address: str, timeout: float = 10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in reversed(self.messages):
+                if address in message["To"]:
+                    return message
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {address}")
+
+
+@pytest.fixture(scope="session")
+def mailbox():
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield box, controller.port
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_live(tmp_path_factory, mailbox) -> LiveServer:
+    """A server with e-mail confirmation on, mail to the test's SMTP server."""
+    _, smtp_port = mailbox
+    project = tmp_path_factory.mktemp("auth") / "app"
+    run_cli(project, "init", str(project))
+    run_cli(
+        project,
+        "sql",
+        "-f",
+        "-",
+        stdin="""
+        create table notes (
+          id integer primary key,
+          owner uuid not null references auth.users(id) on delete cascade,
+          body text not null
+        );
+        alter table notes enable row level security;
+        create policy "own notes" on notes for all to authenticated
+          using (owner = auth.uid()) with check (owner = auth.uid());
+        """,
+    )
+    with (project / ".env").open("a") as env:
+        env.write(
+            f"\nKOYALITE_EMAIL_URL=smtp://127.0.0.1:{smtp_port}\n"
+            "KOYALITE_AUTH_SITE_URL=http://app.example\n"
+            "KOYALITE_AUTH_REDIRECT_URLS=http://localhost:5173/*\n"
+            "KOYALITE_AUTH_ANONYMOUS_USERS=true\n"
+            "KOYALITE_AUTH_REFRESH_REUSE_INTERVAL=2\n"
+        )
+    server = start_server(project)
+    yield server
+    stop_server(server)

@@ -1,0 +1,60 @@
+"""The one function that sends auth emails, and the links inside them.
+
+Mail goes through Django's email backend (console by default, SMTP with
+KOYALITE_EMAIL_URL); the email-queue capability will move the sending onto
+the queue behind this same function.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from koyalite.logging import get_logger
+
+log = get_logger("koyalite.auth")
+
+SUBJECTS = {"confirmation": "Confirm your sign-up"}
+
+
+def safe_redirect(redirect_to: str | None) -> str:
+    """`redirect_to` if the project allows it, else the site URL.
+
+    Allowed: the site URL and anything under it, and each entry of
+    KOYALITE_AUTH_REDIRECT_URLS (exactly, or as a prefix when it ends in `*`).
+    Anything else would be an open redirect, so it is replaced, as GoTrue does.
+    """
+    site = settings.AUTH_SITE_URL
+    if not redirect_to:
+        return site
+    if (
+        redirect_to == site
+        or redirect_to.startswith(site + "/")
+        or redirect_to.startswith(site + "?")
+    ):
+        return redirect_to
+    for allowed in settings.AUTH_REDIRECT_URLS:
+        if allowed.endswith("*") and redirect_to.startswith(allowed[:-1]):
+            return redirect_to
+        if redirect_to == allowed:
+            return redirect_to
+    return site
+
+
+def verify_link(token: str, kind: str, redirect_to: str) -> str:
+    query = urlencode({"token": token, "type": kind, "redirect_to": redirect_to})
+    return f"{settings.API_URL}/auth/v1/verify?{query}"
+
+
+def send_auth_email(kind: str, to: str, context: dict[str, str]) -> None:
+    text = render_to_string(f"accounts/email/{kind}.txt", context)
+    html = render_to_string(f"accounts/email/{kind}.html", context)
+    message = EmailMultiAlternatives(
+        SUBJECTS[kind], text, settings.DEFAULT_FROM_EMAIL, [to]
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+    log.info("auth.email_sent", kind=kind)

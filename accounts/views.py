@@ -1,0 +1,214 @@
+"""`/auth/v1`: GoTrue-compatible endpoints. Each parses, calls a service,
+renders; every failure leaves through `accounts.render.error_response`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts import keys, services, sessions
+from accounts.errors import (
+    AuthApiError,
+    BadJson,
+    BadJwt,
+    InvalidApiKey,
+    InvalidToken,
+    MissingApiKey,
+    NoAuthorization,
+    NotFound,
+    OtpExpired,
+    UserBanned,
+    ValidationFailed,
+)
+from accounts.render import error_response, json_response
+from accounts.users import is_banned, user_json
+from koyalite.logging import get_logger
+
+log = get_logger("koyalite.auth")
+
+
+def _client(request: HttpRequest) -> dict[str, str]:
+    return {
+        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
+        "ip": request.META.get("REMOTE_ADDR", ""),
+    }
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        body = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        raise BadJson() from None
+    if not isinstance(body, dict):
+        raise BadJson("Request body must be a JSON object")
+    return body
+
+
+def _require_apikey(request: HttpRequest) -> None:
+    try:
+        keys.authenticate(request.META.get("HTTP_APIKEY"), None)
+    except (MissingApiKey, InvalidApiKey) as error:
+        raise NoAuthorization(str(error)) from None
+
+
+def _current_session(request: HttpRequest) -> sessions.Session:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NoAuthorization()
+    try:
+        claims = keys.decode_token(token.strip())
+    except InvalidToken as error:
+        raise BadJwt(
+            f"invalid JWT: unable to parse or verify signature, {error}"
+        ) from None
+    if claims.get("role") != "authenticated":
+        raise BadJwt("invalid JWT: not a user's access token")
+    session = sessions.require_session(claims)
+    if is_banned(session.user):
+        raise UserBanned()
+    return session
+
+
+def endpoint(methods: tuple[str, ...], public: tuple[str, ...] = ()) -> Callable:
+    """Wrap an /auth/v1 view: method check, `apikey` (except for `public`
+    methods, such as the GET of a link in an email), GoTrue error rendering."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            try:
+                if request.method not in methods:
+                    raise NotFound(f"{request.method} is not allowed here")
+                if request.method not in public:
+                    _require_apikey(request)
+                return view(request, *args, **kwargs)
+            except AuthApiError as error:
+                return error_response(request, error)
+            except Exception:  # the top-level handler of the API
+                log.exception(
+                    "request.failed", path=request.path, method=request.method
+                )
+                return error_response(request, AuthApiError())
+
+        return wrapper
+
+    return decorate
+
+
+@endpoint(("POST",))
+def signup(request: HttpRequest) -> HttpResponse:
+    body = _body(request)
+    return json_response(
+        services.sign_up(body, request.GET.get("redirect_to"), **_client(request))
+    )
+
+
+@endpoint(("POST",))
+def token(request: HttpRequest) -> HttpResponse:
+    grant = request.GET.get("grant_type")
+    body = _body(request)
+    if grant == "password":
+        return json_response(
+            services.sign_in_with_password(body, **_client(request)).as_json()
+        )
+    if grant == "refresh_token":
+        presented = body.get("refresh_token")
+        if not isinstance(presented, str) or not presented:
+            raise ValidationFailed("refresh_token required")
+        return json_response(sessions.refresh_session(presented).as_json())
+    raise ValidationFailed(f"unsupported_grant_type: {grant!r}")
+
+
+@endpoint(("GET", "PUT"))
+def user(request: HttpRequest) -> HttpResponse:
+    session = _current_session(request)
+    if request.method == "PUT":
+        return json_response(
+            user_json(services.update_user(session.user, _body(request)))
+        )
+    return json_response(user_json(session.user))
+
+
+@endpoint(("POST",))
+def logout(request: HttpRequest) -> HttpResponse:
+    scope = request.GET.get("scope", "global")
+    if scope not in ("global", "local", "others"):
+        raise ValidationFailed("scope must be global, local or others")
+    session = _current_session(request)
+    sessions.end_sessions(str(session.id), str(session.user_id), scope)
+    return HttpResponse(status=204)
+
+
+@endpoint(("GET", "POST"), public=("GET",))
+def verify(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        body = _body(request)
+        secret = body.get("token_hash") or body.get("token")
+        if not isinstance(secret, str) or not secret:
+            raise ValidationFailed("Verify requires a token or a token_hash")
+        issued = services.verify(str(body.get("type", "")), secret, **_client(request))
+        return json_response(issued.as_json())
+    # A link from an email: redirect back to the app with the session in the
+    # fragment (GoTrue's implicit flow), or with the error if it failed.
+    from accounts.mail import safe_redirect
+
+    target = safe_redirect(request.GET.get("redirect_to"))
+    try:
+        issued = services.verify(
+            request.GET.get("type", ""),
+            request.GET.get("token", ""),
+            **_client(request),
+        )
+    except (OtpExpired, ValidationFailed, UserBanned) as error:
+        fragment = {
+            "error": "access_denied",
+            "error_code": error.error_code,
+            "error_description": error.message,
+        }
+        return HttpResponseRedirect(f"{target}#{urlencode(fragment)}")
+    session = issued.as_json()
+    fragment = {
+        "access_token": session["access_token"],
+        "expires_at": session["expires_at"],
+        "expires_in": session["expires_in"],
+        "refresh_token": session["refresh_token"],
+        "token_type": "bearer",
+        "type": request.GET.get("type", "signup"),
+    }
+    return HttpResponseRedirect(f"{target}#{urlencode(fragment)}")
+
+
+@endpoint(("GET",))
+def auth_settings(request: HttpRequest) -> HttpResponse:
+    return json_response(
+        {
+            "external": {
+                "email": True,
+                "phone": False,
+                "anonymous_users": settings.AUTH_ANONYMOUS_USERS,
+            },
+            "disable_signup": not settings.AUTH_ENABLE_SIGNUP,
+            "mailer_autoconfirm": settings.AUTH_AUTOCONFIRM,
+            "phone_autoconfirm": False,
+            "sms_provider": "",
+            "saml_enabled": False,
+        }
+    )
+
+
+@csrf_exempt
+def health(request: HttpRequest) -> HttpResponse:
+    return json_response(
+        {"version": "koyalite", "name": "GoTrue", "description": "KoyaLite auth"}
+    )
