@@ -126,6 +126,15 @@ OtpExpired = _auth_error(
     "OtpExpired", 403, "otp_expired", "Email link is invalid or has expired"
 )
 NotFound = _auth_error("NotFound", 404, "not_found", "Not found")
+OverEmailSendRateLimit = _auth_error(
+    "OverEmailSendRateLimit",
+    429,
+    "over_email_send_rate_limit",
+    "Email rate limit exceeded",
+)
+OverRequestRateLimit = _auth_error(
+    "OverRequestRateLimit", 429, "over_request_rate_limit", "Request rate limit reached"
+)
 
 
 class WeakPassword(AuthApiError):
@@ -135,3 +144,8 @@ class WeakPassword(AuthApiError):
     def __init__(self, reasons: list[str], message: str) -> None:
         super().__init__(message)
         self.reasons = reasons
+
+
+OtpDisabled = _auth_error(
+    "OtpDisabled", 422, "otp_disabled", "Signups not allowed for otp"
+)

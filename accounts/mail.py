@@ -17,7 +17,11 @@ from koyalite.logging import get_logger
 
 log = get_logger("koyalite.auth")
 
-SUBJECTS = {"confirmation": "Confirm your sign-up"}
+SUBJECTS = {
+    "confirmation": "Confirm your sign-up",
+    "magic_link": "Your sign-in link",
+    "recovery": "Reset your password",
+}
 
 
 def safe_redirect(redirect_to: str | None) -> str:

@@ -111,13 +111,16 @@ class OneTimeToken(models.Model):
 
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation"
+        MAGIC_LINK = "magic_link"
         RECOVERY = "recovery"
 
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="one_time_tokens"
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)  # the link's token
+    code_hash = models.CharField(max_length=64, default="")  # the 6-digit code
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
     email = models.EmailField()
     created_at = models.DateTimeField(auto_now_add=True)
 

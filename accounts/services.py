@@ -11,20 +11,20 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import tokens
 from accounts.errors import (
     AnonymousDisabled,
     EmailNotConfirmed,
     InvalidCredentials,
-    OtpExpired,
+    OtpDisabled,
     SignupDisabled,
     UserAlreadyExists,
     UserBanned,
     ValidationFailed,
     WeakPassword,
 )
-from accounts.mail import safe_redirect, send_auth_email, verify_link
-from accounts.models import OneTimeToken, User
-from accounts.sessions import IssuedSession, start_session, token_hash
+from accounts.models import User
+from accounts.sessions import IssuedSession, start_session
 from accounts.users import is_banned, user_json
 
 # Checked against when no user matches, so a wrong email costs the same time
@@ -76,7 +76,7 @@ def sign_up(
         if settings.AUTH_AUTOCONFIRM:
             raise UserAlreadyExists()
         if existing.email_confirmed_at is None:
-            _send_confirmation(existing, redirect_to)
+            tokens.mail_token(existing, tokens.Kind.CONFIRMATION, redirect_to)
             return user_json(existing)
         # GoTrue answers a confirmed address with a user that is not it, so a
         # sign-up form cannot tell which addresses have accounts.
@@ -101,7 +101,7 @@ def sign_up(
         User.objects.filter(pk=user.pk).update(email_confirmed_at=timezone.now())
         user.refresh_from_db()
         return start_session(user, "password", user_agent=user_agent, ip=ip).as_json()
-    _send_confirmation(user, redirect_to)
+    tokens.mail_token(user, tokens.Kind.CONFIRMATION, redirect_to)
     return user_json(user)
 
 
@@ -117,23 +117,6 @@ def _sign_up_anonymously(
         raw_user_meta_data=_metadata(body.get("data")),
     )
     return start_session(user, "anonymous", user_agent=user_agent, ip=ip).as_json()
-
-
-def _send_confirmation(user: User, redirect_to: str | None) -> None:
-    token = secrets.token_hex(28)
-    with transaction.atomic():
-        OneTimeToken.objects.filter(
-            user=user, kind=OneTimeToken.Kind.CONFIRMATION
-        ).delete()
-        OneTimeToken.objects.create(
-            user=user,
-            kind=OneTimeToken.Kind.CONFIRMATION,
-            token_hash=token_hash(token),
-            email=user.email,
-        )
-        User.objects.filter(pk=user.pk).update(confirmation_sent_at=timezone.now())
-    link = verify_link(token, "signup", safe_redirect(redirect_to))
-    send_auth_email("confirmation", user.email, {"link": link, "email": user.email})
 
 
 def sign_in_with_password(
@@ -159,29 +142,62 @@ def sign_in_with_password(
 
 
 def verify(
-    kind: str, token: str, *, user_agent: str = "", ip: str = ""
+    kind_type: str,
+    *,
+    token: str | None = None,
+    email: str | None = None,
+    code: str | None = None,
+    user_agent: str = "",
+    ip: str = "",
 ) -> IssuedSession:
-    """Redeem a mailed token: confirm the address and sign the user in."""
-    if kind not in ("signup", "email"):
-        raise ValidationFailed(
-            f"Verify requires a verification type: {kind!r} is not supported yet"
-        )
-    with transaction.atomic():
-        row = (
-            OneTimeToken.objects.select_related("user")
-            .filter(token_hash=token_hash(token), kind=OneTimeToken.Kind.CONFIRMATION)
-            .first()
-        )
-        if row is None or (timezone.now() - row.created_at).total_seconds() > 24 * 3600:
-            raise OtpExpired()
-        user = row.user
-        row.delete()
-        if user.email_confirmed_at is None:
-            User.objects.filter(pk=user.pk).update(email_confirmed_at=timezone.now())
-            user.refresh_from_db()
-    if is_banned(user):
+    """Redeem a mailed link or code and sign the user in."""
+    user, kind = tokens.redeem(kind_type, token=token, email=email, code=code)
+    if is_banned(user) or not user.is_active:
         raise UserBanned()
-    return start_session(user, "otp", user_agent=user_agent, ip=ip)
+    method = "recovery" if kind == tokens.Kind.RECOVERY else "otp"
+    return start_session(user, method, user_agent=user_agent, ip=ip)
+
+
+def recover(body: dict[str, Any], redirect_to: str | None) -> None:
+    """POST /recover: mail a password-reset link if the address has an account.
+
+    The answer is the same either way, so it tells nobody which addresses exist.
+    """
+    email = normalize_email(body.get("email"))
+    user = User.objects.filter(email=email, is_anonymous_user=False).first()
+    if user is not None:
+        tokens.mail_token(user, tokens.Kind.RECOVERY, redirect_to)
+
+
+def send_one_time_code(body: dict[str, Any], redirect_to: str | None) -> None:
+    """POST /otp: a magic link and a code; an unknown address signs up unless
+    `create_user` is false."""
+    email = normalize_email(body.get("email"))
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        if body.get("create_user") is False or not settings.AUTH_ENABLE_SIGNUP:
+            raise OtpDisabled()
+        data = _metadata(body.get("data"))
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email, password=None, raw_user_meta_data=data
+                )
+        except IntegrityError:
+            user = User.objects.get(email=email)
+    if user.email_confirmed_at is None:
+        tokens.mail_token(user, tokens.Kind.CONFIRMATION, redirect_to)
+    else:
+        tokens.mail_token(user, tokens.Kind.MAGIC_LINK, redirect_to)
+
+
+def resend(body: dict[str, Any], redirect_to: str | None) -> None:
+    """POST /resend: the sign-up confirmation again, for an unconfirmed address."""
+    if body.get("type") != "signup":
+        raise ValidationFailed("Only type 'signup' can be resent for now")
+    user = User.objects.filter(email=normalize_email(body.get("email"))).first()
+    if user is not None and user.email_confirmed_at is None:
+        tokens.mail_token(user, tokens.Kind.CONFIRMATION, redirect_to)
 
 
 def update_user(user: User, body: dict[str, Any]) -> User:

@@ -8,6 +8,9 @@ urlpatterns = [
     path("user", views.user),
     path("logout", views.logout),
     path("verify", views.verify),
+    path("recover", views.recover),
+    path("otp", views.otp),
+    path("resend", views.resend),
     path("settings", views.auth_settings),
     path("health", views.health),
 ]

@@ -27,6 +27,7 @@ from accounts.errors import (
     UserBanned,
     ValidationFailed,
 )
+from accounts.mail import safe_redirect
 from accounts.render import error_response, json_response
 from accounts.users import is_banned, user_json
 from koyalite.logging import get_logger
@@ -154,21 +155,21 @@ def logout(request: HttpRequest) -> HttpResponse:
 def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         body = _body(request)
-        secret = body.get("token_hash") or body.get("token")
-        if not isinstance(secret, str) or not secret:
-            raise ValidationFailed("Verify requires a token or a token_hash")
-        issued = services.verify(str(body.get("type", "")), secret, **_client(request))
+        issued = services.verify(
+            str(body.get("type", "")),
+            token=_text(body.get("token_hash")),
+            email=_text(body.get("email")),
+            code=_text(body.get("token")),
+            **_client(request),
+        )
         return json_response(issued.as_json())
     # A link from an email: redirect back to the app with the session in the
     # fragment (GoTrue's implicit flow), or with the error if it failed.
-    from accounts.mail import safe_redirect
-
     target = safe_redirect(request.GET.get("redirect_to"))
+    kind_type = request.GET.get("type", "")
     try:
         issued = services.verify(
-            request.GET.get("type", ""),
-            request.GET.get("token", ""),
-            **_client(request),
+            kind_type, token=request.GET.get("token", ""), **_client(request)
         )
     except (OtpExpired, ValidationFailed, UserBanned) as error:
         fragment = {
@@ -184,9 +185,31 @@ def verify(request: HttpRequest) -> HttpResponse:
         "expires_in": session["expires_in"],
         "refresh_token": session["refresh_token"],
         "token_type": "bearer",
-        "type": request.GET.get("type", "signup"),
+        "type": kind_type,
     }
     return HttpResponseRedirect(f"{target}#{urlencode(fragment)}")
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@endpoint(("POST",))
+def recover(request: HttpRequest) -> HttpResponse:
+    services.recover(_body(request), request.GET.get("redirect_to"))
+    return json_response({})
+
+
+@endpoint(("POST",))
+def otp(request: HttpRequest) -> HttpResponse:
+    services.send_one_time_code(_body(request), request.GET.get("redirect_to"))
+    return json_response({})
+
+
+@endpoint(("POST",))
+def resend(request: HttpRequest) -> HttpResponse:
+    services.resend(_body(request), request.GET.get("redirect_to"))
+    return json_response({})
 
 
 @endpoint(("GET",))

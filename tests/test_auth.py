@@ -400,3 +400,129 @@ def test_auth_endpoints_need_an_apikey_and_user_needs_a_token(auth_live):
     )
     assert settings.json()["mailer_autoconfirm"] is False
     assert settings.json()["external"]["email"] is True
+
+
+def mail_code(mailbox, email: str) -> str:
+    text = mailbox[0].last_to(email).get_body(preferencelist=("plain",)).get_content()
+    return re.search(r"code: (\d{6})", text).group(1)
+
+
+def mail_link(mailbox, email: str, kind: str) -> str:
+    text = mailbox[0].last_to(email).get_body(preferencelist=("plain",)).get_content()
+    return re.search(rf"(http\S+/auth/v1/verify\?\S+type={kind}\S*)", text).group(1)
+
+
+def test_magic_link_signs_in_an_existing_user(auth_live, mailbox):
+    _, email, _ = signed_up_and_confirmed(auth_live, mailbox)
+    client = new_client(auth_live)
+
+    client.auth.sign_in_with_otp({"email": email})
+    redirect = httpx.get(mail_link(mailbox, email, "magiclink"))
+
+    fragment = parse_qs(urlparse(redirect.headers["location"]).fragment)
+    assert fragment["type"] == ["magiclink"]
+    user = httpx.get(
+        f"{auth_live.url}/auth/v1/user",
+        headers={
+            "apikey": auth_live.anon_key,
+            "Authorization": f"Bearer {fragment['access_token'][0]}",
+        },
+    )
+    assert user.json()["email"] == email
+
+
+def test_email_code_signs_up_and_in_a_new_address(auth_live, mailbox):
+    client = new_client(auth_live)
+    email = unique_email()
+
+    client.auth.sign_in_with_otp(
+        {"email": email, "options": {"data": {"plan": "free"}}}
+    )
+    response = client.auth.verify_otp(
+        {"email": email, "token": mail_code(mailbox, email), "type": "email"}
+    )
+
+    assert response.session is not None
+    assert response.user.email_confirmed_at is not None
+    assert response.user.user_metadata == {"plan": "free"}
+
+
+def test_otp_without_create_user_does_not_sign_up(auth_live):
+    with pytest.raises(AuthApiError) as error:
+        new_client(auth_live).auth.sign_in_with_otp(
+            {"email": unique_email(), "options": {"should_create_user": False}}
+        )
+
+    assert error.value.code == "otp_disabled"
+
+
+def test_wrong_codes_are_counted_and_the_code_dies_after_five(auth_live, mailbox):
+    client = new_client(auth_live)
+    email = unique_email()
+    client.auth.sign_in_with_otp({"email": email})
+    code = mail_code(mailbox, email)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+
+    for _ in range(5):
+        with pytest.raises(AuthApiError) as error:
+            client.auth.verify_otp({"email": email, "token": wrong, "type": "email"})
+        assert error.value.code == "otp_expired"
+    with pytest.raises(AuthApiError):
+        client.auth.verify_otp({"email": email, "token": code, "type": "email"})
+
+
+def test_recovery_link_signs_in_and_allows_a_new_password(auth_live, mailbox):
+    _, email, _ = signed_up_and_confirmed(auth_live, mailbox)
+    client = new_client(auth_live)
+
+    client.auth.reset_password_for_email(
+        email, {"redirect_to": "http://localhost:5173/reset"}
+    )
+    redirect = httpx.get(mail_link(mailbox, email, "recovery"))
+    location = redirect.headers["location"]
+    fragment = parse_qs(urlparse(location).fragment)
+    client.auth.set_session(fragment["access_token"][0], fragment["refresh_token"][0])
+    client.auth.update_user({"password": "brand new secret"})
+
+    assert location.startswith("http://localhost:5173/reset#")
+    assert fragment["type"] == ["recovery"]
+    assert (
+        new_client(auth_live)
+        .auth.sign_in_with_password({"email": email, "password": "brand new secret"})
+        .session
+    )
+
+
+def test_recover_answers_alike_for_unknown_addresses_and_limits_mail(
+    auth_live, mailbox
+):
+    _, email, _ = signed_up_and_confirmed(auth_live, mailbox)
+    url = f"{auth_live.url}/auth/v1/recover"
+    headers = {"apikey": auth_live.anon_key}
+    before = len(mailbox[0].messages)
+
+    unknown = httpx.post(url, json={"email": unique_email()}, headers=headers)
+    first = httpx.post(url, json={"email": email}, headers=headers)
+    again = httpx.post(url, json={"email": email}, headers=headers)
+
+    assert unknown.status_code == first.status_code == 200
+    assert unknown.json() == first.json() == {}
+    assert (
+        again.status_code == 429
+        and again.json()["error_code"] == "over_email_send_rate_limit"
+    )
+    assert len(mailbox[0].messages) == before + 1
+
+
+def test_resend_within_the_mail_interval_is_refused(auth_live, mailbox):
+    client = new_client(auth_live)
+    email = unique_email()
+    client.auth.sign_up({"email": email, "password": "correct horse"})
+    sent = len(mailbox[0].messages)
+
+    with pytest.raises(AuthApiError) as error:
+        client.auth.resend({"type": "signup", "email": email})
+
+    assert error.value.code == "over_email_send_rate_limit"
+    assert error.value.status == 429
+    assert len(mailbox[0].messages) == sent

@@ -1,0 +1,134 @@
+"""Tokens mailed to users — confirm sign-up, magic link, recovery — and their
+redemption. Each mail carries a link (a long random token) and a 6-digit
+code; both are stored only as hashes, expire after KOYALITE_AUTH_OTP_EXPIRY,
+work once, and a code dies after five wrong guesses."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.errors import OtpExpired, OverEmailSendRateLimit, ValidationFailed
+from accounts.mail import safe_redirect, send_auth_email, verify_link
+from accounts.models import OneTimeToken, User
+
+Kind = OneTimeToken.Kind
+# The `type` a client verifies with → the kinds of mailed token it may redeem.
+# "email" is GoTrue's type for a 6-digit code from a sign-up or magic-link mail.
+KINDS_FOR_TYPE: dict[str, tuple[str, ...]] = {
+    "signup": (Kind.CONFIRMATION,),
+    "magiclink": (Kind.MAGIC_LINK,),
+    "recovery": (Kind.RECOVERY,),
+    "email": (Kind.CONFIRMATION, Kind.MAGIC_LINK),
+}
+# The `type` a link carries, per kind.
+LINK_TYPE = {
+    Kind.CONFIRMATION: "signup",
+    Kind.MAGIC_LINK: "magiclink",
+    Kind.RECOVERY: "recovery",
+}
+MAX_CODE_ATTEMPTS = 5
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _code_hash(user: User, code: str) -> str:
+    return _hash(f"{user.pk}:{code}")
+
+
+def mail_token(user: User, kind: str, redirect_to: str | None) -> None:
+    """Mail `user` a fresh token of `kind`, replacing any earlier one.
+
+    At most one mail per kind and address every KOYALITE_AUTH_EMAIL_INTERVAL
+    seconds (429 `over_email_send_rate_limit`), as GoTrue limits it.
+    """
+    token = secrets.token_hex(28)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    with transaction.atomic():
+        earlier = OneTimeToken.objects.filter(user=user, kind=kind).first()
+        if earlier is not None:
+            waited = (timezone.now() - earlier.created_at).total_seconds()
+            if waited < settings.AUTH_EMAIL_INTERVAL:
+                raise OverEmailSendRateLimit(
+                    "For security purposes, you can only request this after "
+                    f"{int(settings.AUTH_EMAIL_INTERVAL - waited) + 1} seconds."
+                )
+            earlier.delete()
+        OneTimeToken.objects.create(
+            user=user,
+            kind=kind,
+            token_hash=_hash(token),
+            code_hash=_code_hash(user, code),
+            email=user.email,
+        )
+        if kind == Kind.CONFIRMATION:
+            User.objects.filter(pk=user.pk).update(confirmation_sent_at=timezone.now())
+    link = verify_link(token, LINK_TYPE[kind], safe_redirect(redirect_to))
+    send_auth_email(kind, user.email, {"link": link, "code": code, "email": user.email})
+
+
+def _fresh(row: OneTimeToken | None) -> OneTimeToken:
+    if (
+        row is None
+        or (timezone.now() - row.created_at).total_seconds() > settings.AUTH_OTP_EXPIRY
+    ):
+        raise OtpExpired()
+    return row
+
+
+def redeem(
+    kind_type: str,
+    *,
+    token: str | None = None,
+    email: str | None = None,
+    code: str | None = None,
+) -> tuple[User, str]:
+    """Spend a link token, or an email's 6-digit code; return (user, kind).
+
+    Redeeming any mailed token proves the address, so it confirms it too.
+    """
+    kinds = KINDS_FOR_TYPE.get(kind_type)
+    if kinds is None:
+        raise ValidationFailed(
+            f"Verify requires a verification type; {kind_type!r} is not supported"
+        )
+    if not token and not (email and code):
+        raise ValidationFailed("Verify requires a token_hash, or an email and a token")
+    wrong_code = False
+    with transaction.atomic():
+        rows = OneTimeToken.objects.select_related("user").filter(kind__in=kinds)
+        if token:
+            row = _fresh(rows.filter(token_hash=_hash(token)).first())
+        else:
+            row = _fresh(
+                rows.filter(email=email.strip().lower()).order_by("-created_at").first()
+            )
+            if not hmac.compare_digest(
+                row.code_hash, _code_hash(row.user, code.strip())
+            ):
+                # Counted in a transaction that commits: the error is raised
+                # only after it, so guesses cannot be replayed for free.
+                wrong_code = True
+                row.failed_attempts += 1
+                if row.failed_attempts >= MAX_CODE_ATTEMPTS:
+                    row.delete()
+                else:
+                    row.save(update_fields=["failed_attempts"])
+        if not wrong_code:
+            user, kind = row.user, row.kind
+            row.delete()
+            if user.email_confirmed_at is None:
+                User.objects.filter(pk=user.pk).update(
+                    email_confirmed_at=timezone.now()
+                )
+                user.refresh_from_db()
+    if wrong_code:
+        raise OtpExpired("Token has expired or is invalid")
+    return user, kind
