@@ -132,3 +132,21 @@ class OneTimeToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} token of {self.user_id}"
+
+
+class RateLimitWindow(models.Model):
+    """Requests counted for one (bucket, key) in the current fixed window."""
+
+    bucket = models.CharField(max_length=32)
+    key = models.CharField(max_length=255)
+    window_start = models.BigIntegerField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "auth_rate_limits"
+        constraints = [
+            models.UniqueConstraint(fields=["bucket", "key"], name="one_window_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket}:{self.key}"

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts import keys, services, sessions
+from accounts import keys, ratelimits, services, sessions
 from accounts.errors import (
     AuthApiError,
     BadJson,
@@ -52,6 +52,15 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadJson("Request body must be a JSON object")
     return body
+
+
+def _limit(request: HttpRequest, bucket: str, body: dict[str, Any] | None) -> None:
+    email = body.get("email") if body else None
+    ratelimits.hit(
+        bucket,
+        request.META.get("REMOTE_ADDR"),
+        email if isinstance(email, str) else None,
+    )
 
 
 def _require_apikey(request: HttpRequest) -> None:
@@ -110,6 +119,7 @@ def endpoint(methods: tuple[str, ...], public: tuple[str, ...] = ()) -> Callable
 @endpoint(("POST",))
 def signup(request: HttpRequest) -> HttpResponse:
     body = _body(request)
+    _limit(request, "sign_in", body)
     return json_response(
         services.sign_up(body, request.GET.get("redirect_to"), **_client(request))
     )
@@ -119,6 +129,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 def token(request: HttpRequest) -> HttpResponse:
     grant = request.GET.get("grant_type")
     body = _body(request)
+    _limit(request, "refresh" if grant == "refresh_token" else "sign_in", body)
     if grant == "password":
         return json_response(
             services.sign_in_with_password(body, **_client(request)).as_json()
@@ -153,6 +164,7 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 @endpoint(("GET", "POST"), public=("GET",))
 def verify(request: HttpRequest) -> HttpResponse:
+    _limit(request, "verify", None)
     if request.method == "POST":
         body = _body(request)
         issued = services.verify(
@@ -196,19 +208,25 @@ def _text(value: object) -> str | None:
 
 @endpoint(("POST",))
 def recover(request: HttpRequest) -> HttpResponse:
-    services.recover(_body(request), request.GET.get("redirect_to"))
+    body = _body(request)
+    _limit(request, "otp", body)
+    services.recover(body, request.GET.get("redirect_to"))
     return json_response({})
 
 
 @endpoint(("POST",))
 def otp(request: HttpRequest) -> HttpResponse:
-    services.send_one_time_code(_body(request), request.GET.get("redirect_to"))
+    body = _body(request)
+    _limit(request, "otp", body)
+    services.send_one_time_code(body, request.GET.get("redirect_to"))
     return json_response({})
 
 
 @endpoint(("POST",))
 def resend(request: HttpRequest) -> HttpResponse:
-    services.resend(_body(request), request.GET.get("redirect_to"))
+    body = _body(request)
+    _limit(request, "otp", body)
+    services.resend(body, request.GET.get("redirect_to"))
     return json_response({})
 
 

@@ -51,6 +51,10 @@ KNOWN_VARIABLES = KNOWN_VARIABLES | {
     "KOYALITE_AUTH_REFRESH_REUSE_INTERVAL",
     "KOYALITE_AUTH_OTP_EXPIRY",
     "KOYALITE_AUTH_EMAIL_INTERVAL",
+    "KOYALITE_AUTH_RATE_LIMIT_SIGN_IN",
+    "KOYALITE_AUTH_RATE_LIMIT_OTP",
+    "KOYALITE_AUTH_RATE_LIMIT_VERIFY",
+    "KOYALITE_AUTH_RATE_LIMIT_REFRESH",
     "KOYALITE_EMAIL_URL",
     "KOYALITE_EMAIL_FROM",
 }
@@ -144,6 +148,14 @@ AUTH_PASSWORD_MIN_LENGTH = _int("KOYALITE_AUTH_PASSWORD_MIN_LENGTH", 6, minimum=
 AUTH_REFRESH_REUSE_INTERVAL = _int("KOYALITE_AUTH_REFRESH_REUSE_INTERVAL", 10, minimum=0)
 AUTH_OTP_EXPIRY = _int("KOYALITE_AUTH_OTP_EXPIRY", 3600, minimum=60)
 AUTH_EMAIL_INTERVAL = _int("KOYALITE_AUTH_EMAIL_INTERVAL", 60, minimum=0)
+# Requests per 5 minutes, per client IP and per email address (0 = no limit);
+# GoTrue's defaults.
+AUTH_RATE_LIMITS = {
+    "sign_in": _int("KOYALITE_AUTH_RATE_LIMIT_SIGN_IN", 30),
+    "otp": _int("KOYALITE_AUTH_RATE_LIMIT_OTP", 30),
+    "verify": _int("KOYALITE_AUTH_RATE_LIMIT_VERIFY", 30),
+    "refresh": _int("KOYALITE_AUTH_RATE_LIMIT_REFRESH", 150),
+}
 
 # Mail: printed to the log by default; smtp://user:pass@host:port (also
 # smtp+tls://, smtps://) sends it, filemail:///path writes it to files.

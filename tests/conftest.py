@@ -278,6 +278,10 @@ def auth_live(tmp_path_factory, mailbox) -> LiveServer:
             "KOYALITE_AUTH_REDIRECT_URLS=http://localhost:5173/*\n"
             "KOYALITE_AUTH_ANONYMOUS_USERS=true\n"
             "KOYALITE_AUTH_REFRESH_REUSE_INTERVAL=2\n"
+            # Every test signs in from 127.0.0.1; test_auth_limits.py tests limits.
+            "KOYALITE_AUTH_RATE_LIMIT_SIGN_IN=10000\n"
+            "KOYALITE_AUTH_RATE_LIMIT_OTP=10000\n"
+            "KOYALITE_AUTH_RATE_LIMIT_VERIFY=10000\n"
         )
     server = start_server(project)
     yield server
