@@ -64,6 +64,12 @@ def _auth_error(name: str, status: int, code: str, message: str) -> type[AuthApi
     )
 
 
+UnexpectedFailure = _auth_error(
+    "UnexpectedFailure",
+    500,
+    "unexpected_failure",
+    "Unexpected failure, please check server logs for more information",
+)
 ValidationFailed = _auth_error(
     "ValidationFailed", 400, "validation_failed", "Invalid request"
 )
@@ -148,4 +154,29 @@ class WeakPassword(AuthApiError):
 
 OtpDisabled = _auth_error(
     "OtpDisabled", 422, "otp_disabled", "Signups not allowed for otp"
+)
+
+
+# Admin API (/auth/v1/admin/users).
+InvalidUserId = _auth_error(
+    "InvalidUserId", 404, "validation_failed", "user_id must be an UUID"
+)
+PhoneExists = _auth_error(
+    "PhoneExists",
+    422,
+    "phone_exists",
+    "Phone number already registered by another user",
+)
+UserReferenced = _auth_error(
+    "UserReferenced",
+    409,
+    "conflict",
+    "Database error deleting user: rows of other tables reference this user "
+    "without `on delete cascade`",
+)
+FlowStateNotFound = _auth_error(
+    "FlowStateNotFound",
+    404,
+    "flow_state_not_found",
+    "invalid flow state, no valid flow state found",
 )

@@ -21,6 +21,8 @@ SUBJECTS = {
     "confirmation": "Confirm your sign-up",
     "magic_link": "Your sign-in link",
     "recovery": "Reset your password",
+    "email_change_current": "Confirm your email change",
+    "email_change_new": "Confirm your new email address",
 }
 
 

@@ -46,6 +46,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     raw_user_meta_data = models.JSONField(default=dict, blank=True)
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    new_email = models.EmailField(null=True, blank=True)
+    email_change_sent_at = models.DateTimeField(null=True, blank=True)
     banned_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -113,6 +115,10 @@ class OneTimeToken(models.Model):
         CONFIRMATION = "confirmation"
         MAGIC_LINK = "magic_link"
         RECOVERY = "recovery"
+        # An email change is confirmed from both addresses, as GoTrue's
+        # secure email change does.
+        EMAIL_CHANGE_CURRENT = "email_change_current"
+        EMAIL_CHANGE_NEW = "email_change_new"
 
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="one_time_tokens"
@@ -121,6 +127,9 @@ class OneTimeToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)  # the link's token
     code_hash = models.CharField(max_length=64, default="")  # the 6-digit code
     failed_attempts = models.PositiveSmallIntegerField(default=0)
+    # PKCE: the app's code challenge; the link then yields an auth code.
+    code_challenge = models.CharField(max_length=128, blank=True, default="")
+    code_challenge_method = models.CharField(max_length=8, blank=True, default="")
     email = models.EmailField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -150,3 +159,20 @@ class RateLimitWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket}:{self.key}"
+
+
+class FlowState(models.Model):
+    """An issued PKCE auth code, waiting to be exchanged for a session."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="flow_states")
+    auth_code_hash = models.CharField(max_length=64, unique=True)
+    code_challenge = models.CharField(max_length=128)
+    code_challenge_method = models.CharField(max_length=8)
+    authentication_method = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "auth_flow_states"
+
+    def __str__(self) -> str:
+        return f"flow of {self.user_id}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -11,9 +12,10 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import tokens
+from accounts import pkce, tokens
 from accounts.errors import (
     AnonymousDisabled,
+    EmailExists,
     EmailNotConfirmed,
     InvalidCredentials,
     OtpDisabled,
@@ -70,13 +72,16 @@ def sign_up(
         raise ValidationFailed("Phone sign-ups are not supported; use an email address")
     email = normalize_email(email)
     password = validate_password(password)
+    challenge = pkce.challenge_from(body)
     data = _metadata(body.get("data"))
     existing = User.objects.filter(email=email).first()
     if existing is not None:
         if settings.AUTH_AUTOCONFIRM:
             raise UserAlreadyExists()
         if existing.email_confirmed_at is None:
-            tokens.mail_token(existing, tokens.Kind.CONFIRMATION, redirect_to)
+            tokens.mail_token(
+                existing, tokens.Kind.CONFIRMATION, redirect_to, challenge=challenge
+            )
             return user_json(existing)
         # GoTrue answers a confirmed address with a user that is not it, so a
         # sign-up form cannot tell which addresses have accounts.
@@ -101,7 +106,7 @@ def sign_up(
         User.objects.filter(pk=user.pk).update(email_confirmed_at=timezone.now())
         user.refresh_from_db()
         return start_session(user, "password", user_agent=user_agent, ip=ip).as_json()
-    tokens.mail_token(user, tokens.Kind.CONFIRMATION, redirect_to)
+    tokens.mail_token(user, tokens.Kind.CONFIRMATION, redirect_to, challenge=challenge)
     return user_json(user)
 
 
@@ -141,20 +146,53 @@ def sign_in_with_password(
     return start_session(user, "password", user_agent=user_agent, ip=ip)
 
 
+# GoTrue's answer when one of the two email-change links has been followed.
+EMAIL_CHANGE_HALFWAY = (
+    "Confirmation link accepted. Please proceed to confirm link sent to the other email"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """What following a mailed link or entering a code yields: a session, a
+    PKCE auth code (for a link from a PKCE flow), or neither while an email
+    change still waits for its other address."""
+
+    session: IssuedSession | None = None
+    auth_code: str | None = None
+
+
 def verify(
     kind_type: str,
     *,
     token: str | None = None,
     email: str | None = None,
     code: str | None = None,
+    from_link: bool = False,
     user_agent: str = "",
     ip: str = "",
-) -> IssuedSession:
+) -> Verified:
     """Redeem a mailed link or code and sign the user in."""
-    user, kind = tokens.redeem(kind_type, token=token, email=email, code=code)
+    user, kind, challenge = tokens.redeem(
+        kind_type, token=token, email=email, code=code
+    )
     if is_banned(user) or not user.is_active:
         raise UserBanned()
+    if kind in tokens.EMAIL_CHANGE and tokens.email_change_pending(user):
+        return Verified()
     method = "recovery" if kind == tokens.Kind.RECOVERY else "otp"
+    if from_link and challenge is not None:
+        return Verified(auth_code=pkce.issue_code(user, challenge, method))
+    return Verified(session=start_session(user, method, user_agent=user_agent, ip=ip))
+
+
+def exchange_code(
+    body: dict[str, Any], *, user_agent: str = "", ip: str = ""
+) -> IssuedSession:
+    """POST /token?grant_type=pkce: an auth code and its verifier → a session."""
+    user, method = pkce.redeem_code(body.get("auth_code"), body.get("code_verifier"))
+    if is_banned(user) or not user.is_active:
+        raise UserBanned()
     return start_session(user, method, user_agent=user_agent, ip=ip)
 
 
@@ -166,7 +204,9 @@ def recover(body: dict[str, Any], redirect_to: str | None) -> None:
     email = normalize_email(body.get("email"))
     user = User.objects.filter(email=email, is_anonymous_user=False).first()
     if user is not None:
-        tokens.mail_token(user, tokens.Kind.RECOVERY, redirect_to)
+        tokens.mail_token(
+            user, tokens.Kind.RECOVERY, redirect_to, challenge=pkce.challenge_from(body)
+        )
 
 
 def send_one_time_code(body: dict[str, Any], redirect_to: str | None) -> None:
@@ -185,10 +225,10 @@ def send_one_time_code(body: dict[str, Any], redirect_to: str | None) -> None:
                 )
         except IntegrityError:
             user = User.objects.get(email=email)
-    if user.email_confirmed_at is None:
-        tokens.mail_token(user, tokens.Kind.CONFIRMATION, redirect_to)
-    else:
-        tokens.mail_token(user, tokens.Kind.MAGIC_LINK, redirect_to)
+    kind = (
+        tokens.Kind.MAGIC_LINK if user.email_confirmed_at else tokens.Kind.CONFIRMATION
+    )
+    tokens.mail_token(user, kind, redirect_to, challenge=pkce.challenge_from(body))
 
 
 def resend(body: dict[str, Any], redirect_to: str | None) -> None:
@@ -197,17 +237,19 @@ def resend(body: dict[str, Any], redirect_to: str | None) -> None:
         raise ValidationFailed("Only type 'signup' can be resent for now")
     user = User.objects.filter(email=normalize_email(body.get("email"))).first()
     if user is not None and user.email_confirmed_at is None:
-        tokens.mail_token(user, tokens.Kind.CONFIRMATION, redirect_to)
+        tokens.mail_token(
+            user,
+            tokens.Kind.CONFIRMATION,
+            redirect_to,
+            challenge=pkce.challenge_from(body),
+        )
 
 
-def update_user(user: User, body: dict[str, Any]) -> User:
-    """PUT /user: metadata and password (email change comes with its mail flow)."""
-    if (
-        "email" in body
-        and body["email"]
-        and normalize_email(body["email"]) != user.email
-    ):
-        raise ValidationFailed("Changing the email address is not supported yet")
+def update_user(
+    user: User, body: dict[str, Any], redirect_to: str | None = None
+) -> User:
+    """PUT /user: metadata, password, and an email change (confirmed from both
+    the current and the new address before it takes effect)."""
     fields = []
     if "data" in body:
         user.raw_user_meta_data = {
@@ -220,4 +262,33 @@ def update_user(user: User, body: dict[str, Any]) -> User:
         fields.append("password")
     if fields:
         user.save(update_fields=[*fields, "updated_at"])
+    new_email = body.get("email")
+    if new_email and normalize_email(new_email) != user.email:
+        challenge = pkce.challenge_from(body)
+        _start_email_change(user, normalize_email(new_email), redirect_to, challenge)
     return user
+
+
+def _start_email_change(
+    user: User,
+    new_email: str,
+    redirect_to: str | None,
+    challenge: pkce.Challenge | None,
+) -> None:
+    if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+        raise EmailExists()
+    User.objects.filter(pk=user.pk).update(
+        new_email=new_email, email_change_sent_at=timezone.now()
+    )
+    user.refresh_from_db()
+    if user.email:
+        tokens.mail_token(
+            user, tokens.Kind.EMAIL_CHANGE_CURRENT, redirect_to, challenge=challenge
+        )
+    tokens.mail_token(
+        user,
+        tokens.Kind.EMAIL_CHANGE_NEW,
+        redirect_to,
+        to=new_email,
+        challenge=challenge,
+    )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.errors import OtpExpired, OverEmailSendRateLimit, ValidationFailed
 from accounts.mail import safe_redirect, send_auth_email, verify_link
 from accounts.models import OneTimeToken, User
+from accounts.pkce import Challenge
 
 Kind = OneTimeToken.Kind
 # The `type` a client verifies with → the kinds of mailed token it may redeem.
@@ -25,12 +26,16 @@ KINDS_FOR_TYPE: dict[str, tuple[str, ...]] = {
     "magiclink": (Kind.MAGIC_LINK,),
     "recovery": (Kind.RECOVERY,),
     "email": (Kind.CONFIRMATION, Kind.MAGIC_LINK),
+    "email_change": (Kind.EMAIL_CHANGE_CURRENT, Kind.EMAIL_CHANGE_NEW),
 }
+EMAIL_CHANGE = (Kind.EMAIL_CHANGE_CURRENT, Kind.EMAIL_CHANGE_NEW)
 # The `type` a link carries, per kind.
 LINK_TYPE = {
     Kind.CONFIRMATION: "signup",
     Kind.MAGIC_LINK: "magiclink",
     Kind.RECOVERY: "recovery",
+    Kind.EMAIL_CHANGE_CURRENT: "email_change",
+    Kind.EMAIL_CHANGE_NEW: "email_change",
 }
 MAX_CODE_ATTEMPTS = 5
 
@@ -43,8 +48,15 @@ def _code_hash(user: User, code: str) -> str:
     return _hash(f"{user.pk}:{code}")
 
 
-def mail_token(user: User, kind: str, redirect_to: str | None) -> None:
-    """Mail `user` a fresh token of `kind`, replacing any earlier one.
+def mail_token(
+    user: User,
+    kind: str,
+    redirect_to: str | None,
+    to: str | None = None,
+    challenge: Challenge | None = None,
+) -> None:
+    """Mail `user` (at `to`, by default their address) a fresh token of
+    `kind`, replacing any earlier one.
 
     At most one mail per kind and address every KOYALITE_AUTH_EMAIL_INTERVAL
     seconds (429 `over_email_send_rate_limit`), as GoTrue limits it.
@@ -66,12 +78,21 @@ def mail_token(user: User, kind: str, redirect_to: str | None) -> None:
             kind=kind,
             token_hash=_hash(token),
             code_hash=_code_hash(user, code),
-            email=user.email,
+            email=to or user.email,
+            code_challenge=challenge.value if challenge else "",
+            code_challenge_method=challenge.method if challenge else "",
         )
         if kind == Kind.CONFIRMATION:
             User.objects.filter(pk=user.pk).update(confirmation_sent_at=timezone.now())
     link = verify_link(token, LINK_TYPE[kind], safe_redirect(redirect_to))
-    send_auth_email(kind, user.email, {"link": link, "code": code, "email": user.email})
+    recipient = to or user.email
+    context = {
+        "link": link,
+        "code": code,
+        "email": recipient,
+        "new_email": user.new_email or "",
+    }
+    send_auth_email(kind, recipient, context)
 
 
 def _fresh(row: OneTimeToken | None) -> OneTimeToken:
@@ -89,8 +110,9 @@ def redeem(
     token: str | None = None,
     email: str | None = None,
     code: str | None = None,
-) -> tuple[User, str]:
-    """Spend a link token, or an email's 6-digit code; return (user, kind).
+) -> tuple[User, str, Challenge | None]:
+    """Spend a link token, or an email's 6-digit code; return the user, the
+    token's kind and the PKCE challenge the flow began with, if any.
 
     Redeeming any mailed token proves the address, so it confirms it too.
     """
@@ -123,12 +145,34 @@ def redeem(
                     row.save(update_fields=["failed_attempts"])
         if not wrong_code:
             user, kind = row.user, row.kind
+            challenge = (
+                Challenge(row.code_challenge, row.code_challenge_method)
+                if row.code_challenge
+                else None
+            )
             row.delete()
-            if user.email_confirmed_at is None:
+            if kind in EMAIL_CHANGE:
+                _finish_email_change(user)
+            elif user.email_confirmed_at is None:
                 User.objects.filter(pk=user.pk).update(
                     email_confirmed_at=timezone.now()
                 )
                 user.refresh_from_db()
     if wrong_code:
         raise OtpExpired("Token has expired or is invalid")
-    return user, kind
+    return user, kind, challenge
+
+
+def _finish_email_change(user: User) -> None:
+    """Switch to the new address once both addresses have confirmed."""
+    waiting = OneTimeToken.objects.filter(user=user, kind__in=EMAIL_CHANGE).exists()
+    if waiting or not user.new_email:
+        return
+    User.objects.filter(pk=user.pk).update(
+        email=user.new_email, new_email=None, email_confirmed_at=timezone.now()
+    )
+    user.refresh_from_db()
+
+
+def email_change_pending(user: User) -> bool:
+    return bool(user.new_email)

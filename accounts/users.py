@@ -63,6 +63,8 @@ def user_json(user: User) -> dict[str, Any]:
         "email_confirmed_at": _iso(user.email_confirmed_at),
         "confirmed_at": _iso(user.email_confirmed_at),
         "confirmation_sent_at": _iso(user.confirmation_sent_at),
+        "new_email": user.new_email or None,
+        "email_change_sent_at": _iso(user.email_change_sent_at),
         "last_sign_in_at": _iso(user.last_login),
         "app_metadata": app_metadata,
         "user_metadata": dict(user.raw_user_meta_data or {}),

@@ -24,6 +24,7 @@ from accounts.errors import (
     NoAuthorization,
     NotFound,
     OtpExpired,
+    UnexpectedFailure,
     UserBanned,
     ValidationFailed,
 )
@@ -109,7 +110,7 @@ def endpoint(methods: tuple[str, ...], public: tuple[str, ...] = ()) -> Callable
                 log.exception(
                     "request.failed", path=request.path, method=request.method
                 )
-                return error_response(request, AuthApiError())
+                return error_response(request, UnexpectedFailure())
 
         return wrapper
 
@@ -139,6 +140,8 @@ def token(request: HttpRequest) -> HttpResponse:
         if not isinstance(presented, str) or not presented:
             raise ValidationFailed("refresh_token required")
         return json_response(sessions.refresh_session(presented).as_json())
+    if grant == "pkce":
+        return json_response(services.exchange_code(body, **_client(request)).as_json())
     raise ValidationFailed(f"unsupported_grant_type: {grant!r}")
 
 
@@ -146,9 +149,11 @@ def token(request: HttpRequest) -> HttpResponse:
 def user(request: HttpRequest) -> HttpResponse:
     session = _current_session(request)
     if request.method == "PUT":
-        return json_response(
-            user_json(services.update_user(session.user, _body(request)))
+        body = _body(request)
+        changed = services.update_user(
+            session.user, body, request.GET.get("redirect_to")
         )
+        return json_response(user_json(changed))
     return json_response(user_json(session.user))
 
 
@@ -167,21 +172,26 @@ def verify(request: HttpRequest) -> HttpResponse:
     _limit(request, "verify", None)
     if request.method == "POST":
         body = _body(request)
-        issued = services.verify(
+        verified = services.verify(
             str(body.get("type", "")),
             token=_text(body.get("token_hash")),
             email=_text(body.get("email")),
             code=_text(body.get("token")),
             **_client(request),
         )
-        return json_response(issued.as_json())
+        if verified.session is None:
+            return json_response({"msg": services.EMAIL_CHANGE_HALFWAY, "code": 200})
+        return json_response(verified.session.as_json())
     # A link from an email: redirect back to the app with the session in the
     # fragment (GoTrue's implicit flow), or with the error if it failed.
     target = safe_redirect(request.GET.get("redirect_to"))
     kind_type = request.GET.get("type", "")
     try:
-        issued = services.verify(
-            kind_type, token=request.GET.get("token", ""), **_client(request)
+        verified = services.verify(
+            kind_type,
+            token=request.GET.get("token", ""),
+            from_link=True,
+            **_client(request),
         )
     except (OtpExpired, ValidationFailed, UserBanned) as error:
         fragment = {
@@ -190,7 +200,15 @@ def verify(request: HttpRequest) -> HttpResponse:
             "error_description": error.message,
         }
         return HttpResponseRedirect(f"{target}#{urlencode(fragment)}")
-    session = issued.as_json()
+    if verified.auth_code is not None:
+        separator = "&" if "?" in target else "?"
+        return HttpResponseRedirect(
+            f"{target}{separator}{urlencode({'code': verified.auth_code})}"
+        )
+    if verified.session is None:
+        message = urlencode({"message": services.EMAIL_CHANGE_HALFWAY})
+        return HttpResponseRedirect(f"{target}#{message}")
+    session = verified.session.as_json()
     fragment = {
         "access_token": session["access_token"],
         "expires_at": session["expires_at"],

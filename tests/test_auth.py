@@ -14,8 +14,13 @@ from supabase_auth.errors import AuthApiError, AuthWeakPasswordError
 
 
 def new_client(server):
+    """A client on GoTrue's implicit flow: links carry tokens in the fragment.
+
+    supabase-py defaults to PKCE; `pkce_client` tests that flow."""
     return create_client(
-        server.url, server.anon_key, options=ClientOptions(auto_refresh_token=False)
+        server.url,
+        server.anon_key,
+        options=ClientOptions(auto_refresh_token=False, flow_type="implicit"),
     )
 
 
@@ -526,3 +531,120 @@ def test_resend_within_the_mail_interval_is_refused(auth_live, mailbox):
     assert error.value.code == "over_email_send_rate_limit"
     assert error.value.status == 429
     assert len(mailbox[0].messages) == sent
+
+
+def test_email_change_needs_both_addresses_to_confirm(auth_live, mailbox):
+    client, email, password = signed_up_and_confirmed(auth_live, mailbox)
+    client.auth.sign_in_with_password({"email": email, "password": password})
+    new_email = unique_email()
+
+    pending = client.auth.update_user({"email": new_email}).user
+    first = httpx.get(mail_link(mailbox, email, "email_change"))
+    halfway = (
+        new_client(auth_live)
+        .auth.sign_in_with_password({"email": email, "password": password})
+        .user
+    )
+    second = httpx.get(mail_link(mailbox, new_email, "email_change"))
+
+    assert pending.email == email and pending.new_email == new_email
+    assert "message=Confirmation+link+accepted" in first.headers["location"]
+    assert halfway.email == email
+    assert "access_token" in urlparse(second.headers["location"]).fragment
+    moved = (
+        new_client(auth_live)
+        .auth.sign_in_with_password({"email": new_email, "password": password})
+        .user
+    )
+    assert moved.email == new_email and moved.new_email is None
+    with pytest.raises(AuthApiError):
+        new_client(auth_live).auth.sign_in_with_password(
+            {"email": email, "password": password}
+        )
+
+
+def test_email_change_to_a_taken_address_is_refused(auth_live, mailbox):
+    client, email, password = signed_up_and_confirmed(auth_live, mailbox)
+    _, taken, _ = signed_up_and_confirmed(auth_live, mailbox)
+    client.auth.sign_in_with_password({"email": email, "password": password})
+
+    with pytest.raises(AuthApiError) as error:
+        client.auth.update_user({"email": taken})
+
+    assert error.value.code == "email_exists"
+
+
+def pkce_client(server):
+    return create_client(
+        server.url,
+        server.anon_key,
+        options=ClientOptions(auto_refresh_token=False, flow_type="pkce"),
+    )
+
+
+def test_pkce_sign_up_link_yields_a_code_only_the_verifier_can_exchange(
+    auth_live, mailbox
+):
+    client = pkce_client(auth_live)
+    email = unique_email()
+    client.auth.sign_up(
+        {
+            "email": email,
+            "password": "correct horse",
+            "options": {"email_redirect_to": "http://localhost:5173/cb"},
+        }
+    )
+
+    redirect = httpx.get(confirm_link(mailbox, email))
+    location = urlparse(redirect.headers["location"])
+    code = parse_qs(location.query)["code"][0]
+    stranger = httpx.post(
+        f"{auth_live.url}/auth/v1/token?grant_type=pkce",
+        json={"auth_code": code, "code_verifier": "x" * 64},
+        headers={"apikey": auth_live.anon_key},
+    )
+
+    assert (
+        f"{location.scheme}://{location.netloc}{location.path}"
+        == "http://localhost:5173/cb"
+    )
+    assert "access_token" not in location.fragment
+    assert stranger.status_code == 400
+    # A wrong verifier spends the code: the real client cannot use it now either.
+    with pytest.raises(AuthApiError) as error:
+        client.auth.exchange_code_for_session({"auth_code": code})
+    assert error.value.code == "flow_state_not_found"
+
+
+def test_pkce_recovery_exchanges_the_code_for_a_session(auth_live, mailbox):
+    _, email, _ = signed_up_and_confirmed(auth_live, mailbox)
+    client = pkce_client(auth_live)
+
+    client.auth.reset_password_for_email(email)
+    redirect = httpx.get(mail_link(mailbox, email, "recovery"))
+    code = parse_qs(urlparse(redirect.headers["location"]).query)["code"][0]
+    session = client.auth.exchange_code_for_session({"auth_code": code}).session
+
+    assert session.user.email == email
+    assert session.access_token
+    with pytest.raises(AuthApiError) as error:
+        client.auth.exchange_code_for_session(
+            {"auth_code": code, "code_verifier": "y" * 64}
+        )
+    assert error.value.code == "flow_state_not_found"
+
+
+def test_bad_code_challenge_is_refused(auth_live):
+    response = httpx.post(
+        f"{auth_live.url}/auth/v1/signup",
+        json={
+            "email": unique_email(),
+            "password": "correct horse",
+            "code_challenge": "short",
+            "code_challenge_method": "s256",
+        },
+        headers={"apikey": auth_live.anon_key},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "validation_failed"
