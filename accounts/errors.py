@@ -180,3 +180,28 @@ FlowStateNotFound = _auth_error(
     "flow_state_not_found",
     "invalid flow state, no valid flow state found",
 )
+
+MfaVerificationFailed = _auth_error(
+    "MfaVerificationFailed", 422, "mfa_verification_failed", "Invalid TOTP code entered"
+)
+MfaChallengeExpired = _auth_error(
+    "MfaChallengeExpired",
+    422,
+    "mfa_challenge_expired",
+    "MFA challenge has expired, verify against another challenge or create a new challenge.",
+)
+MfaFactorNotFound = _auth_error(
+    "MfaFactorNotFound", 404, "mfa_factor_not_found", "Factor not found"
+)
+InsufficientAal = _auth_error(
+    "InsufficientAal",
+    403,
+    "insufficient_aal",
+    "AAL2 required to unenroll verified factor",
+)
+TooManyEnrolledFactors = _auth_error(
+    "TooManyEnrolledFactors",
+    422,
+    "too_many_enrolled_mfa_factors",
+    "Maximum number of verified factors reached, unenroll to continue",
+)

@@ -176,3 +176,44 @@ class FlowState(models.Model):
 
     def __str__(self) -> str:
         return f"flow of {self.user_id}"
+
+
+class Factor(models.Model):
+    """An MFA factor: a TOTP authenticator app enrolled by the user."""
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified"
+        VERIFIED = "verified"
+
+    id = DashedUUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="factors")
+    friendly_name = models.CharField(max_length=120, blank=True, default="")
+    factor_type = models.CharField(max_length=16, default="totp")
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.UNVERIFIED
+    )
+    secret = models.CharField(max_length=64)
+    # The last accepted TOTP time step: a code is good once, not for its window.
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "auth_mfa_factors"
+
+    def __str__(self) -> str:
+        return f"{self.factor_type} factor of {self.user_id}"
+
+
+class Challenge(models.Model):
+    id = DashedUUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    factor = models.ForeignKey(
+        Factor, on_delete=models.CASCADE, related_name="challenges"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "auth_mfa_challenges"
+
+    def __str__(self) -> str:
+        return f"challenge {self.id}"

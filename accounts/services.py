@@ -9,6 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -46,9 +48,17 @@ def validate_password(password: object) -> str:
 
 
 def normalize_email(email: object) -> str:
-    if not isinstance(email, str) or "@" not in email or len(email) > 254:
+    """The address in the one form it is stored and looked up in."""
+    if not isinstance(email, str):
         raise ValidationFailed("Unable to validate email address: invalid format")
-    return email.strip().lower()
+    cleaned = email.strip().lower()
+    try:
+        validate_email(cleaned)
+    except DjangoValidationError:
+        raise ValidationFailed(
+            "Unable to validate email address: invalid format"
+        ) from None
+    return cleaned
 
 
 def _metadata(data: object) -> dict[str, Any]:

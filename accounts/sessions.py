@@ -186,3 +186,9 @@ def require_session(claims: dict[str, Any]) -> Session:
     if session is None:
         raise SessionNotFound()
     return session
+
+
+def reissue(session: Session) -> IssuedSession:
+    """Fresh tokens for a session whose claims changed (MFA lifted its aal)."""
+    refresh = _store(session, secrets.token_hex(16), None)
+    return _issue(session.user, session, refresh)

@@ -73,4 +73,16 @@ def user_json(user: User) -> dict[str, Any]:
         "updated_at": _iso(user.updated_at),
         "banned_until": _iso(user.banned_until),
         "is_anonymous": user.is_anonymous_user,
+        "factors": [_factor(f) for f in user.factors.all()] if user.pk else [],
+    }
+
+
+def _factor(factor) -> dict[str, Any]:
+    return {
+        "id": str(factor.id),
+        "friendly_name": factor.friendly_name,
+        "factor_type": factor.factor_type,
+        "status": factor.status,
+        "created_at": _iso(factor.created_at),
+        "updated_at": _iso(factor.updated_at),
     }

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts import keys, ratelimits, services, sessions
+from accounts import keys, mfa, ratelimits, services, sessions
 from accounts.errors import (
     AuthApiError,
     BadJson,
@@ -246,6 +246,28 @@ def resend(request: HttpRequest) -> HttpResponse:
     _limit(request, "otp", body)
     services.resend(body, request.GET.get("redirect_to"))
     return json_response({})
+
+
+@endpoint(("POST",))
+def factors(request: HttpRequest) -> HttpResponse:
+    return json_response(mfa.enroll(_current_session(request), _body(request)))
+
+
+@endpoint(("DELETE",))
+def factor(request: HttpRequest, factor_id: str) -> HttpResponse:
+    return json_response(mfa.unenroll(_current_session(request), factor_id))
+
+
+@endpoint(("POST",))
+def factor_challenge(request: HttpRequest, factor_id: str) -> HttpResponse:
+    return json_response(mfa.challenge(_current_session(request), factor_id))
+
+
+@endpoint(("POST",))
+def factor_verify(request: HttpRequest, factor_id: str) -> HttpResponse:
+    _limit(request, "verify", None)
+    session = _current_session(request)
+    return json_response(mfa.verify(session, factor_id, _body(request)).as_json())
 
 
 @endpoint(("GET",))

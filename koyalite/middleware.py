@@ -89,7 +89,8 @@ class ApiCorsMiddleware:
         "x-request-id, x-upsert, x-retry-count"
     )
     EXPOSE_HEADERS = (
-        "Content-Range, Location, Preference-Applied, X-Request-Id, X-Sb-Error-Code"
+        "Content-Range, Location, Preference-Applied, X-Request-Id, X-Sb-Error-Code, "
+        "X-Total-Count, Link, X-Supabase-Api-Version"
     )
 
     def __init__(self, get_response) -> None:

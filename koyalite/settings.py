@@ -176,7 +176,7 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 # re-hashes them with Argon2id at the next sign-in.
 PASSWORD_HASHERS = [
     "accounts.hashers.Argon2idPasswordHasher",
-    "django.contrib.auth.hashers.BCryptPasswordHasher",
+    "accounts.hashers.GoTrueBCryptPasswordHasher",
 ]
 
 # Django's own signing key is derived from the JWT secret, so a project has one

@@ -1,0 +1,144 @@
+"""TOTP multi-factor authentication, as GoTrue's `/factors` endpoints run it.
+
+Enrolling returns the secret, its otpauth:// URI and a QR code (SVG). A
+verified code against a fresh challenge lifts the *same* session to `aal2`
+(amr gains `totp`) and rotates its refresh token. A code is accepted once:
+the factor remembers the last time step it accepted.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pyotp
+import segno
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.errors import (
+    InsufficientAal,
+    MfaChallengeExpired,
+    MfaFactorNotFound,
+    MfaVerificationFailed,
+    TooManyEnrolledFactors,
+    ValidationFailed,
+)
+from accounts.models import Challenge, Factor, RefreshToken, Session
+from accounts.sessions import IssuedSession, reissue
+
+CHALLENGE_LIFETIME = 300
+MAX_FACTORS = 10
+_STEP = 30
+
+
+def enroll(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("factor_type") != "totp":
+        raise ValidationFailed(
+            "factor_type must be totp; phone factors are not supported"
+        )
+    user = session.user
+    friendly_name = body.get("friendly_name") or ""
+    if not isinstance(friendly_name, str) or len(friendly_name) > 120:
+        raise ValidationFailed("friendly_name must be text of at most 120 characters")
+    issuer = body.get("issuer") or "KoyaLite"
+    if not isinstance(issuer, str):
+        raise ValidationFailed("issuer must be text")
+    if friendly_name and user.factors.filter(friendly_name=friendly_name).exists():
+        raise ValidationFailed(
+            f"A factor with the friendly name {friendly_name!r} for this user already exists"
+        )
+    if user.factors.count() >= MAX_FACTORS:
+        raise TooManyEnrolledFactors()
+    secret = pyotp.random_base32()
+    factor = Factor.objects.create(
+        user=user, friendly_name=friendly_name, secret=secret
+    )
+    uri = pyotp.TOTP(secret).provisioning_uri(
+        name=user.email or str(user.id), issuer_name=issuer
+    )
+    svg = segno.make(uri, error="m").svg_inline(scale=4)
+    return {
+        "id": str(factor.id),
+        "type": "totp",
+        "friendly_name": friendly_name,
+        "totp": {"qr_code": svg, "secret": secret, "uri": uri},
+    }
+
+
+def _factor(session: Session, factor_id: str) -> Factor:
+    factor = (
+        session.user.factors.filter(pk=factor_id).first()
+        if _is_uuid(factor_id)
+        else None
+    )
+    if factor is None:
+        raise MfaFactorNotFound()
+    return factor
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def challenge(session: Session, factor_id: str) -> dict[str, Any]:
+    factor = _factor(session, factor_id)
+    made = Challenge.objects.create(factor=factor)
+    return {
+        "id": str(made.id),
+        "type": factor.factor_type,
+        "expires_at": int(made.created_at.timestamp()) + CHALLENGE_LIFETIME,
+    }
+
+
+def verify(session: Session, factor_id: str, body: dict[str, Any]) -> IssuedSession:
+    factor = _factor(session, factor_id)
+    challenge_id, code = body.get("challenge_id"), body.get("code")
+    if not isinstance(challenge_id, str) or not _is_uuid(challenge_id):
+        raise ValidationFailed("challenge_id is required")
+    if not isinstance(code, str) or not code.isdigit():
+        raise ValidationFailed("code must be the 6 digits the authenticator shows")
+    with transaction.atomic():
+        made = Challenge.objects.filter(pk=challenge_id, factor=factor).first()
+        if (
+            made is None
+            or (timezone.now() - made.created_at).total_seconds() > CHALLENGE_LIFETIME
+        ):
+            raise MfaChallengeExpired()
+        step = _accepted_step(factor, code)
+        if step is None:
+            raise MfaVerificationFailed()
+        made.delete()
+        factor.last_step = step
+        factor.status = Factor.Status.VERIFIED
+        factor.save(update_fields=["last_step", "status", "updated_at"])
+        session.aal = "aal2"
+        session.amr = [*session.amr, {"method": "totp", "timestamp": int(time.time())}]
+        session.save(update_fields=["aal", "amr"])
+        # The old refresh tokens would mint aal1 tokens again: end them.
+        RefreshToken.objects.filter(session=session).update(revoked=True)
+        return reissue(session)
+
+
+def _accepted_step(factor: Factor, code: str) -> int | None:
+    """The time step `code` belongs to (now, or one step either side), if new."""
+    totp = pyotp.TOTP(factor.secret)
+    now = int(time.time()) // _STEP
+    for step in (now, now - 1, now + 1):
+        if step > factor.last_step and totp.at(step * _STEP) == code:
+            return step
+    return None
+
+
+def unenroll(session: Session, factor_id: str) -> dict[str, Any]:
+    factor = _factor(session, factor_id)
+    if factor.status == Factor.Status.VERIFIED and session.aal != "aal2":
+        raise InsufficientAal()
+    factor.delete()
+    return {"id": factor_id}
