@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import views, views_admin
 
 urlpatterns = [
     path("signup", views.signup),
@@ -11,6 +11,12 @@ urlpatterns = [
     path("recover", views.recover),
     path("otp", views.otp),
     path("resend", views.resend),
+    path("factors", views.factors),
+    path("factors/<str:factor_id>", views.factor),
+    path("factors/<str:factor_id>/challenge", views.factor_challenge),
+    path("factors/<str:factor_id>/verify", views.factor_verify),
     path("settings", views.auth_settings),
     path("health", views.health),
+    path("admin/users", views_admin.users),
+    path("admin/users/<str:user_id>", views_admin.user),
 ]

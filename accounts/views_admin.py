@@ -1,0 +1,177 @@
+"""`/auth/v1/admin/users`: GoTrue's user admin API, for the service role only.
+
+Each view checks the caller holds the service role, parses, calls one service
+of `accounts.admin_users` and renders GoTrue's JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+
+from accounts import admin_users, keys
+from accounts.errors import (
+    BadJson,
+    BadJwt,
+    InvalidApiKey,
+    InvalidToken,
+    MissingApiKey,
+    NoAuthorization,
+    NotAdmin,
+    ValidationFailed,
+)
+from accounts.render import json_response
+from accounts.users import user_json
+from accounts.views import _body, endpoint
+
+# GoTrue's AdminUserParams: the JSON type of each field it reads.
+_FIELD_TYPES: dict[str, tuple[type, str]] = {
+    "email": (str, "a string"),
+    "phone": (str, "a string"),
+    "password": (str, "a string"),
+    "password_hash": (str, "a string"),
+    "ban_duration": (str, "a string"),
+    "role": (str, "a string"),
+    "id": (str, "a string"),
+    "email_confirm": (bool, "true or false"),
+    "phone_confirm": (bool, "true or false"),
+    "user_metadata": (dict, "an object"),
+    "app_metadata": (dict, "an object"),
+}
+# Large enough for any real page; small enough that OFFSET fits SQLite's int64.
+_MAX_PAGE_DIGITS = 9
+
+
+def _require_service_role(request: HttpRequest) -> None:
+    """GoTrue's requireAdminCredentials: the Bearer must carry the service role.
+
+    The `apikey` header only admits the request (checked by `endpoint`); a
+    request with the service key as apikey but a user's token as Bearer is
+    that user's, and not an admin's.
+    """
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NoAuthorization()
+    try:
+        auth = keys.authenticate(request.META.get("HTTP_APIKEY"), header)
+    except (MissingApiKey, InvalidApiKey) as error:
+        raise NoAuthorization(str(error)) from None
+    except InvalidToken as error:
+        raise BadJwt(
+            f"invalid JWT: unable to parse or verify signature, {error}"
+        ) from None
+    if auth.role != "service_role":
+        raise NotAdmin()
+
+
+def _attributes(body: dict[str, Any]) -> admin_users.UserAttributes:
+    """The body's fields with the JSON types GoTrue's AdminUserParams declares;
+    JSON null reads as absent, and unknown keys are ignored, as in Go."""
+    values: dict[str, Any] = {}
+    for name, (kind, described) in _FIELD_TYPES.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, kind):
+            raise BadJson(
+                f"Could not parse request body as JSON: {name} must be {described}"
+            )
+        values[name] = value
+    aud = body.get("aud")
+    if aud not in (None, "", "authenticated"):
+        raise ValidationFailed(
+            f"aud {aud!r} is not supported; users have the audience 'authenticated'"
+        )
+    return admin_users.UserAttributes(**values)
+
+
+def _positive_int(request: HttpRequest, name: str, default: int) -> int:
+    # Clients send `page=&per_page=` when they have no preference.
+    raw = request.GET.get(name, "")
+    if raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > _MAX_PAGE_DIGITS:
+        raise ValidationFailed(
+            f"Bad Pagination Parameters: {name} must be a whole number below 10^9, "
+            f"not {raw!r}"
+        )
+    return int(raw)
+
+
+def _ascending(request: HttpRequest) -> bool:
+    ascending = False
+    for value in request.GET.getlist("sort"):
+        field, _, direction = value.partition(" ")
+        if field != "created_at":
+            raise ValidationFailed(f"Bad Sort Parameters: bad field for sort {field!r}")
+        if direction.lower() not in ("", "asc", "desc"):
+            raise ValidationFailed(
+                f"Bad Sort Parameters: bad direction for sort {direction!r}, "
+                "only 'asc' and 'desc' allowed"
+            )
+        ascending = direction.lower() == "asc"
+    return ascending
+
+
+def _page_link(request: HttpRequest, page: int, per_page: int) -> str:
+    # `page` goes first: supabase-js reads the page number after the first "=".
+    query = [("page", str(page))] + sorted(
+        # A per_page above the maximum was served as the maximum; say so.
+        (key, str(per_page) if key == "per_page" and value else value)
+        for key, values in request.GET.lists()
+        if key != "page"
+        for value in values
+    )
+    return f"<{request.path}?{urlencode(query)}>"
+
+
+def _paging_headers(
+    request: HttpRequest, response: HttpResponse, page: admin_users.UserPage
+) -> None:
+    """GoTrue's X-Total-Count and Link (rel next, rel last) headers."""
+    links = []
+    if page.last_page > page.page:
+        links.append(f'{_page_link(request, page.page + 1, page.per_page)}; rel="next"')
+    links.append(f'{_page_link(request, page.last_page, page.per_page)}; rel="last"')
+    response["Link"] = ", ".join(links)
+    response["X-Total-Count"] = str(page.total)
+
+
+@endpoint(("GET", "POST"))
+def users(request: HttpRequest) -> HttpResponse:
+    _require_service_role(request)
+    if request.method == "POST":
+        created = admin_users.create_user(_attributes(_body(request)))
+        return json_response(user_json(created))
+    page = admin_users.list_users(
+        _positive_int(request, "page", 1),
+        _positive_int(request, "per_page", admin_users.DEFAULT_PER_PAGE),
+        search=request.GET.get("filter", ""),
+        ascending=_ascending(request),
+    )
+    response = json_response(
+        {"users": [user_json(user) for user in page.users], "aud": "authenticated"}
+    )
+    _paging_headers(request, response, page)
+    return response
+
+
+@endpoint(("GET", "PUT", "DELETE"))
+def user(request: HttpRequest, user_id: str) -> HttpResponse:
+    _require_service_role(request)
+    if request.method == "PUT":
+        updated = admin_users.update_user(user_id, _attributes(_body(request)))
+        return json_response(user_json(updated))
+    if request.method == "DELETE":
+        soft_delete = _body(request).get("should_soft_delete", False)
+        if not isinstance(soft_delete, bool):
+            raise BadJson(
+                "Could not parse request body as JSON: should_soft_delete must be "
+                "true or false"
+            )
+        admin_users.delete_user(user_id, soft_delete=soft_delete)
+        return json_response({})
+    return json_response(user_json(admin_users.get_user(user_id)))
