@@ -205,3 +205,9 @@ TooManyEnrolledFactors = _auth_error(
     "too_many_enrolled_mfa_factors",
     "Maximum number of verified factors reached, unenroll to continue",
 )
+ReauthenticationNotValid = _auth_error(
+    "ReauthenticationNotValid",
+    422,
+    "reauthentication_not_valid",
+    "Verification code is invalid or has expired",
+)

@@ -23,6 +23,8 @@ SUBJECTS = {
     "recovery": "Reset your password",
     "email_change_current": "Confirm your email change",
     "email_change_new": "Confirm your new email address",
+    "invite": "You have been invited",
+    "reauthentication": "Confirm it is you",
 }
 
 

@@ -47,6 +47,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     new_email = models.EmailField(null=True, blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
     email_change_sent_at = models.DateTimeField(null=True, blank=True)
     banned_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -119,6 +120,8 @@ class OneTimeToken(models.Model):
         # secure email change does.
         EMAIL_CHANGE_CURRENT = "email_change_current"
         EMAIL_CHANGE_NEW = "email_change_new"
+        INVITE = "invite"
+        REAUTHENTICATION = "reauthentication"
 
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="one_time_tokens"

@@ -24,6 +24,7 @@ from accounts.errors import (
     SignupDisabled,
     UserAlreadyExists,
     UserBanned,
+    UserNotFound,
     ValidationFailed,
     WeakPassword,
 )
@@ -267,6 +268,8 @@ def update_user(
             **_metadata(body["data"]),
         }
         fields.append("raw_user_meta_data")
+    if "nonce" in body:
+        tokens.check_reauthentication(user, body["nonce"])
     if "password" in body:
         user.set_password(validate_password(body["password"]))
         fields.append("password")
@@ -302,3 +305,90 @@ def _start_email_change(
         to=new_email,
         challenge=challenge,
     )
+
+
+def invite(body: dict[str, Any], redirect_to: str | None) -> User:
+    """POST /invite (service role): create the user if new and mail an invite;
+    following it confirms the address and signs them in."""
+    email = normalize_email(body.get("email"))
+    user = User.objects.filter(email=email).first()
+    if user is not None and user.email_confirmed_at is not None:
+        raise EmailExists()
+    if user is None:
+        data = _metadata(body.get("data"))
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email, password=None, raw_user_meta_data=data
+                )
+        except IntegrityError:
+            raise EmailExists() from None
+    tokens.mail_token(user, tokens.Kind.INVITE, redirect_to)
+    user.refresh_from_db()
+    return user
+
+
+# generate_link's `type` → the kind of token it issues.
+LINK_KINDS = {
+    "signup": tokens.Kind.CONFIRMATION,
+    "invite": tokens.Kind.INVITE,
+    "magiclink": tokens.Kind.MAGIC_LINK,
+    "recovery": tokens.Kind.RECOVERY,
+}
+
+
+def generate_link(body: dict[str, Any]) -> dict[str, Any]:
+    """POST /admin/generate_link: the link and code an email would carry, for
+    an app that sends its own mail; nothing is mailed."""
+    link_type = body.get("type")
+    if link_type not in LINK_KINDS:
+        raise ValidationFailed(
+            "type must be one of signup, invite, magiclink, recovery "
+            "(email change links are not supported yet)"
+        )
+    email = normalize_email(body.get("email"))
+    user = User.objects.filter(email=email).first()
+    if link_type == "signup":
+        if user is not None and user.email_confirmed_at is not None:
+            raise EmailExists()
+        if user is None:
+            password = validate_password(body.get("password"))
+            user = User.objects.create_user(
+                email=email,
+                password=password,
+                raw_user_meta_data=_metadata(body.get("data")),
+            )
+    elif link_type == "invite":
+        if user is not None and user.email_confirmed_at is not None:
+            raise EmailExists()
+        if user is None:
+            user = User.objects.create_user(
+                email=email,
+                password=None,
+                raw_user_meta_data=_metadata(body.get("data")),
+            )
+    elif user is None:
+        raise UserNotFound()
+    redirect_to = body.get("redirect_to")
+    issued = tokens.issue_token(
+        user,
+        LINK_KINDS[link_type],
+        redirect_to if isinstance(redirect_to, str) else None,
+        limit_rate=False,
+    )
+    user.refresh_from_db()
+    return {
+        **user_json(user),
+        "action_link": issued.link,
+        "email_otp": issued.code,
+        "hashed_token": issued.token,
+        "redirect_to": issued.redirect_to,
+        "verification_type": link_type,
+    }
+
+
+def reauthenticate(user: User) -> None:
+    """GET /reauthenticate: mail a code that `update_user` takes as `nonce`."""
+    if not user.email:
+        raise ValidationFailed("Reauthentication requires an email address")
+    tokens.mail_token(user, tokens.Kind.REAUTHENTICATION, None)

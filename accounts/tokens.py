@@ -8,12 +8,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.errors import OtpExpired, OverEmailSendRateLimit, ValidationFailed
+from accounts.errors import (
+    OtpExpired,
+    OverEmailSendRateLimit,
+    ReauthenticationNotValid,
+    ValidationFailed,
+)
 from accounts.mail import safe_redirect, send_auth_email, verify_link
 from accounts.models import OneTimeToken, User
 from accounts.pkce import Challenge
@@ -27,6 +33,7 @@ KINDS_FOR_TYPE: dict[str, tuple[str, ...]] = {
     "recovery": (Kind.RECOVERY,),
     "email": (Kind.CONFIRMATION, Kind.MAGIC_LINK),
     "email_change": (Kind.EMAIL_CHANGE_CURRENT, Kind.EMAIL_CHANGE_NEW),
+    "invite": (Kind.INVITE,),
 }
 EMAIL_CHANGE = (Kind.EMAIL_CHANGE_CURRENT, Kind.EMAIL_CHANGE_NEW)
 # The `type` a link carries, per kind.
@@ -36,6 +43,7 @@ LINK_TYPE = {
     Kind.RECOVERY: "recovery",
     Kind.EMAIL_CHANGE_CURRENT: "email_change",
     Kind.EMAIL_CHANGE_NEW: "email_change",
+    Kind.INVITE: "invite",
 }
 MAX_CODE_ATTEMPTS = 5
 
@@ -48,26 +56,38 @@ def _code_hash(user: User, code: str) -> str:
     return _hash(f"{user.pk}:{code}")
 
 
-def mail_token(
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str  # the link's secret; POST /verify takes it as `token_hash`
+    code: str  # the 6-digit code
+    link: str
+    redirect_to: str
+    recipient: str
+
+
+def issue_token(
     user: User,
     kind: str,
     redirect_to: str | None,
     to: str | None = None,
     challenge: Challenge | None = None,
-) -> None:
-    """Mail `user` (at `to`, by default their address) a fresh token of
-    `kind`, replacing any earlier one.
+    *,
+    limit_rate: bool = True,
+) -> IssuedToken:
+    """Store a fresh token of `kind` for `user`, replacing any earlier one.
 
-    At most one mail per kind and address every KOYALITE_AUTH_EMAIL_INTERVAL
-    seconds (429 `over_email_send_rate_limit`), as GoTrue limits it.
+    With `limit_rate`, at most one per kind and address every
+    KOYALITE_AUTH_EMAIL_INTERVAL seconds (429 `over_email_send_rate_limit`),
+    as GoTrue limits mail.
     """
     token = secrets.token_hex(28)
     code = f"{secrets.randbelow(1_000_000):06d}"
+    recipient = to or user.email
     with transaction.atomic():
         earlier = OneTimeToken.objects.filter(user=user, kind=kind).first()
         if earlier is not None:
             waited = (timezone.now() - earlier.created_at).total_seconds()
-            if waited < settings.AUTH_EMAIL_INTERVAL:
+            if limit_rate and waited < settings.AUTH_EMAIL_INTERVAL:
                 raise OverEmailSendRateLimit(
                     "For security purposes, you can only request this after "
                     f"{int(settings.AUTH_EMAIL_INTERVAL - waited) + 1} seconds."
@@ -78,21 +98,59 @@ def mail_token(
             kind=kind,
             token_hash=_hash(token),
             code_hash=_code_hash(user, code),
-            email=to or user.email,
+            email=recipient,
             code_challenge=challenge.value if challenge else "",
             code_challenge_method=challenge.method if challenge else "",
         )
         if kind == Kind.CONFIRMATION:
             User.objects.filter(pk=user.pk).update(confirmation_sent_at=timezone.now())
-    link = verify_link(token, LINK_TYPE[kind], safe_redirect(redirect_to))
-    recipient = to or user.email
+        elif kind == Kind.INVITE:
+            User.objects.filter(pk=user.pk).update(invited_at=timezone.now())
+    target = safe_redirect(redirect_to)
+    link = verify_link(token, LINK_TYPE.get(kind, kind), target)
+    return IssuedToken(token, code, link, target, recipient)
+
+
+def mail_token(
+    user: User,
+    kind: str,
+    redirect_to: str | None,
+    to: str | None = None,
+    challenge: Challenge | None = None,
+) -> None:
+    """Mail `user` (at `to`, by default their address) a fresh token of `kind`."""
+    issued = issue_token(user, kind, redirect_to, to, challenge)
     context = {
-        "link": link,
-        "code": code,
-        "email": recipient,
+        "link": issued.link,
+        "code": issued.code,
+        "email": issued.recipient,
         "new_email": user.new_email or "",
     }
-    send_auth_email(kind, recipient, context)
+    send_auth_email(kind, issued.recipient, context)
+
+
+def check_reauthentication(user: User, code: object) -> None:
+    """Spend the code `GET /reauthenticate` mailed; 422 if it is not valid.
+
+    Wrong guesses count as they do for sign-in codes (five, then it is gone).
+    """
+    valid = False
+    with transaction.atomic():
+        row = OneTimeToken.objects.filter(user=user, kind=Kind.REAUTHENTICATION).first()
+        if row is not None:
+            age = (timezone.now() - row.created_at).total_seconds()
+            valid = (
+                age <= settings.AUTH_OTP_EXPIRY
+                and isinstance(code, str)
+                and hmac.compare_digest(row.code_hash, _code_hash(user, code.strip()))
+            )
+            row.failed_attempts += 0 if valid else 1
+            if valid or row.failed_attempts >= MAX_CODE_ATTEMPTS:
+                row.delete()
+            else:
+                row.save(update_fields=["failed_attempts"])
+    if not valid:
+        raise ReauthenticationNotValid()
 
 
 def _fresh(row: OneTimeToken | None) -> OneTimeToken:

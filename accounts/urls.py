@@ -17,6 +17,9 @@ urlpatterns = [
     path("factors/<str:factor_id>/verify", views.factor_verify),
     path("settings", views.auth_settings),
     path("health", views.health),
+    path("reauthenticate", views.reauthenticate),
+    path("invite", views_admin.invite),
+    path("admin/generate_link", views_admin.generate_link),
     path("admin/users", views_admin.users),
     path("admin/users/<str:user_id>", views_admin.user),
 ]

@@ -65,6 +65,7 @@ def user_json(user: User) -> dict[str, Any]:
         "confirmation_sent_at": _iso(user.confirmation_sent_at),
         "new_email": user.new_email or None,
         "email_change_sent_at": _iso(user.email_change_sent_at),
+        "invited_at": _iso(user.invited_at),
         "last_sign_in_at": _iso(user.last_login),
         "app_metadata": app_metadata,
         "user_metadata": dict(user.raw_user_meta_data or {}),

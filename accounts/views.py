@@ -248,6 +248,13 @@ def resend(request: HttpRequest) -> HttpResponse:
     return json_response({})
 
 
+@endpoint(("GET",))
+def reauthenticate(request: HttpRequest) -> HttpResponse:
+    _limit(request, "otp", None)
+    services.reauthenticate(_current_session(request).user)
+    return json_response({})
+
+
 @endpoint(("POST",))
 def factors(request: HttpRequest) -> HttpResponse:
     return json_response(mfa.enroll(_current_session(request), _body(request)))

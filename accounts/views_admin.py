@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 
-from accounts import admin_users, keys
+from accounts import admin_users, keys, services
 from accounts.errors import (
     BadJson,
     BadJwt,
@@ -175,3 +175,18 @@ def user(request: HttpRequest, user_id: str) -> HttpResponse:
         admin_users.delete_user(user_id, soft_delete=soft_delete)
         return json_response({})
     return json_response(user_json(admin_users.get_user(user_id)))
+
+
+@endpoint(("POST",))
+def invite(request: HttpRequest) -> HttpResponse:
+    _require_service_role(request)
+    body = _body(request)
+    return json_response(
+        user_json(services.invite(body, request.GET.get("redirect_to")))
+    )
+
+
+@endpoint(("POST",))
+def generate_link(request: HttpRequest) -> HttpResponse:
+    _require_service_role(request)
+    return json_response(services.generate_link(_body(request)))
