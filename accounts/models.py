@@ -220,3 +220,28 @@ class Challenge(models.Model):
 
     def __str__(self) -> str:
         return f"challenge {self.id}"
+
+
+class Identity(models.Model):
+    """A sign-in provider account (GitHub, Google, OpenID Connect) of a user."""
+
+    id = DashedUUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
+    provider = models.CharField(max_length=64)
+    provider_id = models.CharField(max_length=255)
+    identity_data = models.JSONField(default=dict)
+    email = models.EmailField(null=True, blank=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "auth_identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_id"], name="one_identity_per_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} identity of {self.user_id}"

@@ -22,4 +22,6 @@ urlpatterns = [
     path("admin/generate_link", views_admin.generate_link),
     path("admin/users", views_admin.users),
     path("admin/users/<str:user_id>", views_admin.user),
+    path("authorize", views.authorize),
+    path("callback", views.callback),
 ]

@@ -18,15 +18,50 @@ def is_banned(user: User) -> bool:
     return user.banned_until is not None and user.banned_until > timezone.now()
 
 
-def providers(user: User) -> list[str]:
+def _external(user: User) -> list:
+    """The user's OAuth identities (GitHub, Google, OpenID Connect)."""
+    if not user.pk:
+        return []
+    return sorted(user.identities.all(), key=lambda identity: identity.created_at)
+
+
+def _has_email_identity(user: User, external: list) -> bool:
+    # A user an OAuth provider created has its address, but no email sign-in.
+    created_by = (user.raw_app_meta_data or {}).get("provider")
+    return bool(user.email) and not any(i.provider == created_by for i in external)
+
+
+def providers(user: User, external: list | None = None) -> list[str]:
     if user.is_anonymous_user:
         return []
-    return ["email"] if user.email else ["phone"] if user.phone else []
+    external = _external(user) if external is None else external
+    names = ["email"] if _has_email_identity(user, external) else []
+    if not names and not user.email and user.phone:
+        names = ["phone"]
+    for identity in external:
+        if identity.provider not in names:
+            names.append(identity.provider)
+    return names
 
 
-def _identities(user: User) -> list[dict[str, Any]]:
-    if user.is_anonymous_user or not user.email:
-        return []
+def _oauth_identity(identity) -> dict[str, Any]:
+    return {
+        "identity_id": str(identity.id),
+        "id": identity.provider_id,
+        "user_id": str(identity.user_id),
+        "identity_data": dict(identity.identity_data or {}),
+        "provider": identity.provider,
+        "last_sign_in_at": _iso(identity.last_sign_in_at),
+        "created_at": _iso(identity.created_at),
+        "updated_at": _iso(identity.updated_at),
+        "email": identity.email or "",
+    }
+
+
+def _identities(user: User, external: list) -> list[dict[str, Any]]:
+    oauth = [_oauth_identity(identity) for identity in external]
+    if user.is_anonymous_user or not _has_email_identity(user, external):
+        return oauth
     user_id = str(user.id)
     return [
         {
@@ -45,12 +80,13 @@ def _identities(user: User) -> list[dict[str, Any]]:
             "updated_at": _iso(user.updated_at),
             "email": user.email,
         }
-    ]
+    ] + oauth
 
 
 def user_json(user: User) -> dict[str, Any]:
     app_metadata = dict(user.raw_app_meta_data or {})
-    names = providers(user)
+    external = _external(user)
+    names = providers(user, external)
     if names:
         app_metadata.setdefault("provider", names[0])
         app_metadata.setdefault("providers", names)
@@ -69,7 +105,7 @@ def user_json(user: User) -> dict[str, Any]:
         "last_sign_in_at": _iso(user.last_login),
         "app_metadata": app_metadata,
         "user_metadata": dict(user.raw_user_meta_data or {}),
-        "identities": _identities(user),
+        "identities": _identities(user, external),
         "created_at": _iso(user.created_at),
         "updated_at": _iso(user.updated_at),
         "banned_until": _iso(user.banned_until),

@@ -285,6 +285,7 @@ def auth_settings(request: HttpRequest) -> HttpResponse:
                 "email": True,
                 "phone": False,
                 "anonymous_users": settings.AUTH_ANONYMOUS_USERS,
+                **dict.fromkeys(settings.AUTH_EXTERNAL_PROVIDERS, True),
             },
             "disable_signup": not settings.AUTH_ENABLE_SIGNUP,
             "mailer_autoconfirm": settings.AUTH_AUTOCONFIRM,
@@ -300,3 +301,66 @@ def health(request: HttpRequest) -> HttpResponse:
     return json_response(
         {"version": "koyalite", "name": "GoTrue", "description": "KoyaLite auth"}
     )
+
+
+@endpoint(("GET",), public=("GET",))
+def authorize(request: HttpRequest) -> HttpResponse:
+    """GET /authorize?provider=…: a browser goes on to the provider's consent page."""
+    from accounts import oauth, pkce
+
+    challenge = pkce.challenge_from(
+        {
+            "code_challenge": request.GET.get("code_challenge"),
+            "code_challenge_method": request.GET.get("code_challenge_method"),
+        }
+    )
+    return HttpResponseRedirect(
+        oauth.authorization_url(
+            request.GET.get("provider"),
+            request.GET.get("redirect_to"),
+            request.GET.get("scopes"),
+            challenge,
+        )
+    )
+
+
+@endpoint(("GET", "POST"), public=("GET", "POST"))
+def callback(request: HttpRequest) -> HttpResponse:
+    """GET|POST /callback?code=&state=: the provider sends the browser back here;
+    it goes on to `redirect_to` signed in, or with the error in the fragment."""
+    from accounts import oauth
+
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        state = oauth.read_state(params.get("state"))
+    except AuthApiError as error:
+        fragment = urlencode(oauth.error_fragment(error))
+        return HttpResponseRedirect(f"{safe_redirect(None)}#{fragment}")
+    target = safe_redirect(state.redirect_to)
+    if params.get("error"):
+        fragment = {
+            "error": params.get("error", ""),
+            "error_code": "bad_oauth_callback",
+            "error_description": params.get("error_description", ""),
+        }
+        return HttpResponseRedirect(f"{target}#{urlencode(fragment)}")
+    try:
+        signed_in = oauth.complete(state, params.get("code"), **_client(request))
+    except AuthApiError as error:
+        log.warning("oauth.failed", provider=state.provider, code=error.error_code)
+        fragment = urlencode(oauth.error_fragment(error))
+        return HttpResponseRedirect(f"{target}#{fragment}")
+    if signed_in.auth_code is not None:
+        separator = "&" if "?" in target else "?"
+        return HttpResponseRedirect(
+            f"{target}{separator}{urlencode({'code': signed_in.auth_code})}"
+        )
+    session = signed_in.session.as_json()
+    fragment = {
+        "access_token": session["access_token"],
+        "expires_at": session["expires_at"],
+        "expires_in": session["expires_in"],
+        "refresh_token": session["refresh_token"],
+        "token_type": "bearer",
+    }
+    return HttpResponseRedirect(f"{target}#{urlencode(fragment)}")

@@ -57,6 +57,14 @@ KNOWN_VARIABLES = KNOWN_VARIABLES | {
     "KOYALITE_AUTH_RATE_LIMIT_REFRESH",
     "KOYALITE_EMAIL_URL",
     "KOYALITE_EMAIL_FROM",
+    "KOYALITE_AUTH_GITHUB_CLIENT_ID",
+    "KOYALITE_AUTH_GITHUB_SECRET",
+    "KOYALITE_AUTH_GOOGLE_CLIENT_ID",
+    "KOYALITE_AUTH_GOOGLE_SECRET",
+    "KOYALITE_AUTH_OIDC_URL",
+    "KOYALITE_AUTH_OIDC_CLIENT_ID",
+    "KOYALITE_AUTH_OIDC_SECRET",
+    "KOYALITE_AUTH_OIDC_NAME",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -145,7 +153,9 @@ AUTH_SITE_URL = os.environ.get(
 ).rstrip("/")
 AUTH_REDIRECT_URLS = env.list("KOYALITE_AUTH_REDIRECT_URLS", default=[])
 AUTH_PASSWORD_MIN_LENGTH = _int("KOYALITE_AUTH_PASSWORD_MIN_LENGTH", 6, minimum=1)
-AUTH_REFRESH_REUSE_INTERVAL = _int("KOYALITE_AUTH_REFRESH_REUSE_INTERVAL", 10, minimum=0)
+AUTH_REFRESH_REUSE_INTERVAL = _int(
+    "KOYALITE_AUTH_REFRESH_REUSE_INTERVAL", 10, minimum=0
+)
 AUTH_OTP_EXPIRY = _int("KOYALITE_AUTH_OTP_EXPIRY", 3600, minimum=60)
 AUTH_EMAIL_INTERVAL = _int("KOYALITE_AUTH_EMAIL_INTERVAL", 60, minimum=0)
 # Requests per 5 minutes, per client IP and per email address (0 = no limit);
@@ -156,6 +166,50 @@ AUTH_RATE_LIMITS = {
     "verify": _int("KOYALITE_AUTH_RATE_LIMIT_VERIFY", 30),
     "refresh": _int("KOYALITE_AUTH_RATE_LIMIT_REFRESH", 150),
 }
+
+
+def _external_providers() -> dict[str, dict[str, str]]:
+    """OAuth sign-in providers enabled by KOYALITE_AUTH_<PROVIDER>_CLIENT_ID and
+    _SECRET (both or neither), plus one OpenID Connect provider at
+    KOYALITE_AUTH_OIDC_URL (its issuer; the discovery document is read there)."""
+    providers: dict[str, dict[str, str]] = {}
+    for name in ("github", "google", "oidc"):
+        prefix = f"KOYALITE_AUTH_{name.upper()}"
+        client_id = os.environ.get(f"{prefix}_CLIENT_ID", "").strip()
+        secret = os.environ.get(f"{prefix}_SECRET", "").strip()
+        url = os.environ.get(f"{prefix}_URL", "").strip() if name == "oidc" else ""
+        if not (client_id or secret or url):
+            continue
+        if not client_id or not secret:
+            raise ImproperlyConfigured(
+                f"{prefix}_CLIENT_ID and {prefix}_SECRET must be set together."
+            )
+        entry = {"kind": name, "client_id": client_id, "secret": secret}
+        if name == "oidc":
+            if not url.startswith(("https://", "http://")):
+                raise ImproperlyConfigured(
+                    f"{prefix}_URL must be the provider's http(s) issuer URL, "
+                    f"not {url!r}."
+                )
+            label = os.environ.get(f"{prefix}_NAME", "oidc").strip().lower()
+            if not label.replace("_", "").replace("-", "").isalnum() or label in (
+                "email",
+                "phone",
+                "anonymous",
+                "github",
+                "google",
+            ):
+                raise ImproperlyConfigured(
+                    f"{prefix}_NAME must be a new provider name of letters, digits, "
+                    f"- and _, not {label!r}."
+                )
+            entry["url"] = url.rstrip("/")
+            name = label
+        providers[name] = entry
+    return providers
+
+
+AUTH_EXTERNAL_PROVIDERS = _external_providers()
 
 # Mail: printed to the log by default; smtp://user:pass@host:port (also
 # smtp+tls://, smtps://) sends it, filemail:///path writes it to files.

@@ -1,0 +1,401 @@
+"""OAuth sign-in (`/authorize`, `/callback`) against a fake OpenID Connect
+provider on 127.0.0.1, with a live KoyaLite server configured to use it."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import httpx
+import jwt
+import pytest
+
+from tests.conftest import create_users, run_cli, start_server, stop_server
+from tests.test_auth import new_client, pkce_client
+
+CLIENT_ID = "koyalite-test-client"
+CLIENT_SECRET = "s3cret/with+chars&="
+
+
+class FakeProvider:
+    """Authorizes whoever `self.user` is; records every token request."""
+
+    def __init__(self) -> None:
+        self.user: dict = {}
+        self.codes: dict[str, dict] = {}
+        self.tokens: dict[str, dict] = {}
+        self.token_requests: list[tuple[dict[str, str], bytes]] = []
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _json(self, status: int, body: object) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                url = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                if url.path == "/.well-known/openid-configuration":
+                    self._json(200, provider.discovery())
+                elif url.path == "/authorize":
+                    code = secrets.token_urlsafe(12)
+                    provider.codes[code] = dict(provider.user)
+                    target = (
+                        query["redirect_uri"]
+                        + "?"
+                        + urlencode({"code": code, "state": query["state"]})
+                    )
+                    self.send_response(302)
+                    self.send_header("Location", target)
+                    self.end_headers()
+                elif url.path == "/userinfo":
+                    token = self.headers.get("Authorization", "").removeprefix(
+                        "Bearer "
+                    )
+                    if token not in provider.tokens:
+                        self._json(401, {"error": "invalid_token"})
+                    else:
+                        self._json(200, provider.tokens[token])
+                else:
+                    self._json(404, {"error": "not_found"})
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                provider.token_requests.append((dict(self.headers), body))
+                form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                user = provider.codes.pop(form.get("code", ""), None)
+                if (
+                    urlparse(self.path).path != "/token"
+                    or user is None
+                    or form.get("client_secret") != CLIENT_SECRET
+                ):
+                    self._json(400, {"error": "invalid_grant"})
+                    return
+                token = secrets.token_urlsafe(16)
+                provider.tokens[token] = user
+                self._json(200, {"access_token": token, "token_type": "Bearer"})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def discovery(self) -> dict:
+        return {
+            "issuer": self.url,
+            "authorization_endpoint": f"{self.url}/authorize",
+            "token_endpoint": f"{self.url}/token",
+            "userinfo_endpoint": f"{self.url}/userinfo",
+        }
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def fake_provider():
+    provider = FakeProvider()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="module")
+def oauth_live(tmp_path_factory, fake_provider):
+    project = tmp_path_factory.mktemp("oauth") / "app"
+    run_cli(project, "init", str(project))
+    server = start_server(
+        project,
+        env_extra={
+            "KOYALITE_AUTH_SITE_URL": "http://app.example",
+            "KOYALITE_AUTH_REDIRECT_URLS": "http://localhost:5173/*",
+            "KOYALITE_AUTH_OIDC_URL": fake_provider.url,
+            "KOYALITE_AUTH_OIDC_CLIENT_ID": CLIENT_ID,
+            "KOYALITE_AUTH_OIDC_SECRET": CLIENT_SECRET,
+            "KOYALITE_AUTH_OIDC_NAME": "keycloak",
+        },
+    )
+    yield server
+    stop_server(server)
+
+
+def person(email_verified: bool = True, email: str | None = None) -> dict:
+    return {
+        "sub": f"kc-{uuid.uuid4().hex[:12]}",
+        "email": email or f"oauth-{uuid.uuid4().hex[:10]}@example.com",
+        "email_verified": email_verified,
+        "name": "Ada Lovelace",
+    }
+
+
+def sign_in(server, provider, user: dict, url: str | None = None, **params):
+    """Follow the browser's redirects by hand: KoyaLite → provider → KoyaLite →
+    app. Returns (the callback URL, the final redirect's location)."""
+    provider.user = user
+    if url is None:
+        query = {"provider": "keycloak", **params}
+        url = f"{server.url}/auth/v1/authorize?{urlencode(query)}"
+    to_provider = httpx.get(url)
+    assert to_provider.status_code == 302, to_provider.text
+    assert to_provider.headers["location"].startswith(f"{provider.url}/authorize?")
+    to_callback = httpx.get(to_provider.headers["location"])
+    assert to_callback.status_code == 302
+    callback = to_callback.headers["location"]
+    assert callback.startswith(f"{server.url}/auth/v1/callback?")
+    final = httpx.get(callback)
+    assert final.status_code == 302, final.text
+    return callback, final.headers["location"]
+
+
+def fragment_of(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(location).fragment).items()}
+
+
+def test_settings_list_the_enabled_provider(oauth_live):
+    response = httpx.get(
+        f"{oauth_live.url}/auth/v1/settings", headers={"apikey": oauth_live.anon_key}
+    )
+    assert response.json()["external"]["keycloak"] is True
+    assert "github" not in response.json()["external"]
+
+
+def test_unknown_provider_is_refused_as_gotrue_does(oauth_live):
+    response = httpx.get(
+        f"{oauth_live.url}/auth/v1/authorize?provider=github",
+        headers={"X-Supabase-Api-Version": "2024-01-01"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "validation_failed",
+        "message": "Unsupported provider: provider is not enabled",
+    }
+
+
+def test_authorize_sends_the_browser_to_the_provider(oauth_live, fake_provider):
+    response = httpx.get(
+        f"{oauth_live.url}/auth/v1/authorize",
+        params={
+            "provider": "keycloak",
+            "redirect_to": "http://localhost:5173/done",
+            "scopes": "groups offline_access",
+        },
+    )
+    assert response.status_code == 302
+    location = urlparse(response.headers["location"])
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert f"{location.scheme}://{location.netloc}{location.path}" == (
+        f"{fake_provider.url}/authorize"
+    )
+    assert query["client_id"] == CLIENT_ID
+    assert query["redirect_uri"] == f"{oauth_live.url}/auth/v1/callback"
+    assert query["response_type"] == "code"
+    assert query["scope"] == "openid email profile groups offline_access"
+    assert "redirect_to" not in query and "localhost:5173" not in query["state"]
+
+
+def test_implicit_flow_signs_in_and_sends_the_exact_token_request(
+    oauth_live, fake_provider
+):
+    user = person()
+    callback, location = sign_in(
+        oauth_live, fake_provider, user, redirect_to="http://localhost:5173/done"
+    )
+
+    assert location.startswith("http://localhost:5173/done#")
+    tokens = fragment_of(location)
+    assert tokens["token_type"] == "bearer" and tokens["refresh_token"]
+    claims = jwt.decode(
+        tokens["access_token"],
+        oauth_live.secret,
+        audience="authenticated",
+        algorithms=["HS256"],
+    )
+    assert claims["email"] == user["email"]
+    assert [entry["method"] for entry in claims["amr"]] == ["oauth"]
+    assert claims["app_metadata"] == {"provider": "keycloak", "providers": ["keycloak"]}
+
+    # The request that leaves the machine in production, byte for byte.
+    code = parse_qs(urlparse(callback).query)["code"][0]
+    headers, body = fake_provider.token_requests[-1]
+    assert (
+        body
+        == urlencode(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": f"{oauth_live.url}/auth/v1/callback",
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            }
+        ).encode()
+    )
+    assert body.startswith(b"grant_type=authorization_code&code=")
+    assert b"client_secret=s3cret%2Fwith%2Bchars%26%3D" in body
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert headers["Accept"] == "application/json"
+
+    me = new_client(oauth_live).auth.get_user(tokens["access_token"]).user
+    assert me.email == user["email"] and me.email_confirmed_at is not None
+    assert me.user_metadata["name"] == "Ada Lovelace"
+    assert me.user_metadata["sub"] == user["sub"]
+    [identity] = me.identities
+    assert identity.provider == "keycloak"
+    assert identity.id == user["sub"]
+    assert identity.identity_data["email"] == user["email"]
+    assert identity.identity_data["email_verified"] is True
+    assert identity.identity_data["name"] == "Ada Lovelace"
+
+
+def test_second_sign_in_reuses_the_user(oauth_live, fake_provider):
+    user = person()
+    _, first = sign_in(oauth_live, fake_provider, user)
+    _, second = sign_in(oauth_live, fake_provider, {**user, "name": "Ada King"})
+
+    one = jwt.decode(
+        fragment_of(first)["access_token"], options={"verify_signature": False}
+    )
+    two = jwt.decode(
+        fragment_of(second)["access_token"], options={"verify_signature": False}
+    )
+    assert one["sub"] == two["sub"] and one["session_id"] != two["session_id"]
+    me = new_client(oauth_live).auth.get_user(fragment_of(second)["access_token"]).user
+    assert len(me.identities) == 1
+    assert me.identities[0].identity_data["name"] == "Ada King"
+
+
+def test_pkce_flow_redirects_with_a_code_the_client_exchanges(
+    oauth_live, fake_provider
+):
+    client = pkce_client(oauth_live)
+    user = person()
+    started = client.auth.sign_in_with_oauth(
+        {"provider": "keycloak", "options": {"redirect_to": "http://localhost:5173/cb"}}
+    )
+    assert "code_challenge=" in started.url
+
+    _, location = sign_in(oauth_live, fake_provider, user, url=started.url)
+
+    parsed = urlparse(location)
+    assert (
+        f"{parsed.scheme}://{parsed.netloc}{parsed.path}" == "http://localhost:5173/cb"
+    )
+    assert parsed.fragment == ""
+    code = parse_qs(parsed.query)["code"][0]
+    session = client.auth.exchange_code_for_session({"auth_code": code}).session
+    assert session.user.email == user["email"]
+    assert session.user.identities[0].provider == "keycloak"
+    claims = jwt.decode(session.access_token, options={"verify_signature": False})
+    assert [entry["method"] for entry in claims["amr"]] == ["oauth"]
+
+
+def test_tampered_state_fails_without_asking_the_provider(oauth_live, fake_provider):
+    fake_provider.user = person()
+    to_provider = httpx.get(
+        f"{oauth_live.url}/auth/v1/authorize",
+        params={"provider": "keycloak", "redirect_to": "http://localhost:5173/done"},
+    )
+    to_callback = httpx.get(to_provider.headers["location"])
+    query = parse_qs(urlparse(to_callback.headers["location"]).query)
+    state = query["state"][0]
+    forged = state[:-3] + ("AAA" if not state.endswith("AAA") else "BBB")
+    before = len(fake_provider.token_requests)
+
+    final = httpx.get(
+        f"{oauth_live.url}/auth/v1/callback",
+        params={"code": query["code"][0], "state": forged},
+    )
+
+    assert final.status_code == 302
+    location = final.headers["location"]
+    assert location.startswith("http://app.example#")
+    error = fragment_of(location)
+    assert error["error"] == "invalid_request"
+    assert error["error_code"] == "bad_oauth_state"
+    assert "access_token" not in error
+    assert len(fake_provider.token_requests) == before
+
+
+def test_redirect_outside_the_allow_list_lands_on_the_site_url(
+    oauth_live, fake_provider
+):
+    _, location = sign_in(
+        oauth_live, fake_provider, person(), redirect_to="https://evil.example/steal"
+    )
+    assert location.startswith("http://app.example#")
+    assert fragment_of(location)["access_token"]
+
+
+def test_verified_email_links_to_the_existing_user(oauth_live, fake_provider):
+    user_id = str(uuid.uuid4())
+    email = f"linked-{uuid.uuid4().hex[:8]}@example.com"
+    create_users(oauth_live.project, {user_id: email})
+
+    _, location = sign_in(oauth_live, fake_provider, person(email=email))
+
+    token = fragment_of(location)["access_token"]
+    me = new_client(oauth_live).auth.get_user(token).user
+    assert me.id == user_id
+    assert [i.provider for i in me.identities] == ["email", "keycloak"]
+    assert me.app_metadata["providers"] == ["email", "keycloak"]
+
+
+def test_unverified_email_of_an_existing_user_is_not_linked(oauth_live, fake_provider):
+    email = f"victim-{uuid.uuid4().hex[:8]}@example.com"
+    create_users(oauth_live.project, {str(uuid.uuid4()): email})
+
+    _, location = sign_in(
+        oauth_live,
+        fake_provider,
+        person(email_verified=False, email=email),
+        redirect_to="http://localhost:5173/done",
+    )
+
+    assert location.startswith("http://localhost:5173/done#")
+    error = fragment_of(location)
+    assert error["error_code"] == "email_exists"
+    assert "access_token" not in error
+
+
+def test_provider_error_is_passed_back_to_the_app(oauth_live):
+    to_provider = httpx.get(
+        f"{oauth_live.url}/auth/v1/authorize",
+        params={"provider": "keycloak", "redirect_to": "http://localhost:5173/done"},
+    )
+    state = parse_qs(urlparse(to_provider.headers["location"]).query)["state"][0]
+    final = httpx.get(
+        f"{oauth_live.url}/auth/v1/callback",
+        params={
+            "error": "access_denied",
+            "error_description": "The user said no",
+            "state": state,
+        },
+    )
+    assert final.headers["location"].startswith("http://localhost:5173/done#")
+    error = fragment_of(final.headers["location"])
+    assert error["error"] == "access_denied"
+    assert error["error_description"] == "The user said no"
+
+
+def test_half_configured_provider_stops_start_up(tmp_path):
+    project = tmp_path / "app"
+    run_cli(project, "init", str(project))
+    with (project / ".env").open("a") as env:
+        env.write("\nKOYALITE_AUTH_GITHUB_CLIENT_ID=abc\n")
+
+    result = run_cli(project, "keys", "--json", check=False)
+
+    assert result.returncode != 0
+    assert "KOYALITE_AUTH_GITHUB_CLIENT_ID and KOYALITE_AUTH_GITHUB_SECRET" in (
+        result.stderr
+    )
