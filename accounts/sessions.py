@@ -25,7 +25,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from accounts import keys
@@ -37,6 +36,7 @@ from accounts.errors import (
 )
 from accounts.models import RefreshToken, Session, User
 from accounts.users import is_banned, user_json
+from database.executor import locked_atomic
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ def start_session(
 ) -> IssuedSession:
     """Sign `user` in with `method` ("password", "otp", ...): a new session."""
     now = timezone.now()
-    with transaction.atomic():
+    with locked_atomic():
         session = Session.objects.create(
             user=user,
             amr=[{"method": method, "timestamp": int(now.timestamp())}],
@@ -126,7 +126,7 @@ def refresh_session(presented: str) -> IssuedSession:
     """Swap a refresh token for a new access token and refresh token."""
     digest = token_hash(presented)
     replayed = False
-    with transaction.atomic():
+    with locked_atomic():
         row = (
             RefreshToken.objects.select_related("session__user")
             .filter(token_hash=digest)
