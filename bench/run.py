@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -31,9 +32,13 @@ from types import FrameType
 
 import dataset as dataset_module
 from targets import (
+    AUTH_SCENARIOS,
+    GO_BCRYPT_DEFAULT_COST,
     SCENARIOS,
     BenchError,
+    Chain,
     Entry,
+    PocketBase,
     ScenarioSpec,
     Target,
     http,
@@ -83,10 +88,17 @@ class RunResult:
     max_ms: float
     errors: dict[str, int]
     cpu: CpuUse
+    # Scenarios whose answers wrk reads (auth): non-2xx counts by status, the
+    # first distinct failures ("<status> <body>") and, for chains, how many
+    # answers handed on a token.
+    answers: dict | None = None
 
     @property
     def error_count(self) -> int:
-        return sum(self.errors.values())
+        # A 200 without the next token breaks a chain without counting as an
+        # HTTP error in wrk; it is an error here.
+        missing = (self.answers or {}).get("no_token", 0)
+        return sum(self.errors.values()) + missing
 
 
 def _lua_string(text: str) -> str:
@@ -101,14 +113,45 @@ def _lua_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def write_spec(spec: ScenarioSpec, path: Path) -> None:
+def _lua_table(headers: dict[str, str]) -> str:
+    pairs = ", ".join(
+        f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()
+    )
+    return f"{{{pairs}}}"
+
+
+def _lua_chain(chain: Chain, threads: int) -> list[str]:
+    # wrk gives each thread connections // threads connections; the runner signs
+    # in exactly that many sessions per thread, dealt out round-robin.
+    per_thread: list[list[str]] = [[] for _ in range(threads)]
+    for index, (_, token) in enumerate(chain.tokens):
+        per_thread[index % threads].append(token)
+    lines = [
+        "  chain = {",
+        f"    method = {_lua_string(chain.method)},",
+        f"    path = {_lua_string(chain.path)},",
+        f"    headers = {_lua_table(chain.headers)},",
+        f"    answer_field = {_lua_string(chain.answer_field)},",
+        f"    header_prefix = {_lua_string(chain.header_prefix)},",
+    ]
+    if chain.token_header:
+        lines.append(f"    token_header = {_lua_string(chain.token_header)},")
+    if chain.body_before is not None:
+        lines.append(f"    body_before = {_lua_string(chain.body_before)},")
+        lines.append(f"    body_after = {_lua_string(chain.body_after or '')},")
+    lines.append("    tokens = {")
+    for tokens in per_thread:
+        lines.append("      {" + ", ".join(_lua_string(t) for t in tokens) + "},")
+    lines.append("    },")
+    lines.append("  },")
+    return lines
+
+
+def write_spec(spec: ScenarioSpec, path: Path, threads: int) -> None:
     """Write `spec` as the Lua table that bench/wrk/requests.lua loads."""
     lines = ["return {", "  headers = {"]
     for headers in spec.headers:
-        pairs = ", ".join(
-            f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()
-        )
-        lines.append(f"    {{{pairs}}},")
+        lines.append(f"    {_lua_table(headers)},")
     lines.append("  },")
     lines.append("  entries = {")
     for entry in spec.entries:
@@ -124,6 +167,10 @@ def write_spec(spec: ScenarioSpec, path: Path) -> None:
         lines.append("    {" + ", ".join(fields) + "},")
     lines.append("  },")
     lines.append(f"  fresh_ids = {'true' if spec.fresh_ids else 'false'},")
+    capture = spec.capture_errors or spec.chain is not None
+    lines.append(f"  capture_errors = {'true' if capture else 'false'},")
+    if spec.chain is not None:
+        lines.extend(_lua_chain(spec.chain, threads))
     lines.append("}")
     path.write_text("\n".join(lines) + "\n")
 
@@ -160,7 +207,12 @@ def run_wrk(
     ]
     try:
         done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=duration + 60
+            argv,
+            capture_output=True,
+            text=True,
+            # Error bodies are cut at a byte count, maybe inside a character.
+            errors="replace",
+            timeout=duration + 60,
         )
     except subprocess.TimeoutExpired as error:
         raise BenchError(f"wrk did not finish: {' '.join(argv)}") from error
@@ -187,6 +239,7 @@ def to_result(target: str, run: int, raw: dict, cpu: CpuUse) -> RunResult:
         max_ms=latency["max"] / 1000,
         errors={k: int(v) for k, v in raw["errors"].items()},
         cpu=cpu,
+        answers=raw.get("answers"),
     )
 
 
@@ -289,13 +342,73 @@ def check_once(
         )
 
 
+def check_chain(
+    target: Target, scenario: str, spec: ScenarioSpec, data: dataset_module.Dataset
+) -> ScenarioSpec:
+    """Walk the first chain two links from Python, then hand wrk the live token.
+
+    Proves that an answer carries the next token and that the next token works
+    (rotation accepted), and leaves every chain with a token nobody has used.
+    """
+    chain = spec.chain
+    assert chain is not None
+    user, token = chain.tokens[0]
+    entry = Entry(user, chain.method, chain.path)
+    for _ in range(2):
+        headers, body = chain.request(token)
+        response = http(chain.method, target.base_url + chain.path, headers, body)
+        problem = target.check(scenario, entry, response, data)
+        answer = response.json() if not problem else None
+        token = answer.get(chain.answer_field) if isinstance(answer, dict) else None
+        if problem or not isinstance(token, str) or not token:
+            raise BenchError(
+                f"{target.name} {scenario}: {chain.method} {chain.path}: "
+                f"{problem or f'no {chain.answer_field!r} in the answer'}"
+            )
+    tokens = ((user, token), *chain.tokens[1:])
+    return dataclasses.replace(spec, chain=dataclasses.replace(chain, tokens=tokens))
+
+
+def prepare_spec(
+    target: Target,
+    scenario: str,
+    data: dataset_module.Dataset,
+    args: argparse.Namespace,
+    path: Path,
+) -> bool:
+    """Build, check once and write the wrk script's table of a scenario.
+
+    Returns whether it is a chain, whose tokens only one wrk run can use."""
+    # One session per wrk connection: wrk runs connections // threads a thread.
+    sessions = args.connections // args.threads * args.threads
+    spec = target.spec(scenario, data, sessions)
+    if spec.chain is not None:
+        spec = check_chain(target, scenario, spec, data)
+    else:
+        check_once(target, scenario, spec, data)
+    write_spec(spec, path, args.threads)
+    return spec.chain is not None
+
+
 def median_of(results: list[RunResult]) -> dict[str, float]:
     return {
         "rps": statistics.median(r.rps for r in results),
         "p50_ms": statistics.median(r.p50_ms for r in results),
         "p99_ms": statistics.median(r.p99_ms for r in results),
         "errors": sum(r.error_count for r in results),
+        "server_cores": statistics.median(r.cpu.server_cores for r in results),
+        "wrk_cores": statistics.median(r.cpu.wrk_cores for r in results),
     }
+
+
+def failure_samples(results: list[RunResult]) -> list[str]:
+    """The distinct failures ("<status> <body>") wrk kept, over all runs."""
+    seen: list[str] = []
+    for result in results:
+        for sample in (result.answers or {}).get("samples", []):
+            if sample not in seen:
+                seen.append(sample)
+    return seen
 
 
 def run_scenario(
@@ -306,19 +419,29 @@ def run_scenario(
     workdir: Path,
 ) -> dict:
     specs: dict[str, Path] = {}
+    chained: dict[str, bool] = {}
     for target in targets:
-        spec = target.spec(scenario, data)
-        check_once(target, scenario, spec, data)
-        path = workdir / f"spec-{target.name}-{scenario}.lua"
-        write_spec(spec, path)
-        specs[target.name] = path
+        specs[target.name] = workdir / f"spec-{target.name}-{scenario}.lua"
+        chained[target.name] = prepare_spec(
+            target, scenario, data, args, specs[target.name]
+        )
+    # A chain's tokens are used up by the run that carries them (wrk does not
+    # hand back the last ones), so every later run gets fresh sessions.
+    first_use = {target.name: True for target in targets}
+
+    def spec_for(target: Target) -> Path:
+        if chained[target.name] and not first_use[target.name]:
+            prepare_spec(target, scenario, data, args, specs[target.name])
+        first_use[target.name] = False
+        return specs[target.name]
+
     if args.warmup > 0:
         for target in targets:
             progress(
                 f"{scenario}: warm-up {target.name} ({args.warmup:g}s, not counted)"
             )
             run_wrk(
-                target, specs[target.name], args.warmup, args.connections, args.threads
+                target, spec_for(target), args.warmup, args.connections, args.threads
             )
     results: dict[str, list[RunResult]] = {t.name: [] for t in targets}
     for run in range(1, args.runs + 1):
@@ -329,10 +452,11 @@ def run_scenario(
                 f"{scenario}: run {run}/{args.runs} {target.name} "
                 f"({args.duration:g}s, {args.connections} connections)"
             )
+            spec_path = spec_for(target)
             before = cpu_snapshot(target.process_group())
             raw = run_wrk(
                 target,
-                specs[target.name],
+                spec_path,
                 args.duration,
                 args.connections,
                 args.threads,
@@ -351,6 +475,8 @@ def run_scenario(
                 f"wrk {cpu.wrk_cores:.2f}, other {cpu.other_cores:.2f} of "
                 f"{os.cpu_count()} cores{flag}"
             )
+            for sample in failure_samples([result]):
+                progress(f"  failure seen: {sample}")
             if cpu.other_cores > 0.1 * (os.cpu_count() or 1):
                 progress(
                     "  warning: other processes used CPU during this run; "
@@ -359,7 +485,11 @@ def run_scenario(
     medians = {name: median_of(runs) for name, runs in results.items()}
     outcome: dict = {
         "targets": {
-            name: {"median": medians[name], "runs": [asdict(r) for r in runs]}
+            name: {
+                "median": medians[name],
+                "runs": [asdict(r) for r in runs],
+                "failures": failure_samples(runs),
+            }
             for name, runs in results.items()
         }
     }
@@ -373,15 +503,92 @@ def run_scenario(
 
 
 # ---------------------------------------------------------------------------
+# Password hashing: what one sign-in costs each product before any I/O
+
+
+def measure_password_hashing(bcrypt_cost: int, rounds: int = 7) -> dict:
+    """Time one password check at each product's settings on this machine.
+
+    PocketBase checks bcrypt at its users collection's cost (in Go); KoyaLite
+    checks Argon2id with the parameters of accounts/hashers.py (argon2-cffi, the
+    library it really uses). Both are timed here with the Python packages in the
+    venv, `bcrypt` standing in for Go's implementation, so the reader can judge
+    how comparable the work behind one sign-in is.
+    """
+    import argon2  # KoyaLite dependencies, in the venv
+    import bcrypt
+
+    root = str(BENCH_DIR.parent)
+    if root not in sys.path:
+        sys.path.append(root)
+    from accounts.hashers import Argon2idPasswordHasher as KoyaLiteHasher
+
+    password = b"bench-password-0"
+
+    def median_ms(check: object) -> float:
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            if not check():  # type: ignore[operator]
+                raise BenchError("password hashing: a correct password did not verify")
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    bcrypt_hash = bcrypt.hashpw(password, bcrypt.gensalt(bcrypt_cost))
+    argon = argon2.PasswordHasher(
+        time_cost=KoyaLiteHasher.time_cost,
+        memory_cost=KoyaLiteHasher.memory_cost,
+        parallelism=KoyaLiteHasher.parallelism,
+        type=argon2.Type.ID,
+    )
+    argon_hash = argon.hash(password)
+    bcrypt_ms = median_ms(lambda: bcrypt.checkpw(password, bcrypt_hash))
+    argon_ms = median_ms(lambda: argon.verify(argon_hash, password))
+    argon_params = (
+        f"t={KoyaLiteHasher.time_cost}, m={KoyaLiteHasher.memory_cost} KiB, "
+        f"p={KoyaLiteHasher.parallelism}"
+    )
+    return {
+        "bcrypt_cost": bcrypt_cost,
+        "bcrypt_verify_ms": bcrypt_ms,
+        "argon2id_params": argon_params,
+        "argon2id_verify_ms": argon_ms,
+        "rounds": rounds,
+        "packages": f"bcrypt {package_version('bcrypt')}, "
+        f"argon2-cffi {package_version('argon2-cffi')}",
+        "summary": (
+            f"One password check on this machine (median of {rounds}, one core): "
+            f"PocketBase bcrypt cost {bcrypt_cost} {bcrypt_ms:.1f} ms, "
+            f"KoyaLite Argon2id ({argon_params}) {argon_ms:.1f} ms "
+            f"(Python bcrypt standing in for Go's)"
+        ),
+    }
+
+
+def package_version(name: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+# ---------------------------------------------------------------------------
 # Output
 
 
 def print_table(report: dict) -> None:
     print()
+    hashing = report.get("password_hashing")
+    if hashing:
+        print(hashing["summary"])
+        print()
     print(
         f"{'scenario':<12} {'product':<11} {'req/s':>10} {'p50 ms':>9} "
-        f"{'p99 ms':>9} {'errors':>7}  req/s per run"
+        f"{'p99 ms':>9} {'errors':>7} {'CPU srv':>7} {'CPU wrk':>7}  req/s per run"
     )
+    failures: list[str] = []
     for scenario, outcome in report["scenarios"].items():
         label = scenario
         for name, data in outcome["targets"].items():
@@ -390,7 +597,11 @@ def print_table(report: dict) -> None:
             print(
                 f"{label:<12} {name:<11} {median['rps']:>10,.0f} "
                 f"{median['p50_ms']:>9.2f} {median['p99_ms']:>9.2f} "
-                f"{median['errors']:>7}  {per_run}"
+                f"{median['errors']:>7} {median['server_cores']:>7.2f} "
+                f"{median['wrk_cores']:>7.2f}  {per_run}"
+            )
+            failures.extend(
+                f"{scenario} {name}: {sample}" for sample in data.get("failures", [])
             )
             label = ""
         ratio = outcome.get("ratio_koyalite_over_pocketbase")
@@ -404,6 +615,15 @@ def print_table(report: dict) -> None:
             "K/P ratio: req/s above 1 = KoyaLite serves more; "
             "p99 above 1 = KoyaLite's tail is slower."
         )
+    print(
+        f"CPU srv / wrk: average cores busy in the server / in wrk "
+        f"(of {report['machine']['cpus']})."
+    )
+    if failures:
+        print()
+        print("Failures wrk saw (first distinct status and body per run):")
+        for failure in failures:
+            print(f"  {failure}")
     print()
 
 
@@ -455,7 +675,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--koyalite-auth",
         choices=("auto", "api", "mint"),
         default="auto",
-        help="KoyaLite users: auth API if present (auto), the API only, or minted JWTs",
+        help="KoyaLite users: /auth/v1 sign-up and password sign-in if present "
+        "(auto), that API only, or minted JWTs (not for the auth scenarios)",
     )
     parser.add_argument(
         "--koyalite-serve-args",
@@ -485,7 +706,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown scenarios {sorted(unknown)}; choose from {SCENARIOS}")
     # A fixed order whatever --only says: inserts grow the tables, so they come
-    # last and cannot change what list_count counts.
+    # after the other table scenarios and cannot change what list_count counts.
     args.scenarios = [s for s in SCENARIOS if s in args.scenarios]
     args.target_names = [t.strip() for t in args.targets.split(",") if t.strip()]
     if not args.target_names or set(args.target_names) - {"koyalite", "pocketbase"}:
@@ -496,6 +717,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--warmup must be >= 0 and --threads >= 1")
     if args.threads > args.connections:
         parser.error("--threads cannot exceed --connections (wrk needs one each)")
+    auth = [s for s in args.scenarios if s in AUTH_SCENARIOS]
+    if auth and args.koyalite_auth == "mint" and "koyalite" in args.target_names:
+        parser.error(
+            f"the auth scenarios ({','.join(auth)}) need KoyaLite users from /auth/v1, not "
+            "--koyalite-auth mint (use --targets pocketbase to run them alone)"
+        )
     if not args.deadline:
         per_scenario = len(args.target_names) * (
             args.runs * (args.duration + 15) + args.warmup + 15
@@ -569,6 +796,13 @@ def main(argv: list[str] | None = None) -> int:
             "setup": {t.name: t.notes() for t in targets},
             "scenarios": {},
         }
+        if any(s in AUTH_SCENARIOS for s in args.scenarios):
+            cost = next(
+                (t.password_cost for t in targets if isinstance(t, PocketBase)),
+                GO_BCRYPT_DEFAULT_COST,
+            )
+            report["password_hashing"] = measure_password_hashing(cost)
+            progress(report["password_hashing"]["summary"])
         for scenario in args.scenarios:
             report["scenarios"][scenario] = run_scenario(
                 scenario, targets, data, args, workdir
