@@ -178,13 +178,23 @@ def require_session(claims: dict[str, Any]) -> Session:
         user_id = uuid.UUID(str(claims.get("sub")))
     except ValueError:
         raise SessionNotFound() from None
-    session = (
-        Session.objects.select_related("user")
-        .filter(pk=session_id, user_id=user_id)
-        .first()
+    # Raw queries: this runs on every /auth/v1 call that carries a token, and
+    # compiling the ORM's join over the wide user row cost more than the read.
+    sessions = list(
+        Session.objects.raw(
+            f'SELECT * FROM "{Session._meta.db_table}" WHERE id = %s AND user_id = %s',
+            [str(session_id), str(user_id)],
+        )
     )
-    if session is None:
+    users = list(
+        User.objects.raw(
+            f'SELECT * FROM "{User._meta.db_table}" WHERE id = %s', [str(user_id)]
+        )
+    )
+    if not sessions or not users:
         raise SessionNotFound()
+    session = sessions[0]
+    session.user = users[0]
     return session
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Factor, User
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -18,11 +18,32 @@ def is_banned(user: User) -> bool:
     return user.banned_until is not None and user.banned_until > timezone.now()
 
 
+def _rows(model, user: User) -> list:
+    """`model`'s rows of `user`, oldest first.
+
+    A raw query: compiling the ORM's query for these small tables cost four
+    times the query on every /auth/v1 answer that carries a user.
+    """
+    if user._state.adding:
+        return []
+    prefetched = getattr(user, "_prefetched_objects_cache", {})
+    name = model._meta.get_field("user").remote_field.related_name
+    if name in prefetched:
+        return sorted(prefetched[name], key=lambda row: row.created_at)
+    table = model._meta.db_table
+    return list(
+        model.objects.raw(
+            f'SELECT * FROM "{table}" WHERE user_id = %s ORDER BY created_at',
+            [str(user.pk)],
+        )
+    )
+
+
 def _external(user: User) -> list:
     """The user's OAuth identities (GitHub, Google, OpenID Connect)."""
-    if not user.pk:
-        return []
-    return sorted(user.identities.all(), key=lambda identity: identity.created_at)
+    from accounts.models import Identity
+
+    return _rows(Identity, user)
 
 
 def _has_email_identity(user: User, external: list) -> bool:
@@ -110,7 +131,7 @@ def user_json(user: User) -> dict[str, Any]:
         "updated_at": _iso(user.updated_at),
         "banned_until": _iso(user.banned_until),
         "is_anonymous": user.is_anonymous_user,
-        "factors": [_factor(f) for f in user.factors.all()] if user.pk else [],
+        "factors": [_factor(f) for f in _rows(Factor, user)],
     }
 
 
