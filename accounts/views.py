@@ -224,28 +224,23 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-@endpoint(("POST",))
-def recover(request: HttpRequest) -> HttpResponse:
-    body = _body(request)
-    _limit(request, "otp", body)
-    services.recover(body, request.GET.get("redirect_to"))
-    return json_response({})
+def _mailing(send: Callable[[dict[str, Any], str | None], None]) -> Callable:
+    """A POST endpoint that mails the user something and answers `{}` alike
+    whether or not the address has an account."""
+
+    @endpoint(("POST",))
+    def view(request: HttpRequest) -> HttpResponse:
+        body = _body(request)
+        _limit(request, "otp", body)
+        send(body, request.GET.get("redirect_to"))
+        return json_response({})
+
+    return view
 
 
-@endpoint(("POST",))
-def otp(request: HttpRequest) -> HttpResponse:
-    body = _body(request)
-    _limit(request, "otp", body)
-    services.send_one_time_code(body, request.GET.get("redirect_to"))
-    return json_response({})
-
-
-@endpoint(("POST",))
-def resend(request: HttpRequest) -> HttpResponse:
-    body = _body(request)
-    _limit(request, "otp", body)
-    services.resend(body, request.GET.get("redirect_to"))
-    return json_response({})
+recover = _mailing(services.recover)
+otp = _mailing(services.send_one_time_code)
+resend = _mailing(services.resend)
 
 
 @endpoint(("GET",))
