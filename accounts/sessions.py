@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from accounts import keys
+from accounts import keys, users
 from accounts.errors import (
     RefreshTokenAlreadyUsed,
     RefreshTokenNotFound,
@@ -36,8 +37,12 @@ from accounts.errors import (
     UserBanned,
 )
 from accounts.models import RefreshToken, Session, User
-from accounts.users import is_banned, user_json
-from database.executor import locked_atomic
+from database.executor import (
+    locked_atomic,
+    raw_connection,
+    write_lock,
+    write_transaction,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +51,6 @@ class IssuedSession:
     refresh_token: str
     expires_in: int
     expires_at: int
-    user: User
     profile: dict[str, Any]  # the user's JSON, built once for token and body
 
     def as_json(self) -> dict[str, Any]:
@@ -65,24 +69,24 @@ def token_hash(token: str) -> str:
 
 
 def access_token(
-    user: User, session: Session, issued_at: int, profile: dict[str, Any]
+    session_id: str, aal: str, amr: list, issued_at: int, profile: dict[str, Any]
 ) -> tuple[str, int]:
     expires_at = issued_at + settings.AUTH_JWT_EXPIRY
     claims = {
         "iss": f"{settings.API_URL}/auth/v1",
-        "sub": str(user.id),
+        "sub": profile["id"],
         "aud": "authenticated",
         "exp": expires_at,
         "iat": issued_at,
-        "email": user.email or "",
-        "phone": user.phone or "",
+        "email": profile["email"],
+        "phone": profile["phone"],
         "app_metadata": profile["app_metadata"],
         "user_metadata": profile["user_metadata"],
         "role": "authenticated",
-        "aal": session.aal,
-        "amr": session.amr,
-        "session_id": str(session.id),
-        "is_anonymous": user.is_anonymous_user,
+        "aal": aal,
+        "amr": amr,
+        "session_id": session_id,
+        "is_anonymous": profile["is_anonymous"],
     }
     return keys.sign(claims), expires_at
 
@@ -99,12 +103,22 @@ def _store(session: Session, token: str, parent_hash: str | None) -> str:
     return token
 
 
-def _issue(user: User, session: Session, refresh_token: str) -> IssuedSession:
-    now = int(time.time())
-    profile = user_json(user)
-    token, expires_at = access_token(user, session, now, profile)
+def _issue(
+    user_id: str, session_id: str, aal: str, amr: list, refresh_token: str
+) -> IssuedSession:
+    profile_text = users.profile_text(user_id)
+    if profile_text is None:  # deleted in between
+        raise SessionNotFound()
+    profile = orjson.loads(profile_text)
+    token, expires_at = access_token(session_id, aal, amr, int(time.time()), profile)
     return IssuedSession(
-        token, refresh_token, settings.AUTH_JWT_EXPIRY, expires_at, user, profile
+        token, refresh_token, settings.AUTH_JWT_EXPIRY, expires_at, profile
+    )
+
+
+def _issue_for(session: Session, refresh_token: str) -> IssuedSession:
+    return _issue(
+        str(session.user_id), str(session.pk), session.aal, session.amr, refresh_token
     )
 
 
@@ -123,68 +137,67 @@ def start_session(
         refresh = _store(session, secrets.token_hex(16), None)
         User.objects.filter(pk=user.pk).update(last_login=now)
         user.last_login = now
-    return _issue(user, session, refresh)
+    return _issue_for(session, refresh)
+
+
+_TOKENS = RefreshToken._meta.db_table
+_SESSIONS = Session._meta.db_table
+_USERS = User._meta.db_table
+
+# Hand-written SQL on the raw connection: refresh is the busiest write in
+# /auth/v1, and the ORM's query compilation and model instances cost several
+# times the statements themselves.
+_PRESENTED = f"""SELECT r.id, r.revoked, r.updated_at, s.id, s.user_id, s.aal, s.amr,
+    u.is_active AND coalesce(u.banned_until <= ?, 1)
+    FROM "{_TOKENS}" AS r JOIN "{_SESSIONS}" AS s ON s.id = r.session_id
+    JOIN "{_USERS}" AS u ON u.id = s.user_id WHERE r.token_hash = ?"""
+_LIVE = f"""SELECT token_hash FROM "{_TOKENS}"
+    WHERE session_id = ? AND NOT revoked ORDER BY id DESC LIMIT 1"""
+_REVOKE = f'UPDATE "{_TOKENS}" SET revoked = 1, updated_at = ? WHERE id = ?'
+_CHILD = f"""INSERT INTO "{_TOKENS}"
+    (session_id, token_hash, parent_hash, revoked, created_at, updated_at)
+    VALUES (?, ?, ?, 0, ?, ?)"""
+_REFRESHED = f'UPDATE "{_SESSIONS}" SET refreshed_at = ? WHERE id = ?'
 
 
 def refresh_session(presented: str) -> IssuedSession:
-    """Swap a refresh token for a new access token and refresh token.
-
-    Hand-written SQL: this is the busiest write in /auth/v1, and the ORM's
-    query compilation cost several times the statements themselves.
-    """
+    """Swap a refresh token for a new access token and refresh token."""
     digest = token_hash(presented)
-    table = RefreshToken._meta.db_table
-    replayed = False
-    with locked_atomic():
-        rows = list(
-            RefreshToken.objects.raw(
-                f'SELECT * FROM "{table}" WHERE token_hash = %s', [digest]
-            )
-        )
-        if not rows:
-            raise RefreshTokenNotFound()
-        row = rows[0]
-        loaded = _load(str(row.session_id))
-        if loaded is None:
-            raise RefreshTokenNotFound()
-        session, user = loaded
-        if is_banned(user) or not user.is_active:
-            raise UserBanned("Invalid Refresh Token: User Banned")
-        child = _child_of(presented)
-        now = timezone.now()
-        if row.revoked:
-            live = list(
-                RefreshToken.objects.raw(
-                    f'SELECT * FROM "{table}" WHERE session_id = %s AND NOT revoked ORDER BY id DESC LIMIT 1',
-                    [str(session.pk)],
+    child = _child_of(presented)
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with write_lock():
+        with write_transaction() as tx:
+            row = tx.raw.execute(_PRESENTED, (stamp, digest)).fetchone()
+            if row is None:
+                raise RefreshTokenNotFound()
+            token_id, revoked, revoked_at, session_id, user_id, aal, amr, allowed = row
+            if not allowed:
+                raise UserBanned("Invalid Refresh Token: User Banned")
+            if not revoked:
+                tx.raw.execute(_REVOKE, (stamp, token_id))
+                tx.raw.execute(
+                    _CHILD, (session_id, token_hash(child), digest, stamp, stamp)
                 )
-            )
-            grace = row.updated_at + timedelta(
-                seconds=settings.AUTH_REFRESH_REUSE_INTERVAL
-            )
-            if not live or live[0].token_hash != token_hash(child) or now > grace:
-                session.delete()
-                replayed = True
-        else:
-            stamp = connection.ops.adapt_datetimefield_value(now)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f'UPDATE "{table}" SET revoked = 1, updated_at = %s WHERE id = %s',
-                    [stamp, row.pk],
+                tx.raw.execute(_REFRESHED, (stamp, session_id))
+            else:
+                live = tx.raw.execute(_LIVE, (session_id,)).fetchone()
+                # A naive UTC datetime: Django's converter for the column type.
+                grace = revoked_at + timedelta(
+                    seconds=settings.AUTH_REFRESH_REUSE_INTERVAL
                 )
-                cursor.execute(
-                    f'INSERT INTO "{table}" (session_id, token_hash, parent_hash, revoked, created_at, updated_at) '
-                    "VALUES (%s, %s, %s, 0, %s, %s)",
-                    [str(session.pk), token_hash(child), digest, stamp, stamp],
+                replayed = (
+                    live is None
+                    or live[0] != token_hash(child)
+                    or now.replace(tzinfo=None) > grace
                 )
-                cursor.execute(
-                    f'UPDATE "{Session._meta.db_table}" SET refreshed_at = %s WHERE id = %s',
-                    [stamp, str(session.pk)],
-                )
-    if replayed:
-        # Raised after the commit: the session must stay revoked.
-        raise RefreshTokenAlreadyUsed()
-    return _issue(user, session, child)
+        if revoked and replayed:
+            # Only a stolen copy is replayed this late: end the whole session
+            # (in its own transaction; Django cascades to its tokens).
+            with locked_atomic():
+                Session.objects.filter(pk=session_id).delete()
+            raise RefreshTokenAlreadyUsed()
+    return _issue(user_id, session_id, aal, orjson.loads(amr), child)
 
 
 def _load(session_id: str, user_id: str | None = None) -> tuple[Session, User] | None:
@@ -219,20 +232,46 @@ def end_sessions(session_id: str, user_id: str, scope: str) -> None:
     sessions.delete()
 
 
-def require_session(claims: dict[str, Any]) -> Session:
-    """The live session behind an access token; /auth/v1 checks it exists."""
+def _session_ids(claims: dict[str, Any]) -> tuple[str, str]:
     try:
-        session_id = uuid.UUID(str(claims.get("session_id")))
-        user_id = uuid.UUID(str(claims.get("sub")))
+        return str(uuid.UUID(str(claims.get("session_id")))), str(
+            uuid.UUID(str(claims.get("sub")))
+        )
     except ValueError:
         raise SessionNotFound() from None
-    loaded = _load(str(session_id), str(user_id))
+
+
+def require_session(claims: dict[str, Any]) -> Session:
+    """The live session behind an access token; /auth/v1 checks it exists."""
+    loaded = _load(*_session_ids(claims))
     if loaded is None:
         raise SessionNotFound()
     return loaded[0]
 
 
+_SESSION_PROFILE = users.profile_query(
+    f'"{_USERS}"',
+    f'u.id = ? AND EXISTS (SELECT 1 FROM "{_SESSIONS}" AS s '
+    "WHERE s.id = ? AND s.user_id = u.id)",
+    columns="coalesce(u.banned_until > ?, 0)",
+)
+
+
+def session_profile(claims: dict[str, Any]) -> str:
+    """`GET /user` in one query: the user JSON, if the token's session lives
+    and the user is not banned."""
+    session_id, user_id = _session_ids(claims)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = (now, user_id, session_id)
+    row = raw_connection().execute(_SESSION_PROFILE, params).fetchone()
+    if row is None:
+        raise SessionNotFound()
+    if row[0]:
+        raise UserBanned()
+    return row[1]
+
+
 def reissue(session: Session) -> IssuedSession:
     """Fresh tokens for a session whose claims changed (MFA lifted its aal)."""
     refresh = _store(session, secrets.token_hex(16), None)
-    return _issue(session.user, session, refresh)
+    return _issue_for(session, refresh)

@@ -71,7 +71,8 @@ def _require_apikey(request: HttpRequest) -> None:
         raise NoAuthorization(str(error)) from None
 
 
-def _current_session(request: HttpRequest) -> sessions.Session:
+def _claims(request: HttpRequest) -> dict[str, Any]:
+    """The verified claims of the request's user access token."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -84,7 +85,11 @@ def _current_session(request: HttpRequest) -> sessions.Session:
         ) from None
     if claims.get("role") != "authenticated":
         raise BadJwt("invalid JWT: not a user's access token")
-    session = sessions.require_session(claims)
+    return claims
+
+
+def _current_session(request: HttpRequest) -> sessions.Session:
+    session = sessions.require_session(_claims(request))
     if is_banned(session.user):
         raise UserBanned()
     return session
@@ -147,14 +152,14 @@ def token(request: HttpRequest) -> HttpResponse:
 
 @endpoint(("GET", "PUT"))
 def user(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        profile = sessions.session_profile(_claims(request))
+        return HttpResponse(profile, content_type="application/json")
     session = _current_session(request)
-    if request.method == "PUT":
-        body = _body(request)
-        changed = services.update_user(
-            session.user, body, request.GET.get("redirect_to")
-        )
-        return json_response(user_json(changed))
-    return json_response(user_json(session.user))
+    changed = services.update_user(
+        session.user, _body(request), request.GET.get("redirect_to")
+    )
+    return json_response(user_json(changed))
 
 
 @endpoint(("POST",))
