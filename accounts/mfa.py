@@ -24,7 +24,7 @@ from accounts.errors import (
     TooManyEnrolledFactors,
     ValidationFailed,
 )
-from accounts.models import Challenge, Factor, RefreshToken, Session
+from accounts.models import Challenge, Factor, Session
 from accounts.sessions import IssuedSession, reissue
 
 CHALLENGE_LIFETIME = 300
@@ -121,8 +121,8 @@ def verify(session: Session, factor_id: str, body: dict[str, Any]) -> IssuedSess
         session.aal = "aal2"
         session.amr = [*session.amr, {"method": "totp", "timestamp": int(time.time())}]
         session.save(update_fields=["aal", "amr"])
-        # The old refresh tokens would mint aal1 tokens again: end them.
-        RefreshToken.objects.filter(session=session).update(revoked=True)
+        # A new refresh token: the session's older ones, which would mint aal1
+        # tokens again, are no longer its newest and so no longer live.
         return reissue(session)
 
 

@@ -88,9 +88,10 @@ class Session(models.Model):
 class RefreshToken(models.Model):
     """One link of a session's refresh-token chain; only its hash is stored.
 
-    Each refresh revokes the presented token and issues a child. Presenting a
-    revoked token again (outside a short grace interval) revokes the whole
-    session, since only a stolen copy would be replayed.
+    Only the newest token of a session is live: each refresh adds a child of
+    the presented token, which revokes it. Presenting a revoked token again
+    (outside a short grace interval) revokes the whole session, since only a
+    stolen copy would be replayed.
     """
 
     session = models.ForeignKey(
@@ -98,9 +99,7 @@ class RefreshToken(models.Model):
     )
     token_hash = models.CharField(max_length=64, unique=True)
     parent_hash = models.CharField(max_length=64, null=True, blank=True)
-    revoked = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "auth_refresh_tokens"

@@ -21,7 +21,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -147,16 +147,18 @@ _USERS = User._meta.db_table
 # Hand-written SQL on the raw connection: refresh is the busiest write in
 # /auth/v1, and the ORM's query compilation and model instances cost several
 # times the statements themselves.
-_PRESENTED = f"""SELECT r.id, r.revoked, r.updated_at, s.id, s.user_id, s.aal, s.amr,
-    u.is_active AND coalesce(u.banned_until <= ?, 1)
+# A token is live while it is the newest of its session: a refresh, or
+# MFA lifting the session, revokes the older ones just by adding a token.
+_PRESENTED = f"""SELECT s.id, s.user_id, s.aal, s.amr,
+    u.is_active AND coalesce(u.banned_until <= ?, 1),
+    (SELECT created_at FROM "{_TOKENS}" AS n
+        WHERE n.session_id = r.session_id AND n.id > r.id ORDER BY n.id LIMIT 1),
+    (SELECT token_hash FROM "{_TOKENS}" AS n
+        WHERE n.session_id = r.session_id ORDER BY n.id DESC LIMIT 1)
     FROM "{_TOKENS}" AS r JOIN "{_SESSIONS}" AS s ON s.id = r.session_id
     JOIN "{_USERS}" AS u ON u.id = s.user_id WHERE r.token_hash = ?"""
-_LIVE = f"""SELECT token_hash FROM "{_TOKENS}"
-    WHERE session_id = ? AND NOT revoked ORDER BY id DESC LIMIT 1"""
-_REVOKE = f'UPDATE "{_TOKENS}" SET revoked = 1, updated_at = ? WHERE id = ?'
-_CHILD = f"""INSERT INTO "{_TOKENS}"
-    (session_id, token_hash, parent_hash, revoked, created_at, updated_at)
-    VALUES (?, ?, ?, 0, ?, ?)"""
+_CHILD = f"""INSERT INTO "{_TOKENS}" (session_id, token_hash, parent_hash, created_at)
+    VALUES (?, ?, ?, ?)"""
 _REFRESHED = f'UPDATE "{_SESSIONS}" SET refreshed_at = ? WHERE id = ?'
 
 
@@ -171,33 +173,28 @@ def refresh_session(presented: str) -> IssuedSession:
             row = tx.raw.execute(_PRESENTED, (stamp, digest)).fetchone()
             if row is None:
                 raise RefreshTokenNotFound()
-            token_id, revoked, revoked_at, session_id, user_id, aal, amr, allowed = row
+            session_id, user_id, aal, amr, allowed, rotated_at, live = row
             if not allowed:
                 raise UserBanned("Invalid Refresh Token: User Banned")
-            if not revoked:
-                tx.raw.execute(_REVOKE, (stamp, token_id))
-                tx.raw.execute(
-                    _CHILD, (session_id, token_hash(child), digest, stamp, stamp)
-                )
+            if rotated_at is None:
+                tx.raw.execute(_CHILD, (session_id, token_hash(child), digest, stamp))
                 tx.raw.execute(_REFRESHED, (stamp, session_id))
-            else:
-                live = tx.raw.execute(_LIVE, (session_id,)).fetchone()
-                # A naive UTC datetime: Django's converter for the column type.
-                grace = revoked_at + timedelta(
-                    seconds=settings.AUTH_REFRESH_REUSE_INTERVAL
-                )
-                replayed = (
-                    live is None
-                    or live[0] != token_hash(child)
-                    or now.replace(tzinfo=None) > grace
-                )
-        if revoked and replayed:
+        if rotated_at is not None and _replayed(now, rotated_at, live, child):
             # Only a stolen copy is replayed this late: end the whole session
             # (in its own transaction; Django cascades to its tokens).
             with locked_atomic():
                 Session.objects.filter(pk=session_id).delete()
             raise RefreshTokenAlreadyUsed()
     return _issue(user_id, session_id, aal, orjson.loads(amr), child)
+
+
+def _replayed(now: datetime, rotated_at: datetime, live: str, child: str) -> bool:
+    """Whether a rotated token is a replay rather than a lost answer: it is
+    forgiven within the reuse interval, and only as the live token's parent."""
+    grace = timedelta(seconds=settings.AUTH_REFRESH_REUSE_INTERVAL)
+    # Naive UTC, from Django's converter for the column's declared type.
+    rotated = rotated_at.replace(tzinfo=UTC)
+    return live != token_hash(child) or now > rotated + grace
 
 
 def _load(session_id: str, user_id: str | None = None) -> tuple[Session, User] | None:

@@ -14,6 +14,10 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "koyalite.settings")
 django_application = get_wsgi_application()
 
+from database import checkpoint  # noqa: E402  (needs Django set up)
+
+checkpoint.start()
+
 
 def application(environ, start_response):
     response = django_application(environ, start_response)
