@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress, EmailConfirmation
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -122,3 +124,12 @@ class UserAdmin(admin.ModelAdmin):
         for user in queryset:
             admin_users.confirm_email(user)
         self.message_user(request, f"Confirmed the email of {len(queryset)} user(s).")
+
+
+# allauth is KoyaLite's OAuth provider catalogue only: providers are enabled in
+# .env (accounts.catalogue) and identities live in KoyaLite's own table, so
+# allauth's pages for apps, accounts, tokens and addresses would show nothing
+# true and configure nothing.
+for _model in (EmailAddress, EmailConfirmation, SocialAccount, SocialApp, SocialToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

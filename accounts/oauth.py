@@ -1,30 +1,37 @@
-"""OAuth sign-in (`/authorize`, `/callback`), as GoTrue runs it.
+"""OAuth sign-in (`/authorize`, `/callback`), as GoTrue runs it, with
+django-allauth's provider catalogue doing the provider-specific work.
 
 `/authorize` sends the browser to the provider with a `state` that KoyaLite
 signed (provider, redirect_to, PKCE challenge; ten minutes). The provider sends
-it back to `/callback` with a code, which is exchanged server-to-server for an
-access token, which fetches the user's profile. The user is found by the
+it back to `/callback` with a code; allauth's OAuth2 client exchanges it for an
+access token and allauth's provider adapter reads the user's profile (GitHub's
+emails, Google's and OpenID Connect's claims, ...). The user is found by the
 identity (provider, provider's user id), else by a verified email address,
 else created; then a session starts (amr "oauth") and the browser goes to
 `redirect_to` with the tokens in the fragment, or `?code=` under PKCE.
 
-The code exchange and the profile request are plain OAuth 2.0 / OpenID Connect
-(RFC 6749 §4.1.3, OIDC Core §5.3) over urllib: no third-party client.
+KoyaLite keeps identities in its own table (GoTrue's shape), not in allauth's
+SocialAccount, and never stores the provider's tokens.
 """
 
 from __future__ import annotations
 
-import json
+import base64
+import hashlib
+import hmac
 import secrets
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import requests
+from allauth.socialaccount.adapter import get_adapter as social_adapter
+from allauth.socialaccount.providers.base import Provider, ProviderException
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import pkce
@@ -35,7 +42,6 @@ from accounts.users import is_banned
 
 STATE_MAX_AGE = 600
 _STATE_SALT = "koyalite.auth.oauth-state"
-_TIMEOUT = 10
 
 BadOAuthState = _auth_error(
     "BadOAuthState", 400, "bad_oauth_state", "OAuth callback with invalid state"
@@ -61,95 +67,100 @@ EmailExists = _auth_error(
     "email_exists",
     "A user with this email address has already been registered",
 )
-
-_KNOWN = {
-    "github": {
-        "authorization_endpoint": "https://github.com/login/oauth/authorize",
-        "token_endpoint": "https://github.com/login/oauth/access_token",
-        "userinfo_endpoint": "https://api.github.com/user",
-        "scopes": "user:email",
-    },
-    "google": {
-        "authorization_endpoint": "https://accounts.google.com/o/oauth2/v2/auth",
-        "token_endpoint": "https://oauth2.googleapis.com/token",
-        "userinfo_endpoint": "https://openidconnect.googleapis.com/v1/userinfo",
-        "scopes": "openid email profile",
-    },
-}
-_discovered: dict[str, dict[str, Any]] = {}
+# What allauth's provider code raises when a provider misbehaves.
+_PROVIDER_ERRORS = (
+    requests.RequestException,
+    OAuth2Error,
+    ProviderException,
+    KeyError,
+    ValueError,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class Provider:
-    name: str
-    kind: str  # github, google, oidc
-    client_id: str
-    secret: str
-    url: str = ""
-
-    def endpoints(self) -> dict[str, Any]:
-        if self.kind in _KNOWN:
-            return _KNOWN[self.kind]
-        if self.url not in _discovered:
-            document = _get_json(f"{self.url}/.well-known/openid-configuration")
-            for key in ("authorization_endpoint", "token_endpoint"):
-                if not isinstance(document.get(key), str):
-                    raise ProviderFailed(f"OpenID discovery document lacks {key}")
-            _discovered[self.url] = {**document, "scopes": "openid email profile"}
-        return _discovered[self.url]
-
-
-def enabled() -> list[str]:
-    return sorted(settings.AUTH_EXTERNAL_PROVIDERS)
-
-
-def provider(name: str | None) -> Provider:
-    entry = settings.AUTH_EXTERNAL_PROVIDERS.get((name or "").lower())
-    if entry is None:
+def provider(request: HttpRequest, name: str | None) -> Provider:
+    """allauth's provider for GoTrue's provider `name`, if enabled."""
+    name = (name or "").lower()
+    provider_id = settings.AUTH_EXTERNAL_PROVIDERS.get(name)
+    if provider_id is None:
         raise ValidationFailed("Unsupported provider: provider is not enabled")
-    return Provider(
-        (name or "").lower(),
-        entry["kind"],
-        entry["client_id"],
-        entry["secret"],
-        entry.get("url", ""),
-    )
+    # An OpenID Connect provider is found by the name it was given.
+    lookup = name if provider_id == "openid_connect" else provider_id
+    return social_adapter(request).get_provider(request, lookup)
 
 
 def callback_url() -> str:
     return f"{settings.API_URL}/auth/v1/callback"
 
 
+def _verifier(nonce: str) -> str:
+    """The PKCE verifier KoyaLite uses with a provider that wants PKCE: derived
+    from the state's nonce, so it never leaves the server and needs no row."""
+    key = hashlib.sha256(b"koyalite.oauth-pkce:" + settings.JWT_SECRET.encode())
+    return hmac.new(key.digest(), nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def _client(request: HttpRequest, chosen: Provider):
+    """allauth's OAuth2 client for `chosen`, calling back to /auth/v1/callback."""
+    adapter = chosen.get_oauth2_adapter(request)
+    client = adapter.client_class(
+        request,
+        chosen.app.client_id,
+        chosen.app.secret,
+        adapter.access_token_method,
+        adapter.access_token_url,
+        callback_url(),
+        scope_delimiter=adapter.scope_delimiter,
+        headers=adapter.headers,
+        basic_auth=adapter.basic_auth,
+    )
+    return adapter, client
+
+
 def authorization_url(
+    request: HttpRequest,
     name: str | None,
     redirect_to: str | None,
     scopes: str | None,
     challenge: pkce.Challenge | None,
 ) -> str:
     """Where `/authorize` sends the browser: the provider's consent page."""
-    chosen = provider(name)
-    endpoints = chosen.endpoints()
+    chosen = provider(request, name)
+    nonce = secrets.token_urlsafe(12)
     state = signing.dumps(
         {
-            "p": chosen.name,
+            "p": (name or "").lower(),
             "r": redirect_to or "",
             "c": challenge.value if challenge else "",
             "m": challenge.method if challenge else "",
-            "n": secrets.token_urlsafe(8),
+            "n": nonce,
         },
         salt=_STATE_SALT,
         compress=True,
     )
-    wanted = endpoints["scopes"].split()
+    wanted = chosen.get_scope()
     wanted += [s for s in (scopes or "").replace(",", " ").split() if s not in wanted]
-    query = {
-        "client_id": chosen.client_id,
-        "redirect_uri": callback_url(),
-        "response_type": "code",
-        "scope": " ".join(wanted),
-        "state": state,
-    }
-    base = endpoints["authorization_endpoint"]
+    params = {**chosen.get_auth_params(), "state": state}
+    if chosen.get_pkce_params():
+        digest = hashlib.sha256(_verifier(nonce).encode()).digest()
+        params["code_challenge"] = (
+            base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        )
+        params["code_challenge_method"] = "S256"
+    try:
+        adapter, client = _client(request, chosen)
+        # allauth's client joins a set of scopes; keep the order asked for.
+        query = {
+            client.client_id_parameter: chosen.app.client_id,
+            "redirect_uri": callback_url(),
+            "scope": adapter.scope_delimiter.join(wanted),
+            "response_type": "code",
+            **params,
+        }
+        base = adapter.authorize_url
+    except _PROVIDER_ERRORS as error:
+        raise ProviderFailed(
+            f"Error contacting the external provider: {error}"
+        ) from None
     return f"{base}{'&' if '?' in base else '?'}{urlencode(query)}"
 
 
@@ -158,6 +169,7 @@ class State:
     provider: str
     redirect_to: str
     challenge: pkce.Challenge | None
+    nonce: str
 
 
 def read_state(value: str | None) -> State:
@@ -168,116 +180,62 @@ def read_state(value: str | None) -> State:
     except signing.BadSignature:  # SignatureExpired is a BadSignature
         raise BadOAuthState() from None
     challenge = pkce.Challenge(data["c"], data["m"]) if data.get("c") else None
-    return State(data["p"], data["r"], challenge)
+    return State(data["p"], data["r"], challenge, data["n"])
 
 
-def _request(request: urllib.request.Request) -> Any:
+def profile(
+    request: HttpRequest, chosen: Provider, state: State, code: str
+) -> dict[str, Any]:
+    """The user's claims as GoTrue keeps them in `identity_data`: the code is
+    exchanged and the profile read by allauth's adapter for the provider."""
     try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
-            body = response.read()
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        adapter, client = _client(request, chosen)
+        verifier = _verifier(state.nonce) if chosen.get_pkce_params() else None
+        token_data = client.get_access_token(code, pkce_code_verifier=verifier)
+        # The token came straight from the provider over TLS: an ID token in
+        # it needs no signature check (OIDC Core §3.1.3.7).
+        adapter.did_fetch_access_token = True
+        token = adapter.parse_token(token_data)
+        login = adapter.complete_login(request, chosen.app, token, response=token_data)
+    except _PROVIDER_ERRORS as error:
         raise ProviderFailed(
-            f"Error contacting the external provider: {error}"
+            f"Error getting user profile from external provider: {error}"
         ) from None
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise ProviderFailed(
-            "The external provider answered with invalid JSON"
-        ) from None
+    return claims_of(chosen, login, issuer=_issuer(adapter))
 
 
-def _get_json(url: str, token: str | None = None) -> dict[str, Any]:
-    headers = {"Accept": "application/json", "User-Agent": "KoyaLite"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    answer = _request(urllib.request.Request(url, headers=headers))
-    if not isinstance(answer, dict):
-        raise ProviderFailed()
-    return answer
+def _issuer(adapter) -> str:
+    config = getattr(adapter, "openid_config", None) or {}
+    return config.get("issuer") or adapter.authorize_url
 
 
-def exchange(chosen: Provider, code: str) -> str:
-    """The provider's access token for an authorization code (RFC 6749 §4.1.3)."""
-    form = urlencode(
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": callback_url(),
-            "client_id": chosen.client_id,
-            "client_secret": chosen.secret,
-        }
-    ).encode()
-    request = urllib.request.Request(
-        chosen.endpoints()["token_endpoint"],
-        data=form,
-        method="POST",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-            "User-Agent": "KoyaLite",
-        },
+def claims_of(chosen: Provider, login, issuer: str) -> dict[str, Any]:
+    """allauth's SocialLogin → GoTrue's identity claims."""
+    account = login.account
+    common = chosen.extract_common_fields(account.extra_data)
+    full = " ".join(
+        part for part in (common.get("first_name"), common.get("last_name")) if part
     )
-    answer = _request(request)
-    token = answer.get("access_token") if isinstance(answer, dict) else None
-    if not isinstance(token, str) or not token:
-        raise ProviderFailed("Unable to exchange external code")
-    return token
-
-
-def profile(chosen: Provider, token: str) -> dict[str, Any]:
-    """The user's claims, normalized: sub, email, email_verified, name, picture."""
-    endpoints = chosen.endpoints()
-    url = endpoints.get("userinfo_endpoint")
-    if not isinstance(url, str):
-        raise ProviderFailed("The provider has no userinfo endpoint")
-    raw = _get_json(url, token)
-    if chosen.kind == "github":
-        claims = {
-            "sub": str(raw.get("id", "")),
-            "name": raw.get("name") or raw.get("login"),
-            "user_name": raw.get("login"),
-            "preferred_username": raw.get("login"),
-            "picture": raw.get("avatar_url"),
-            "avatar_url": raw.get("avatar_url"),
-            "email": None,
-            "email_verified": False,
-        }
-        emails = _request(
-            urllib.request.Request(
-                "https://api.github.com/user/emails",
-                headers={
-                    "Accept": "application/json",
-                    "Authorization": f"Bearer {token}",
-                    "User-Agent": "KoyaLite",
-                },
-            )
-        )
-        for entry in emails if isinstance(emails, list) else []:
-            if isinstance(entry, dict) and entry.get("primary"):
-                claims["email"] = entry.get("email")
-                claims["email_verified"] = bool(entry.get("verified"))
-    else:
-        verified = raw.get("email_verified")
-        claims = {
-            "sub": str(raw.get("sub", "")),
-            "name": raw.get("name"),
-            "picture": raw.get("picture"),
-            "avatar_url": raw.get("picture"),
-            "email": raw.get("email"),
-            "email_verified": verified is True or verified == "true",
-        }
-    if not claims["sub"]:
-        raise ProviderFailed("The provider's profile has no user id")
-    if not isinstance(claims["email"], str) or not claims["email"]:
-        claims["email"] = None
-        claims["email_verified"] = False
-    else:
-        claims["email"] = claims["email"].strip().lower()
-    claims["iss"] = endpoints.get("issuer") or endpoints["authorization_endpoint"]
-    claims["provider_id"] = claims["sub"]
-    if claims.get("name"):
-        claims["full_name"] = claims["name"]
+    username = common.get("username")
+    name = common.get("name") or full or username
+    avatar = chosen.wrap_account(account).get_avatar_url()
+    email = (login.user.email or "").strip().lower() or None
+    verified = any(
+        a.verified for a in login.email_addresses if (a.email or "").lower() == email
+    )
+    claims = {
+        "iss": issuer,
+        "sub": str(account.uid),
+        "provider_id": str(account.uid),
+        "name": name,
+        "full_name": name,
+        "user_name": username,
+        "preferred_username": username,
+        "picture": avatar,
+        "avatar_url": avatar,
+        "email": email,
+        "email_verified": bool(email) and verified,
+    }
     return {k: v for k, v in claims.items() if v is not None}
 
 
@@ -354,15 +312,20 @@ class SignedIn:
 
 
 def complete(
-    state: State, code: str | None, *, user_agent: str = "", ip: str = ""
+    request: HttpRequest,
+    state: State,
+    code: str | None,
+    *,
+    user_agent: str = "",
+    ip: str = "",
 ) -> SignedIn:
     """`/callback`: the provider's code → a session (or a PKCE auth code)."""
     if not code:
         raise BadOAuthCallback("OAuth callback missing authorization code")
-    chosen = provider(state.provider)
-    claims = profile(chosen, exchange(chosen, code))
+    chosen = provider(request, state.provider)
+    claims = profile(request, chosen, state, code)
     with transaction.atomic():
-        user = _user_for(chosen.name, claims)
+        user = _user_for(state.provider, claims)
     if is_banned(user) or not user.is_active:
         raise UserBanned()
     if state.challenge is not None:

@@ -316,6 +316,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     )
     return HttpResponseRedirect(
         oauth.authorization_url(
+            request,
             request.GET.get("provider"),
             request.GET.get("redirect_to"),
             request.GET.get("scopes"),
@@ -345,7 +346,9 @@ def callback(request: HttpRequest) -> HttpResponse:
         }
         return HttpResponseRedirect(f"{target}#{urlencode(fragment)}")
     try:
-        signed_in = oauth.complete(state, params.get("code"), **_client(request))
+        signed_in = oauth.complete(
+            request, state, params.get("code"), **_client(request)
+        )
     except AuthApiError as error:
         log.warning("oauth.failed", provider=state.provider, code=error.error_code)
         fragment = urlencode(oauth.error_fragment(error))

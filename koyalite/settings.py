@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from accounts import catalogue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_DIR = Path(os.environ.get("KOYALITE_PROJECT_DIR") or os.getcwd()).resolve()
@@ -40,32 +43,28 @@ KNOWN_VARIABLES = frozenset(
     }
 )
 # Every KOYALITE_AUTH_* variable is read below; later capabilities add theirs.
-KNOWN_VARIABLES = KNOWN_VARIABLES | {
-    "KOYALITE_AUTH_AUTOCONFIRM",
-    "KOYALITE_AUTH_ANONYMOUS_USERS",
-    "KOYALITE_AUTH_ENABLE_SIGNUP",
-    "KOYALITE_AUTH_JWT_EXPIRY",
-    "KOYALITE_AUTH_SITE_URL",
-    "KOYALITE_AUTH_REDIRECT_URLS",
-    "KOYALITE_AUTH_PASSWORD_MIN_LENGTH",
-    "KOYALITE_AUTH_REFRESH_REUSE_INTERVAL",
-    "KOYALITE_AUTH_OTP_EXPIRY",
-    "KOYALITE_AUTH_EMAIL_INTERVAL",
-    "KOYALITE_AUTH_RATE_LIMIT_SIGN_IN",
-    "KOYALITE_AUTH_RATE_LIMIT_OTP",
-    "KOYALITE_AUTH_RATE_LIMIT_VERIFY",
-    "KOYALITE_AUTH_RATE_LIMIT_REFRESH",
-    "KOYALITE_EMAIL_URL",
-    "KOYALITE_EMAIL_FROM",
-    "KOYALITE_AUTH_GITHUB_CLIENT_ID",
-    "KOYALITE_AUTH_GITHUB_SECRET",
-    "KOYALITE_AUTH_GOOGLE_CLIENT_ID",
-    "KOYALITE_AUTH_GOOGLE_SECRET",
-    "KOYALITE_AUTH_OIDC_URL",
-    "KOYALITE_AUTH_OIDC_CLIENT_ID",
-    "KOYALITE_AUTH_OIDC_SECRET",
-    "KOYALITE_AUTH_OIDC_NAME",
-}
+KNOWN_VARIABLES = (
+    KNOWN_VARIABLES
+    | {
+        "KOYALITE_AUTH_AUTOCONFIRM",
+        "KOYALITE_AUTH_ANONYMOUS_USERS",
+        "KOYALITE_AUTH_ENABLE_SIGNUP",
+        "KOYALITE_AUTH_JWT_EXPIRY",
+        "KOYALITE_AUTH_SITE_URL",
+        "KOYALITE_AUTH_REDIRECT_URLS",
+        "KOYALITE_AUTH_PASSWORD_MIN_LENGTH",
+        "KOYALITE_AUTH_REFRESH_REUSE_INTERVAL",
+        "KOYALITE_AUTH_OTP_EXPIRY",
+        "KOYALITE_AUTH_EMAIL_INTERVAL",
+        "KOYALITE_AUTH_RATE_LIMIT_SIGN_IN",
+        "KOYALITE_AUTH_RATE_LIMIT_OTP",
+        "KOYALITE_AUTH_RATE_LIMIT_VERIFY",
+        "KOYALITE_AUTH_RATE_LIMIT_REFRESH",
+        "KOYALITE_EMAIL_URL",
+        "KOYALITE_EMAIL_FROM",
+    }
+    | catalogue.variables()
+)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -168,48 +167,63 @@ AUTH_RATE_LIMITS = {
 }
 
 
-def _external_providers() -> dict[str, dict[str, str]]:
+def _external_providers() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     """OAuth sign-in providers enabled by KOYALITE_AUTH_<PROVIDER>_CLIENT_ID and
-    _SECRET (both or neither), plus one OpenID Connect provider at
-    KOYALITE_AUTH_OIDC_URL (its issuer; the discovery document is read there)."""
-    providers: dict[str, dict[str, str]] = {}
-    for name in ("github", "google", "oidc"):
+    _SECRET (both or neither; see accounts.catalogue): GoTrue's name → allauth's
+    provider id, and allauth's SOCIALACCOUNT_PROVIDERS entries for them."""
+    enabled: dict[str, str] = {}
+    apps: dict[str, dict[str, Any]] = {}
+    for name, provider_id in catalogue.PROVIDERS.items():
         prefix = f"KOYALITE_AUTH_{name.upper()}"
         client_id = os.environ.get(f"{prefix}_CLIENT_ID", "").strip()
         secret = os.environ.get(f"{prefix}_SECRET", "").strip()
-        url = os.environ.get(f"{prefix}_URL", "").strip() if name == "oidc" else ""
+        url = os.environ.get(f"{prefix}_URL", "").strip()
         if not (client_id or secret or url):
             continue
         if not client_id or not secret:
             raise ImproperlyConfigured(
                 f"{prefix}_CLIENT_ID and {prefix}_SECRET must be set together."
             )
-        entry = {"kind": name, "client_id": client_id, "secret": secret}
+        if url and not url.startswith(("https://", "http://")):
+            raise ImproperlyConfigured(
+                f"{prefix}_URL must be an http(s) URL, not {url!r}."
+            )
+        app: dict[str, Any] = {"client_id": client_id, "secret": secret}
+        entry: dict[str, Any] = {"APPS": [app]}
         if name == "oidc":
-            if not url.startswith(("https://", "http://")):
-                raise ImproperlyConfigured(
-                    f"{prefix}_URL must be the provider's http(s) issuer URL, "
-                    f"not {url!r}."
-                )
+            if not url:
+                raise ImproperlyConfigured(f"{prefix}_URL (the issuer) must be set.")
             label = os.environ.get(f"{prefix}_NAME", "oidc").strip().lower()
-            if not label.replace("_", "").replace("-", "").isalnum() or label in (
-                "email",
-                "phone",
-                "anonymous",
-                "github",
-                "google",
+            if label != "oidc" and (
+                not label.replace("_", "").replace("-", "").isalnum()
+                or label in catalogue.RESERVED_NAMES
             ):
                 raise ImproperlyConfigured(
                     f"{prefix}_NAME must be a new provider name of letters, digits, "
                     f"- and _, not {label!r}."
                 )
-            entry["url"] = url.rstrip("/")
+            app |= {
+                "provider_id": label,
+                "name": label,
+                "settings": {"server_url": url.rstrip("/")},
+            }
             name = label
-        providers[name] = entry
-    return providers
+        elif url:
+            entry[catalogue.URL_SETTINGS[name]] = url.rstrip("/")
+        enabled[name] = provider_id
+        apps[provider_id] = entry
+    return enabled, apps
 
 
-AUTH_EXTERNAL_PROVIDERS = _external_providers()
+AUTH_EXTERNAL_PROVIDERS, SOCIALACCOUNT_PROVIDERS = _external_providers()
+# allauth serves as the provider catalogue; its account model is KoyaLite's
+# user (email, no username), and KoyaLite keeps the identities itself.
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 
 # Mail: printed to the log by default; smtp://user:pass@host:port (also
 # smtp+tls://, smtps://) sends it, filemail:///path writes it to files.
@@ -275,12 +289,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.admin",
 ]
+# Before "accounts", whose admin module unregisters allauth's admin pages.
+INSTALLED_APPS[INSTALLED_APPS.index("accounts") : 0] = catalogue.installed_apps()
 
 MIDDLEWARE = [
     "koyalite.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "koyalite.middleware.ApiCorsMiddleware",
     "koyalite.middleware.BrowserMiddleware",
+    # allauth requires it; it gives allauth's provider code the request.
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 # The admin checks look for session, auth and messages middleware in MIDDLEWARE;

@@ -1,5 +1,6 @@
-"""OAuth sign-in (`/authorize`, `/callback`) against a fake OpenID Connect
-provider on 127.0.0.1, with a live KoyaLite server configured to use it."""
+"""OAuth sign-in (`/authorize`, `/callback`) against a fake provider on
+127.0.0.1 — an OpenID Connect issuer and a GitHub Enterprise server in one —
+with a live KoyaLite server configured to use both through allauth."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ class FakeProvider:
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 if url.path == "/.well-known/openid-configuration":
                     self._json(200, provider.discovery())
-                elif url.path == "/authorize":
+                elif url.path in ("/authorize", "/login/oauth/authorize"):
                     code = secrets.token_urlsafe(12)
                     provider.codes[code] = dict(provider.user)
                     target = (
@@ -59,14 +60,18 @@ class FakeProvider:
                     self.send_response(302)
                     self.send_header("Location", target)
                     self.end_headers()
-                elif url.path == "/userinfo":
-                    token = self.headers.get("Authorization", "").removeprefix(
-                        "Bearer "
-                    )
-                    if token not in provider.tokens:
+                elif url.path in ("/userinfo", "/api/v3/user", "/api/v3/user/emails"):
+                    # OpenID Connect sends "Bearer <token>", GitHub "token <token>".
+                    token = self.headers.get("Authorization", "").split(" ")[-1]
+                    user = provider.tokens.get(token)
+                    if user is None:
                         self._json(401, {"error": "invalid_token"})
+                    elif url.path == "/api/v3/user/emails":
+                        self._json(200, user["emails"])
                     else:
-                        self._json(200, provider.tokens[token])
+                        self._json(
+                            200, {k: v for k, v in user.items() if k != "emails"}
+                        )
                 else:
                     self._json(404, {"error": "not_found"})
 
@@ -76,7 +81,8 @@ class FakeProvider:
                 form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
                 user = provider.codes.pop(form.get("code", ""), None)
                 if (
-                    urlparse(self.path).path != "/token"
+                    urlparse(self.path).path
+                    not in ("/token", "/login/oauth/access_token")
                     or user is None
                     or form.get("client_secret") != CLIENT_SECRET
                 ):
@@ -124,6 +130,9 @@ def oauth_live(tmp_path_factory, fake_provider):
             "KOYALITE_AUTH_OIDC_CLIENT_ID": CLIENT_ID,
             "KOYALITE_AUTH_OIDC_SECRET": CLIENT_SECRET,
             "KOYALITE_AUTH_OIDC_NAME": "keycloak",
+            "KOYALITE_AUTH_GITHUB_URL": fake_provider.url,
+            "KOYALITE_AUTH_GITHUB_CLIENT_ID": CLIENT_ID,
+            "KOYALITE_AUTH_GITHUB_SECRET": CLIENT_SECRET,
         },
     )
     yield server
@@ -139,16 +148,39 @@ def person(email_verified: bool = True, email: str | None = None) -> dict:
     }
 
 
-def sign_in(server, provider, user: dict, url: str | None = None, **params):
+def github_user(email: str, verified: bool = True) -> dict:
+    """A GitHub API user, with what /user/emails answers for it."""
+    return {
+        "id": int(uuid.uuid4().int % 10**9),
+        "login": "ada",
+        "name": None,
+        "avatar_url": "https://avatars.example/ada.png",
+        "email": None,  # GitHub leaves it out when the address is private
+        "emails": [
+            {"email": "old@example.com", "primary": False, "verified": True},
+            {"email": email, "primary": True, "verified": verified},
+        ],
+    }
+
+
+def sign_in(
+    server,
+    provider,
+    user: dict,
+    url: str | None = None,
+    via: str = "keycloak",
+    **params,
+):
     """Follow the browser's redirects by hand: KoyaLite → provider → KoyaLite →
     app. Returns (the callback URL, the final redirect's location)."""
     provider.user = user
     if url is None:
-        query = {"provider": "keycloak", **params}
+        query = {"provider": via, **params}
         url = f"{server.url}/auth/v1/authorize?{urlencode(query)}"
     to_provider = httpx.get(url)
     assert to_provider.status_code == 302, to_provider.text
-    assert to_provider.headers["location"].startswith(f"{provider.url}/authorize?")
+    consent = "/login/oauth/authorize?" if via == "github" else "/authorize?"
+    assert to_provider.headers["location"].startswith(f"{provider.url}{consent}")
     to_callback = httpx.get(to_provider.headers["location"])
     assert to_callback.status_code == 302
     callback = to_callback.headers["location"]
@@ -166,13 +198,14 @@ def test_settings_list_the_enabled_provider(oauth_live):
     response = httpx.get(
         f"{oauth_live.url}/auth/v1/settings", headers={"apikey": oauth_live.anon_key}
     )
-    assert response.json()["external"]["keycloak"] is True
-    assert "github" not in response.json()["external"]
+    external = response.json()["external"]
+    assert external["keycloak"] is True and external["github"] is True
+    assert "gitlab" not in external
 
 
 def test_unknown_provider_is_refused_as_gotrue_does(oauth_live):
     response = httpx.get(
-        f"{oauth_live.url}/auth/v1/authorize?provider=github",
+        f"{oauth_live.url}/auth/v1/authorize?provider=gitlab",
         headers={"X-Supabase-Api-Version": "2024-01-01"},
     )
     assert response.status_code == 400
@@ -200,7 +233,8 @@ def test_authorize_sends_the_browser_to_the_provider(oauth_live, fake_provider):
     assert query["client_id"] == CLIENT_ID
     assert query["redirect_uri"] == f"{oauth_live.url}/auth/v1/callback"
     assert query["response_type"] == "code"
-    assert query["scope"] == "openid email profile groups offline_access"
+    # allauth's default scopes for OpenID Connect, then the ones asked for.
+    assert query["scope"] == "openid profile email groups offline_access"
     assert "redirect_to" not in query and "localhost:5173" not in query["state"]
 
 
@@ -225,25 +259,25 @@ def test_implicit_flow_signs_in_and_sends_the_exact_token_request(
     assert [entry["method"] for entry in claims["amr"]] == ["oauth"]
     assert claims["app_metadata"] == {"provider": "keycloak", "providers": ["keycloak"]}
 
-    # The request that leaves the machine in production, byte for byte.
+    # The request that leaves the machine in production, byte for byte:
+    # allauth's OAuth2 client posting the form RFC 6749 §4.1.3 describes.
     code = parse_qs(urlparse(callback).query)["code"][0]
     headers, body = fake_provider.token_requests[-1]
     assert (
         body
         == urlencode(
             {
+                "redirect_uri": f"{oauth_live.url}/auth/v1/callback",
                 "grant_type": "authorization_code",
                 "code": code,
-                "redirect_uri": f"{oauth_live.url}/auth/v1/callback",
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
             }
         ).encode()
     )
-    assert body.startswith(b"grant_type=authorization_code&code=")
     assert b"client_secret=s3cret%2Fwith%2Bchars%26%3D" in body
     assert headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert headers["Accept"] == "application/json"
+    assert "Authorization" not in headers  # the secret goes in the form only
 
     me = new_client(oauth_live).auth.get_user(tokens["access_token"]).user
     assert me.email == user["email"] and me.email_confirmed_at is not None
@@ -399,3 +433,55 @@ def test_half_configured_provider_stops_start_up(tmp_path):
     assert "KOYALITE_AUTH_GITHUB_CLIENT_ID and KOYALITE_AUTH_GITHUB_SECRET" in (
         result.stderr
     )
+
+
+def test_github_through_allauth_reads_the_primary_verified_address(
+    oauth_live, fake_provider
+):
+    email = f"gh-{uuid.uuid4().hex[:10]}@example.com"
+    user = github_user(email)
+    _, location = sign_in(
+        oauth_live,
+        fake_provider,
+        user,
+        via="github",
+        redirect_to="http://localhost:5173/",
+    )
+    tokens = fragment_of(location)
+    me = new_client(oauth_live).auth.get_user(tokens["access_token"]).user
+    assert me.email == email and me.email_confirmed_at is not None
+    assert me.app_metadata == {"provider": "github", "providers": ["github"]}
+    [identity] = me.identities
+    assert identity.provider == "github" and identity.id == str(user["id"])
+    assert identity.identity_data["user_name"] == "ada"
+    assert identity.identity_data["avatar_url"] == "https://avatars.example/ada.png"
+    assert identity.identity_data["email_verified"] is True
+    assert identity.identity_data["iss"] == f"{fake_provider.url}/login/oauth/authorize"
+
+
+def test_one_user_signs_in_with_two_providers_by_a_verified_address(
+    oauth_live, fake_provider
+):
+    email = f"both-{uuid.uuid4().hex[:10]}@example.com"
+    _, first = sign_in(oauth_live, fake_provider, person(email=email))
+    _, second = sign_in(oauth_live, fake_provider, github_user(email), via="github")
+    client = new_client(oauth_live)
+    one = client.auth.get_user(fragment_of(first)["access_token"]).user
+    two = client.auth.get_user(fragment_of(second)["access_token"]).user
+    assert one.id == two.id
+    assert sorted(i.provider for i in two.identities) == ["github", "keycloak"]
+    assert two.app_metadata["providers"] == ["keycloak", "github"]
+
+
+def test_unverified_github_address_creates_no_confirmed_account(
+    oauth_live, fake_provider
+):
+    email = f"ungh-{uuid.uuid4().hex[:10]}@example.com"
+    _, location = sign_in(
+        oauth_live, fake_provider, github_user(email, verified=False), via="github"
+    )
+    me = (
+        new_client(oauth_live).auth.get_user(fragment_of(location)["access_token"]).user
+    )
+    assert me.email == email and me.email_confirmed_at is None
+    assert me.identities[0].identity_data["email_verified"] is False
