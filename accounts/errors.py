@@ -211,3 +211,33 @@ ReauthenticationNotValid = _auth_error(
     "reauthentication_not_valid",
     "Verification code is invalid or has expired",
 )
+ManualLinkingDisabled = _auth_error(
+    "ManualLinkingDisabled",
+    404,
+    "manual_linking_disabled",
+    "Manual linking is disabled",
+)
+IdentityAlreadyExists = _auth_error(
+    "IdentityAlreadyExists",
+    422,
+    "identity_already_exists",
+    "Identity is already linked to another user",
+)
+IdentityNotFound = _auth_error(
+    "IdentityNotFound", 422, "identity_not_found", "Identity doesn't exist"
+)
+SingleIdentityNotDeletable = _auth_error(
+    "SingleIdentityNotDeletable",
+    422,
+    "single_identity_not_deletable",
+    "User must have at least 1 identity after unlinking",
+)
+EmailConflictIdentityNotDeletable = _auth_error(
+    "EmailConflictIdentityNotDeletable",
+    422,
+    "email_conflict_identity_not_deletable",
+    "Unable to unlink identity due to email conflict",
+)
+IdentityIdInvalid = _auth_error(
+    "IdentityIdInvalid", 404, "validation_failed", "identity_id must be an UUID"
+)

@@ -34,8 +34,15 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts import pkce
-from accounts.errors import AuthApiError, UserBanned, ValidationFailed, _auth_error
+from accounts import identities, pkce
+from accounts.errors import (
+    AuthApiError,
+    EmailExists,
+    SignupDisabled,
+    UserBanned,
+    ValidationFailed,
+    _auth_error,
+)
 from accounts.models import Identity, User
 from accounts.sessions import IssuedSession, start_session
 from accounts.users import is_banned
@@ -57,15 +64,6 @@ ProviderFailed = _auth_error(
     500,
     "unexpected_failure",
     "Error getting user profile from external provider",
-)
-SignupDisabled = _auth_error(
-    "SignupDisabled", 422, "signup_disabled", "Signups not allowed for this instance"
-)
-EmailExists = _auth_error(
-    "EmailExists",
-    422,
-    "email_exists",
-    "A user with this email address has already been registered",
 )
 # What allauth's provider code raises when a provider misbehaves.
 _PROVIDER_ERRORS = (
@@ -122,8 +120,10 @@ def authorization_url(
     redirect_to: str | None,
     scopes: str | None,
     challenge: pkce.Challenge | None,
+    link_to: str | None = None,
 ) -> str:
-    """Where `/authorize` sends the browser: the provider's consent page."""
+    """Where `/authorize` sends the browser: the provider's consent page.
+    With `link_to` (a user id), the callback links the identity to that user."""
     chosen = provider(request, name)
     nonce = secrets.token_urlsafe(12)
     state = signing.dumps(
@@ -133,6 +133,7 @@ def authorization_url(
             "c": challenge.value if challenge else "",
             "m": challenge.method if challenge else "",
             "n": nonce,
+            "l": link_to or "",
         },
         salt=_STATE_SALT,
         compress=True,
@@ -170,6 +171,7 @@ class State:
     redirect_to: str
     challenge: pkce.Challenge | None
     nonce: str
+    link_to: str  # a user's id when linking an identity, else ""
 
 
 def read_state(value: str | None) -> State:
@@ -180,7 +182,7 @@ def read_state(value: str | None) -> State:
     except signing.BadSignature:  # SignatureExpired is a BadSignature
         raise BadOAuthState() from None
     challenge = pkce.Challenge(data["c"], data["m"]) if data.get("c") else None
-    return State(data["p"], data["r"], challenge, data["n"])
+    return State(data["p"], data["r"], challenge, data["n"], data.get("l", ""))
 
 
 def profile(
@@ -324,8 +326,11 @@ def complete(
         raise BadOAuthCallback("OAuth callback missing authorization code")
     chosen = provider(request, state.provider)
     claims = profile(request, chosen, state, code)
-    with transaction.atomic():
-        user = _user_for(state.provider, claims)
+    if state.link_to:
+        user = identities.link(state.link_to, state.provider, claims)
+    else:
+        with transaction.atomic():
+            user = _user_for(state.provider, claims)
     if is_banned(user) or not user.is_active:
         raise UserBanned()
     if state.challenge is not None:

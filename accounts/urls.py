@@ -6,6 +6,8 @@ urlpatterns = [
     path("signup", views.signup),
     path("token", views.token),
     path("user", views.user),
+    path("user/identities/authorize", views.link_identity),
+    path("user/identities/<str:identity_id>", views.identity),
     path("logout", views.logout),
     path("verify", views.verify),
     path("recover", views.recover),

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts import keys, mfa, ratelimits, services, sessions
+from accounts import identities, keys, mfa, ratelimits, services, sessions
 from accounts.errors import (
     AuthApiError,
     BadJson,
@@ -303,9 +303,7 @@ def health(request: HttpRequest) -> HttpResponse:
     )
 
 
-@endpoint(("GET",), public=("GET",))
-def authorize(request: HttpRequest) -> HttpResponse:
-    """GET /authorize?provider=…: a browser goes on to the provider's consent page."""
+def _provider_url(request: HttpRequest, link_to: str | None = None) -> str:
     from accounts import oauth, pkce
 
     challenge = pkce.challenge_from(
@@ -314,15 +312,41 @@ def authorize(request: HttpRequest) -> HttpResponse:
             "code_challenge_method": request.GET.get("code_challenge_method"),
         }
     )
-    return HttpResponseRedirect(
-        oauth.authorization_url(
-            request,
-            request.GET.get("provider"),
-            request.GET.get("redirect_to"),
-            request.GET.get("scopes"),
-            challenge,
-        )
+    return oauth.authorization_url(
+        request,
+        request.GET.get("provider"),
+        request.GET.get("redirect_to"),
+        request.GET.get("scopes"),
+        challenge,
+        link_to=link_to,
     )
+
+
+@endpoint(("GET",), public=("GET",))
+def authorize(request: HttpRequest) -> HttpResponse:
+    """GET /authorize?provider=…: a browser goes on to the provider's consent page."""
+    return HttpResponseRedirect(_provider_url(request))
+
+
+@endpoint(("GET",))
+def link_identity(request: HttpRequest) -> HttpResponse:
+    """GET /user/identities/authorize?provider=…: the signed-in user goes to the
+    provider; the callback links that account to them."""
+    identities.require_manual_linking()
+    session = _current_session(request)
+    url = _provider_url(request, link_to=str(session.user_id))
+    if request.GET.get("skip_http_redirect") == "true":
+        return json_response({"url": url})
+    return HttpResponseRedirect(url)
+
+
+@endpoint(("DELETE",))
+def identity(request: HttpRequest, identity_id: str) -> HttpResponse:
+    """DELETE /user/identities/<identity_id>: unlink one of the user's identities."""
+    identities.require_manual_linking()
+    session = _current_session(request)
+    identities.unlink(session.user, identity_id)
+    return json_response({})
 
 
 @endpoint(("GET", "POST"), public=("GET", "POST"))

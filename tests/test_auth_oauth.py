@@ -133,6 +133,8 @@ def oauth_live(tmp_path_factory, fake_provider):
             "KOYALITE_AUTH_GITHUB_URL": fake_provider.url,
             "KOYALITE_AUTH_GITHUB_CLIENT_ID": CLIENT_ID,
             "KOYALITE_AUTH_GITHUB_SECRET": CLIENT_SECRET,
+            "KOYALITE_AUTH_MANUAL_LINKING": "true",
+            "KOYALITE_AUTH_ANONYMOUS_USERS": "true",
         },
     )
     yield server
