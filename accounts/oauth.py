@@ -66,7 +66,7 @@ ProviderFailed = _auth_error(
     "Error getting user profile from external provider",
 )
 # What allauth's provider code raises when a provider misbehaves.
-_PROVIDER_ERRORS = (
+PROVIDER_ERRORS = (
     requests.RequestException,
     OAuth2Error,
     ProviderException,
@@ -158,7 +158,7 @@ def authorization_url(
             **params,
         }
         base = adapter.authorize_url
-    except _PROVIDER_ERRORS as error:
+    except PROVIDER_ERRORS as error:
         raise ProviderFailed(
             f"Error contacting the external provider: {error}"
         ) from None
@@ -199,7 +199,7 @@ def profile(
         adapter.did_fetch_access_token = True
         token = adapter.parse_token(token_data)
         login = adapter.complete_login(request, chosen.app, token, response=token_data)
-    except _PROVIDER_ERRORS as error:
+    except PROVIDER_ERRORS as error:
         raise ProviderFailed(
             f"Error getting user profile from external provider: {error}"
         ) from None
@@ -307,6 +307,19 @@ def _user_for(name: str, claims: dict[str, Any]) -> User:
     return user
 
 
+def identity_user(name: str, claims: dict[str, Any], link_to: str = "") -> User:
+    """The user that provider `name`'s account in `claims` signs in — or, with
+    `link_to`, the user it is linked to — if that user may sign in."""
+    if link_to:
+        user = identities.link(link_to, name, claims)
+    else:
+        with transaction.atomic():
+            user = _user_for(name, claims)
+    if is_banned(user) or not user.is_active:
+        raise UserBanned()
+    return user
+
+
 @dataclass(frozen=True, slots=True)
 class SignedIn:
     session: IssuedSession | None = None
@@ -326,13 +339,7 @@ def complete(
         raise BadOAuthCallback("OAuth callback missing authorization code")
     chosen = provider(request, state.provider)
     claims = profile(request, chosen, state, code)
-    if state.link_to:
-        user = identities.link(state.link_to, state.provider, claims)
-    else:
-        with transaction.atomic():
-            user = _user_for(state.provider, claims)
-    if is_banned(user) or not user.is_active:
-        raise UserBanned()
+    user = identity_user(state.provider, claims, state.link_to)
     if state.challenge is not None:
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
         return SignedIn(auth_code=pkce.issue_code(user, state.challenge, "oauth"))

@@ -13,7 +13,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts import identities, keys, mfa, ratelimits, services, sessions
+from accounts import (
+    id_tokens,
+    identities,
+    keys,
+    mfa,
+    ratelimits,
+    services,
+    sessions,
+)
 from accounts.errors import (
     AuthApiError,
     BadJson,
@@ -147,6 +155,14 @@ def token(request: HttpRequest) -> HttpResponse:
         return json_response(sessions.refresh_session(presented).as_json())
     if grant == "pkce":
         return json_response(services.exchange_code(body, **_client(request)).as_json())
+    if grant == "id_token":
+        # With link_identity, the account is linked to the signed-in user.
+        link_to = (
+            str(_current_session(request).user_id) if body.get("link_identity") else ""
+        )
+        return json_response(
+            id_tokens.sign_in(request, body, link_to, **_client(request)).as_json()
+        )
     raise ValidationFailed(f"unsupported_grant_type: {grant!r}")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import create_users, run_cli, start_server, stop_server
 from tests.test_auth import new_client, pkce_client
@@ -26,6 +28,7 @@ class FakeProvider:
     """Authorizes whoever `self.user` is; records every token request."""
 
     def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.user: dict = {}
         self.codes: dict[str, dict] = {}
         self.tokens: dict[str, dict] = {}
@@ -49,6 +52,8 @@ class FakeProvider:
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 if url.path == "/.well-known/openid-configuration":
                     self._json(200, provider.discovery())
+                elif url.path == "/jwks":
+                    self._json(200, provider.jwks())
                 elif url.path in ("/authorize", "/login/oauth/authorize"):
                     code = secrets.token_urlsafe(12)
                     provider.codes[code] = dict(provider.user)
@@ -103,7 +108,23 @@ class FakeProvider:
             "authorization_endpoint": f"{self.url}/authorize",
             "token_endpoint": f"{self.url}/token",
             "userinfo_endpoint": f"{self.url}/userinfo",
+            "jwks_uri": f"{self.url}/jwks",
         }
+
+    def jwks(self) -> dict:
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        return {"keys": [{**public, "kid": "test-key", "alg": "RS256", "use": "sig"}]}
+
+    def id_token(self, claims: dict, key=None) -> str:
+        """An ID token as this issuer signs them (or as `key` would)."""
+        now = int(time.time())
+        body = {"iss": self.url, "aud": CLIENT_ID, "iat": now, "exp": now + 300}
+        return jwt.encode(
+            {**body, **claims},
+            key or self.key,
+            algorithm="RS256",
+            headers={"kid": "test-key"},
+        )
 
     def stop(self) -> None:
         self.server.shutdown()
