@@ -28,7 +28,7 @@ from accounts.errors import (
     ValidationFailed,
     WeakPassword,
 )
-from accounts.models import User
+from accounts.models import OneTimeToken, User
 from accounts.sessions import IssuedSession, start_session
 from accounts.users import is_banned, user_json
 
@@ -334,6 +334,8 @@ LINK_KINDS = {
     "invite": tokens.Kind.INVITE,
     "magiclink": tokens.Kind.MAGIC_LINK,
     "recovery": tokens.Kind.RECOVERY,
+    "email_change_current": tokens.Kind.EMAIL_CHANGE_CURRENT,
+    "email_change_new": tokens.Kind.EMAIL_CHANGE_NEW,
 }
 
 
@@ -343,37 +345,25 @@ def generate_link(body: dict[str, Any]) -> dict[str, Any]:
     link_type = body.get("type")
     if link_type not in LINK_KINDS:
         raise ValidationFailed(
-            "type must be one of signup, invite, magiclink, recovery "
-            "(email change links are not supported yet)"
+            f"Invalid email action link type requested: {link_type}; "
+            f"one of {', '.join(LINK_KINDS)}"
         )
     email = normalize_email(body.get("email"))
     user = User.objects.filter(email=email).first()
-    if link_type == "signup":
-        if user is not None and user.email_confirmed_at is not None:
-            raise EmailExists()
-        if user is None:
-            password = validate_password(body.get("password"))
-            user = User.objects.create_user(
-                email=email,
-                password=password,
-                raw_user_meta_data=_metadata(body.get("data")),
-            )
-    elif link_type == "invite":
-        if user is not None and user.email_confirmed_at is not None:
-            raise EmailExists()
-        if user is None:
-            user = User.objects.create_user(
-                email=email,
-                password=None,
-                raw_user_meta_data=_metadata(body.get("data")),
-            )
+    recipient = None
+    if link_type in ("signup", "invite"):
+        user = _new_user_for_link(link_type, email, user, body)
     elif user is None:
         raise UserNotFound()
+    elif link_type.startswith("email_change"):
+        new_email = _pending_email_change(user, body.get("new_email"))
+        recipient = new_email if link_type == "email_change_new" else None
     redirect_to = body.get("redirect_to")
     issued = tokens.issue_token(
         user,
         LINK_KINDS[link_type],
         redirect_to if isinstance(redirect_to, str) else None,
+        to=recipient,
         limit_rate=False,
     )
     user.refresh_from_db()
@@ -385,6 +375,36 @@ def generate_link(body: dict[str, Any]) -> dict[str, Any]:
         "redirect_to": issued.redirect_to,
         "verification_type": link_type,
     }
+
+
+def _new_user_for_link(
+    link_type: str, email: str, user: User | None, body: dict[str, Any]
+) -> User:
+    """The user a signup or invite link is for, created if new."""
+    if user is not None and user.email_confirmed_at is not None:
+        raise EmailExists()
+    if user is not None:
+        return user
+    password = (
+        validate_password(body.get("password")) if link_type == "signup" else None
+    )
+    return User.objects.create_user(
+        email=email, password=password, raw_user_meta_data=_metadata(body.get("data"))
+    )
+
+
+def _pending_email_change(user: User, new_email: object) -> str:
+    """Start `user`'s change to `new_email` with only the generated link to
+    confirm it: any pending change and its mailed links are replaced."""
+    new_email = normalize_email(new_email)
+    if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+        raise EmailExists()
+    with transaction.atomic():
+        OneTimeToken.objects.filter(user=user, kind__in=tokens.EMAIL_CHANGE).delete()
+        User.objects.filter(pk=user.pk).update(
+            new_email=new_email, email_change_sent_at=timezone.now()
+        )
+    return new_email
 
 
 def reauthenticate(user: User) -> None:

@@ -145,3 +145,36 @@ def test_reauthentication_code_is_the_nonce_for_a_password_change(auth_live, mai
         .auth.sign_in_with_password({"email": email, "password": "another secret"})
         .session
     )
+
+
+@pytest.mark.parametrize("side", ["email_change_new", "email_change_current"])
+def test_generated_email_change_link_switches_the_address(auth_live, mailbox, side):
+    client, email, _ = signed_up_and_confirmed(auth_live, mailbox)
+    new_email = unique_email()
+    sent = len(mailbox[0].messages)
+
+    generated = admin(auth_live).generate_link(
+        {"type": side, "email": email, "new_email": new_email}
+    )
+    assert generated.properties.verification_type == side
+    assert generated.user.new_email == new_email
+    assert "type=email_change" in generated.properties.action_link
+    redirect = httpx.get(generated.properties.action_link)
+
+    assert redirect.status_code in (302, 303)
+    assert len(mailbox[0].messages) == sent  # nothing was mailed
+    changed = admin(auth_live).get_user_by_id(generated.user.id).user
+    assert changed.email == new_email and changed.new_email is None
+
+
+def test_email_change_link_to_a_taken_address_is_refused(auth_live, mailbox):
+    client, email, password = signed_up_and_confirmed(auth_live, mailbox)
+    _, taken, _ = signed_up_and_confirmed(auth_live, mailbox)
+
+    with pytest.raises(AuthApiError) as refused:
+        admin(auth_live).generate_link(
+            {"type": "email_change_new", "email": email, "new_email": taken}
+        )
+    assert refused.value.code == "email_exists"
+    me = client.auth.sign_in_with_password({"email": email, "password": password})
+    assert me.user.email == email and me.user.new_email is None
