@@ -171,6 +171,10 @@ class FlowState(models.Model):
     code_challenge = models.CharField(max_length=128)
     code_challenge_method = models.CharField(max_length=8)
     authentication_method = models.CharField(max_length=32)
+    # An OAuth provider's tokens, handed to the app once with the session (as
+    # GoTrue's `provider_token`); the row lives minutes and is deleted on use.
+    provider_access_token = models.TextField(blank=True, default="")
+    provider_refresh_token = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

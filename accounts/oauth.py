@@ -11,7 +11,8 @@ else created; then a session starts (amr "oauth") and the browser goes to
 `redirect_to` with the tokens in the fragment, or `?code=` under PKCE.
 
 KoyaLite keeps identities in its own table (GoTrue's shape), not in allauth's
-SocialAccount, and never stores the provider's tokens.
+SocialAccount. The provider's tokens go to the app once, as GoTrue's
+`provider_token` and `provider_refresh_token`, and are not kept.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -185,11 +186,15 @@ def read_state(value: str | None) -> State:
     return State(data["p"], data["r"], challenge, data["n"], data.get("l", ""))
 
 
-def profile(
-    request: HttpRequest, chosen: Provider, state: State, code: str
-) -> dict[str, Any]:
-    """The user's claims as GoTrue keeps them in `identity_data`: the code is
-    exchanged and the profile read by allauth's adapter for the provider."""
+@dataclass(frozen=True, slots=True)
+class Profile:
+    claims: dict[str, Any]  # as GoTrue keeps them in `identity_data`
+    provider_tokens: dict[str, str]  # provider_token, provider_refresh_token
+
+
+def profile(request: HttpRequest, chosen: Provider, state: State, code: str) -> Profile:
+    """The code is exchanged and the profile read by allauth's adapter for
+    the provider."""
     try:
         adapter, client = _client(request, chosen)
         verifier = _verifier(state.nonce) if chosen.get_pkce_params() else None
@@ -203,7 +208,14 @@ def profile(
         raise ProviderFailed(
             f"Error getting user profile from external provider: {error}"
         ) from None
-    return claims_of(chosen, login, issuer=_issuer(adapter))
+    tokens = {
+        "provider_token": token_data.get("access_token"),
+        "provider_refresh_token": token_data.get("refresh_token"),
+    }
+    return Profile(
+        claims_of(chosen, login, issuer=_issuer(adapter)),
+        {k: v for k, v in tokens.items() if isinstance(v, str) and v},
+    )
 
 
 def _issuer(adapter) -> str:
@@ -338,12 +350,17 @@ def complete(
     if not code:
         raise BadOAuthCallback("OAuth callback missing authorization code")
     chosen = provider(request, state.provider)
-    claims = profile(request, chosen, state, code)
-    user = identity_user(state.provider, claims, state.link_to)
+    found = profile(request, chosen, state, code)
+    user = identity_user(state.provider, found.claims, state.link_to)
     if state.challenge is not None:
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-        return SignedIn(auth_code=pkce.issue_code(user, state.challenge, "oauth"))
-    return SignedIn(session=start_session(user, "oauth", user_agent=user_agent, ip=ip))
+        return SignedIn(
+            auth_code=pkce.issue_code(
+                user, state.challenge, "oauth", found.provider_tokens
+            )
+        )
+    session = start_session(user, "oauth", user_agent=user_agent, ip=ip)
+    return SignedIn(session=replace(session, provider_tokens=found.provider_tokens))
 
 
 def error_fragment(error: AuthApiError) -> dict[str, str]:

@@ -50,14 +50,22 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def issue_code(user: User, challenge: Challenge, authentication_method: str) -> str:
+def issue_code(
+    user: User,
+    challenge: Challenge,
+    authentication_method: str,
+    provider_tokens: dict[str, str] | None = None,
+) -> str:
     code = secrets.token_urlsafe(24)
+    provider_tokens = provider_tokens or {}
     FlowState.objects.create(
         user=user,
         auth_code_hash=_hash(code),
         code_challenge=challenge.value,
         code_challenge_method=challenge.method,
         authentication_method=authentication_method,
+        provider_access_token=provider_tokens.get("provider_token", ""),
+        provider_refresh_token=provider_tokens.get("provider_refresh_token", ""),
     )
     return code
 
@@ -71,8 +79,15 @@ def _matches(flow: FlowState, verifier: str) -> bool:
     return hmac.compare_digest(expected, flow.code_challenge)
 
 
-def redeem_code(auth_code: object, verifier: object) -> tuple[User, str]:
-    """Spend an auth code with its verifier; return (user, authentication method)."""
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    user: User
+    authentication_method: str
+    provider_tokens: dict[str, str]  # GoTrue's provider_token(s), if OAuth
+
+
+def redeem_code(auth_code: object, verifier: object) -> Redeemed:
+    """Spend an auth code with its verifier."""
     if not isinstance(auth_code, str) or not auth_code:
         raise ValidationFailed(
             "invalid request: both auth code and code verifier should be non-empty"
@@ -98,4 +113,10 @@ def redeem_code(auth_code: object, verifier: object) -> tuple[User, str]:
         raise ValidationFailed(
             "code challenge does not match previously saved code verifier"
         )
-    return flow.user, flow.authentication_method
+    tokens = {
+        "provider_token": flow.provider_access_token,
+        "provider_refresh_token": flow.provider_refresh_token,
+    }
+    return Redeemed(
+        flow.user, flow.authentication_method, {k: v for k, v in tokens.items() if v}
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -201,10 +201,14 @@ def exchange_code(
     body: dict[str, Any], *, user_agent: str = "", ip: str = ""
 ) -> IssuedSession:
     """POST /token?grant_type=pkce: an auth code and its verifier → a session."""
-    user, method = pkce.redeem_code(body.get("auth_code"), body.get("code_verifier"))
+    redeemed = pkce.redeem_code(body.get("auth_code"), body.get("code_verifier"))
+    user = redeemed.user
     if is_banned(user) or not user.is_active:
         raise UserBanned()
-    return start_session(user, method, user_agent=user_agent, ip=ip)
+    session = start_session(
+        user, redeemed.authentication_method, user_agent=user_agent, ip=ip
+    )
+    return replace(session, provider_tokens=redeemed.provider_tokens)
 
 
 def recover(body: dict[str, Any], redirect_to: str | None) -> None:

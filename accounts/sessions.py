@@ -20,7 +20,7 @@ import hmac
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,6 +52,8 @@ class IssuedSession:
     expires_in: int
     expires_at: int
     profile: dict[str, Any]  # the user's JSON, built once for token and body
+    # After OAuth: the provider's own tokens, for the app to call its API.
+    provider_tokens: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,7 @@ class IssuedSession:
             "expires_at": self.expires_at,
             "refresh_token": self.refresh_token,
             "user": self.profile,
+            **self.provider_tokens,
         }
 
 

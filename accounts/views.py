@@ -405,5 +405,6 @@ def callback(request: HttpRequest) -> HttpResponse:
         "expires_in": session["expires_in"],
         "refresh_token": session["refresh_token"],
         "token_type": "bearer",
+        **signed_in.session.provider_tokens,
     }
     return HttpResponseRedirect(f"{target}#{urlencode(fragment)}")

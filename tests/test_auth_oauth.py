@@ -95,7 +95,14 @@ class FakeProvider:
                     return
                 token = secrets.token_urlsafe(16)
                 provider.tokens[token] = user
-                self._json(200, {"access_token": token, "token_type": "Bearer"})
+                self._json(
+                    200,
+                    {
+                        "access_token": token,
+                        "token_type": "Bearer",
+                        "refresh_token": f"refresh-{token}",
+                    },
+                )
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -281,6 +288,9 @@ def test_implicit_flow_signs_in_and_sends_the_exact_token_request(
     assert claims["email"] == user["email"]
     assert [entry["method"] for entry in claims["amr"]] == ["oauth"]
     assert claims["app_metadata"] == {"provider": "keycloak", "providers": ["keycloak"]}
+    # The provider's own tokens, for the app to call the provider's API.
+    assert fake_provider.tokens[tokens["provider_token"]]["sub"] == user["sub"]
+    assert tokens["provider_refresh_token"] == f"refresh-{tokens['provider_token']}"
 
     # The request that leaves the machine in production, byte for byte:
     # allauth's OAuth2 client posting the form RFC 6749 §4.1.3 describes.
@@ -352,6 +362,8 @@ def test_pkce_flow_redirects_with_a_code_the_client_exchanges(
     session = client.auth.exchange_code_for_session({"auth_code": code}).session
     assert session.user.email == user["email"]
     assert session.user.identities[0].provider == "keycloak"
+    assert fake_provider.tokens[session.provider_token]["sub"] == user["sub"]
+    assert session.provider_refresh_token == f"refresh-{session.provider_token}"
     claims = jwt.decode(session.access_token, options={"verify_signature": False})
     assert [entry["method"] for entry in claims["amr"]] == ["oauth"]
 

@@ -101,7 +101,7 @@ def test_a_provider_that_wants_pkce_gets_a_verifier_only_the_server_knows(
     )
 
     chosen = oauth.provider(request, "twitter")
-    claims = oauth.profile(request, chosen, state, "the-code")
+    found = oauth.profile(request, chosen, state, "the-code")
 
     token_request, profile_request = x_transport.sent
     assert token_request.method == "POST"
@@ -113,5 +113,7 @@ def test_a_provider_that_wants_pkce_gets_a_verifier_only_the_server_knows(
     expected = base64.b64encode(b"x-client:x/secret").decode()
     assert token_request.headers["Authorization"] == f"Basic {expected}"
     assert profile_request.headers["Authorization"] == "Bearer x-token"
+    claims = found.claims
     assert claims["sub"] == "4242" and claims["user_name"] == "ada"
     assert claims["name"] == "Ada L" and "email" not in claims
+    assert found.provider_tokens == {"provider_token": "x-token"}
