@@ -163,6 +163,12 @@ _PRESENTED = f"""SELECT s.id, s.user_id, s.aal, s.amr,
 _CHILD = f"""INSERT INTO "{_TOKENS}" (session_id, token_hash, parent_hash, created_at)
     VALUES (?, ?, ?, ?)"""
 _REFRESHED = f'UPDATE "{_SESSIONS}" SET refreshed_at = ? WHERE id = ?'
+# Tokens rotated more than a day ago are forgotten, as GoTrue's cleanup does:
+# a session's chain would otherwise grow by a row every refresh, forever. A
+# replay of one is then an unknown token rather than a revoked one.
+_FORGOTTEN = f"""DELETE FROM "{_TOKENS}" WHERE session_id = ? AND id < (
+    SELECT max(id) FROM "{_TOKENS}" WHERE session_id = ? AND created_at < ?)"""
+FORGET_AFTER = timedelta(days=1)
 
 
 def refresh_session(presented: str) -> IssuedSession:
@@ -182,6 +188,8 @@ def refresh_session(presented: str) -> IssuedSession:
             if rotated_at is None:
                 tx.raw.execute(_CHILD, (session_id, token_hash(child), digest, stamp))
                 tx.raw.execute(_REFRESHED, (stamp, session_id))
+                cutoff = connection.ops.adapt_datetimefield_value(now - FORGET_AFTER)
+                tx.raw.execute(_FORGOTTEN, (session_id, session_id, cutoff))
         if rotated_at is not None and _replayed(now, rotated_at, live, child):
             # Only a stolen copy is replayed this late: end the whole session
             # (in its own transaction; Django cascades to its tokens).
