@@ -165,10 +165,12 @@ _CHILD = f"""INSERT INTO "{_TOKENS}" (session_id, token_hash, parent_hash, creat
 _REFRESHED = f'UPDATE "{_SESSIONS}" SET refreshed_at = ? WHERE id = ?'
 # Tokens rotated more than a day ago are forgotten, as GoTrue's cleanup does:
 # a session's chain would otherwise grow by a row every refresh, forever. A
-# replay of one is then an unknown token rather than a revoked one.
+# replay of one is then an unknown token rather than a revoked one. Swept on
+# every FORGET_EVERY-th token: the sweep reads the session's recent tokens.
 _FORGOTTEN = f"""DELETE FROM "{_TOKENS}" WHERE session_id = ? AND id < (
     SELECT max(id) FROM "{_TOKENS}" WHERE session_id = ? AND created_at < ?)"""
 FORGET_AFTER = timedelta(days=1)
+FORGET_EVERY = 32
 
 
 def refresh_session(presented: str) -> IssuedSession:
@@ -186,10 +188,15 @@ def refresh_session(presented: str) -> IssuedSession:
             if not allowed:
                 raise UserBanned("Invalid Refresh Token: User Banned")
             if rotated_at is None:
-                tx.raw.execute(_CHILD, (session_id, token_hash(child), digest, stamp))
+                row_id = tx.raw.execute(
+                    _CHILD, (session_id, token_hash(child), digest, stamp)
+                ).lastrowid
                 tx.raw.execute(_REFRESHED, (stamp, session_id))
-                cutoff = connection.ops.adapt_datetimefield_value(now - FORGET_AFTER)
-                tx.raw.execute(_FORGOTTEN, (session_id, session_id, cutoff))
+                if row_id % FORGET_EVERY == 0:
+                    cutoff = connection.ops.adapt_datetimefield_value(
+                        now - FORGET_AFTER
+                    )
+                    tx.raw.execute(_FORGOTTEN, (session_id, session_id, cutoff))
         if rotated_at is not None and _replayed(now, rotated_at, live, child):
             # Only a stolen copy is replayed this late: end the whole session
             # (in its own transaction; Django cascades to its tokens).

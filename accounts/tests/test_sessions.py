@@ -27,7 +27,8 @@ def chain(count: int) -> tuple[str, list[str], str]:
     return str(session_id), presented, presented[-1]
 
 
-def test_tokens_rotated_over_a_day_ago_are_forgotten() -> None:
+def test_tokens_rotated_over_a_day_ago_are_forgotten(monkeypatch) -> None:
+    monkeypatch.setattr(sessions, "FORGET_EVERY", 1)
     session_id, presented, live = chain(5)
     tokens = RefreshToken.objects.filter(session_id=session_id).order_by("id")
     assert tokens.count() == 6
@@ -57,3 +58,21 @@ def test_a_recent_rotated_token_replayed_late_still_ends_the_session(
     assert not RefreshToken.objects.filter(session_id=session_id).exists()
     with pytest.raises(RefreshTokenNotFound):
         sessions.refresh_session(live)
+
+
+def test_the_sweep_runs_on_every_nth_token_only(monkeypatch) -> None:
+    monkeypatch.setattr(sessions, "FORGET_EVERY", 4)
+    session_id, _, live = chain(1)
+    RefreshToken.objects.filter(session_id=session_id).update(
+        created_at=timezone.now() - timedelta(days=2)
+    )
+    for _ in range(4):
+        live = sessions.refresh_session(live).refresh_token
+    # Exactly one sweep ran in those four refreshes and dropped the old ones.
+    assert (
+        RefreshToken.objects.filter(
+            session_id=session_id, created_at__lt=timezone.now() - timedelta(days=1)
+        ).count()
+        <= 1
+    )
+    assert RefreshToken.objects.filter(session_id=session_id).count() <= 5
