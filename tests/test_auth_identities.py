@@ -48,6 +48,14 @@ def link(server, provider, client, user: dict, via: str = "github") -> str:
     return final.headers["location"]
 
 
+def with_github(server, provider):
+    """A signed-in email user with a fresh GitHub account linked."""
+    client, email = password_user(server)
+    address = f"gh-{uuid.uuid4().hex[:8]}@example.com"
+    link(server, provider, client, github_user(address))
+    return client
+
+
 def test_a_signed_in_user_links_github_and_keeps_signing_in_both_ways(
     oauth_live, fake_provider
 ):
@@ -82,13 +90,7 @@ def test_an_account_linked_to_someone_else_is_refused(oauth_live, fake_provider)
 
 
 def test_unlinking_removes_one_identity_but_never_the_last(oauth_live, fake_provider):
-    client, email = password_user(oauth_live)
-    link(
-        oauth_live,
-        fake_provider,
-        client,
-        github_user(f"u-{uuid.uuid4().hex[:8]}@example.com"),
-    )
+    client = with_github(oauth_live, fake_provider)
     email_identity, github = client.auth.get_user_identities().identities
 
     client.auth.unlink_identity(github)
@@ -116,13 +118,7 @@ def test_unlinking_the_email_identity_leaves_the_oauth_one(oauth_live, fake_prov
 
 
 def test_unknown_and_malformed_identity_ids(oauth_live, fake_provider):
-    client, _ = password_user(oauth_live)
-    link(
-        oauth_live,
-        fake_provider,
-        client,
-        github_user(f"x-{uuid.uuid4().hex[:8]}@example.com"),
-    )
+    client = with_github(oauth_live, fake_provider)
     token = client.auth.get_session().access_token
     headers = {"apikey": oauth_live.anon_key, "Authorization": f"Bearer {token}"}
 
@@ -140,21 +136,9 @@ def test_unknown_and_malformed_identity_ids(oauth_live, fake_provider):
 
 
 def test_another_users_identity_cannot_be_unlinked(oauth_live, fake_provider):
-    owner, _ = password_user(oauth_live)
-    link(
-        oauth_live,
-        fake_provider,
-        owner,
-        github_user(f"o-{uuid.uuid4().hex[:8]}@example.com"),
-    )
+    owner = with_github(oauth_live, fake_provider)
     _, theirs = owner.auth.get_user_identities().identities
-    intruder, _ = password_user(oauth_live)
-    link(
-        oauth_live,
-        fake_provider,
-        intruder,
-        github_user(f"i-{uuid.uuid4().hex[:8]}@example.com"),
-    )
+    intruder = with_github(oauth_live, fake_provider)
 
     with pytest.raises(AuthApiError) as refused:
         intruder.auth.unlink_identity(theirs)
