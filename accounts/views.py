@@ -44,10 +44,22 @@ from koyalite.logging import get_logger
 log = get_logger("koyalite.auth")
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or behind a proxy the last address
+    in KOYALITE_AUTH_RATE_LIMIT_HEADER — the one the proxy itself wrote; any
+    before it came from the client and could be anything."""
+    if settings.AUTH_RATE_LIMIT_HEADER:
+        forwarded = request.META.get(settings.AUTH_RATE_LIMIT_HEADER, "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last[:64]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def _client(request: HttpRequest) -> dict[str, str]:
     return {
         "user_agent": request.META.get("HTTP_USER_AGENT", ""),
-        "ip": request.META.get("REMOTE_ADDR", ""),
+        "ip": client_ip(request),
     }
 
 
@@ -67,7 +79,7 @@ def _limit(request: HttpRequest, bucket: str, body: dict[str, Any] | None) -> No
     email = body.get("email") if body else None
     ratelimits.hit(
         bucket,
-        request.META.get("REMOTE_ADDR"),
+        client_ip(request),
         email if isinstance(email, str) else None,
     )
 

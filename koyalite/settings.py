@@ -61,6 +61,7 @@ KNOWN_VARIABLES = (
         "KOYALITE_AUTH_RATE_LIMIT_OTP",
         "KOYALITE_AUTH_RATE_LIMIT_VERIFY",
         "KOYALITE_AUTH_RATE_LIMIT_REFRESH",
+        "KOYALITE_AUTH_RATE_LIMIT_HEADER",
         "KOYALITE_EMAIL_URL",
         "KOYALITE_EMAIL_FROM",
     }
@@ -160,6 +161,23 @@ AUTH_REFRESH_REUSE_INTERVAL = _int(
 )
 AUTH_OTP_EXPIRY = _int("KOYALITE_AUTH_OTP_EXPIRY", 3600, minimum=60)
 AUTH_EMAIL_INTERVAL = _int("KOYALITE_AUTH_EMAIL_INTERVAL", 60, minimum=0)
+
+
+def _header_meta_key(name: str) -> str:
+    """The WSGI environ key of the request header named by `name`, if set."""
+    header = os.environ.get(name, "").strip()
+    if not header:
+        return ""
+    if not all(c.isalnum() or c == "-" for c in header):
+        raise ImproperlyConfigured(
+            f"{name} must be an HTTP header name such as X-Real-IP, not {header!r}."
+        )
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+# Behind a proxy every request comes from the proxy's address: rate limits
+# then count per address in this header (the last one, which the proxy set).
+AUTH_RATE_LIMIT_HEADER = _header_meta_key("KOYALITE_AUTH_RATE_LIMIT_HEADER")
 # Requests per 5 minutes, per client IP and per email address (0 = no limit);
 # GoTrue's defaults.
 AUTH_RATE_LIMITS = {

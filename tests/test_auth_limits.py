@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
@@ -64,3 +66,56 @@ def test_otp_and_verify_are_limited(limited):
 
     assert otp == [200, 200, 429]
     assert verify[:2] == [403, 403] and verify[2] == 429
+
+
+@pytest.fixture(scope="module")
+def behind_proxy(tmp_path_factory):
+    project = tmp_path_factory.mktemp("proxied") / "app"
+    run_cli(project, "init", str(project))
+    with (project / ".env").open("a") as env:
+        env.write(
+            "\nKOYALITE_AUTH_RATE_LIMIT_SIGN_IN=2\n"
+            "KOYALITE_AUTH_RATE_LIMIT_HEADER=X-Forwarded-For\n"
+        )
+    server = start_server(project)
+    yield server
+    stop_server(server)
+
+
+def sign_in_from(server, forwarded: str) -> int:
+    # A new address each time: only the per-IP limit can answer 429.
+    return httpx.post(
+        f"{server.url}/auth/v1/token?grant_type=password",
+        json={"email": f"{uuid.uuid4().hex}@example.com", "password": "nope!!"},
+        headers={"apikey": server.anon_key, "X-Forwarded-For": forwarded},
+    ).status_code
+
+
+def test_behind_a_proxy_each_client_address_has_its_own_budget(behind_proxy):
+    first = [sign_in_from(behind_proxy, "203.0.113.7") for _ in range(3)]
+    second = [sign_in_from(behind_proxy, "203.0.113.8") for _ in range(2)]
+
+    assert first == [400, 400, 429]
+    assert second == [400, 400]
+
+
+def test_addresses_a_client_puts_before_the_proxys_do_not_help(behind_proxy):
+    # The proxy appends the address it saw; what the client sent comes first.
+    statuses = [
+        sign_in_from(behind_proxy, f"10.0.0.{i}, 198.51.100.9") for i in range(3)
+    ]
+    assert statuses == [400, 400, 429]
+
+
+def test_a_bad_header_name_stops_start_up(tmp_path):
+    project = tmp_path / "app"
+    run_cli(project, "init", str(project))
+    with (project / ".env").open("a") as env:
+        env.write("\nKOYALITE_AUTH_RATE_LIMIT_HEADER=X Forwarded: For\n")
+
+    result = run_cli(project, "keys", "--json", check=False)
+
+    assert result.returncode != 0
+    assert "KOYALITE_AUTH_RATE_LIMIT_HEADER must be an HTTP header name" in (
+        result.stderr
+    )
