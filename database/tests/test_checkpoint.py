@@ -26,15 +26,17 @@ def test_commits_leave_the_wal_to_the_checkpoint_thread() -> None:
     raw.execute("CREATE TABLE checkpoint_probe (blob BLOB)")
     try:
         before = database.stat().st_size
-        # 1,500 pages: past the 1,000 at which SQLite's own checkpoint runs.
+        # 1,500 new pages: past the 1,000 at which SQLite's own checkpoint
+        # runs. Free pages (earlier tests dropped tables) are filled first.
+        free = raw.execute("PRAGMA freelist_count").fetchone()[0]
         raw.execute("BEGIN IMMEDIATE")
         raw.executemany(
             "INSERT INTO checkpoint_probe VALUES (?)",
-            [(os.urandom(PAGE - 100),) for _ in range(1_500)],
+            [(os.urandom(PAGE - 100),) for _ in range(1_500 + free)],
         )
         raw.execute("COMMIT")
         # The pages reach the database file only through the thread.
-        deadline = time.monotonic() + checkpoint.INTERVAL_SECONDS * 5
+        deadline = time.monotonic() + checkpoint.INTERVAL_SECONDS * 15
         while database.stat().st_size < before + 1_500 * PAGE:
             assert time.monotonic() < deadline, "the checkpoint thread did not run"
             time.sleep(0.05)
