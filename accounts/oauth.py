@@ -47,6 +47,9 @@ from accounts.errors import (
 from accounts.models import Identity, User
 from accounts.sessions import IssuedSession, start_session
 from accounts.users import is_banned
+from koyalite.logging import get_logger
+
+log = get_logger("koyalite.auth")
 
 STATE_MAX_AGE = 600
 _STATE_SALT = "koyalite.auth.oauth-state"
@@ -74,6 +77,15 @@ PROVIDER_ERRORS = (
     KeyError,
     ValueError,
 )
+
+
+def _provider_failed(message: str, error: Exception) -> AuthApiError:
+    # What the provider said goes to the log, not to the app: its error body
+    # is its own and may say more than the app should see.
+    log.warning(
+        "oauth.provider_failed", reason=f"{type(error).__name__}: {error}"[:500]
+    )
+    return ProviderFailed(message)
 
 
 def provider(request: HttpRequest, name: str | None) -> Provider:
@@ -160,8 +172,8 @@ def authorization_url(
         }
         base = adapter.authorize_url
     except PROVIDER_ERRORS as error:
-        raise ProviderFailed(
-            f"Error contacting the external provider: {error}"
+        raise _provider_failed(
+            "Error contacting the external provider", error
         ) from None
     return f"{base}{'&' if '?' in base else '?'}{urlencode(query)}"
 
@@ -205,8 +217,8 @@ def profile(request: HttpRequest, chosen: Provider, state: State, code: str) -> 
         token = adapter.parse_token(token_data)
         login = adapter.complete_login(request, chosen.app, token, response=token_data)
     except PROVIDER_ERRORS as error:
-        raise ProviderFailed(
-            f"Error getting user profile from external provider: {error}"
+        raise _provider_failed(
+            "Error getting user profile from external provider", error
         ) from None
     tokens = {
         "provider_token": token_data.get("access_token"),

@@ -520,3 +520,48 @@ def test_unverified_github_address_creates_no_confirmed_account(
     )
     assert me.email == email and me.email_confirmed_at is None
     assert me.identities[0].identity_data["email_verified"] is False
+
+
+def test_a_code_the_provider_refuses_comes_back_as_an_error(oauth_live, fake_provider):
+    fake_provider.user = person()
+    started = httpx.get(
+        f"{oauth_live.url}/auth/v1/authorize",
+        params={"provider": "keycloak", "redirect_to": "http://localhost:5173/cb"},
+    )
+    to_callback = httpx.get(started.headers["location"])
+    callback = to_callback.headers["location"]
+    fake_provider.codes.clear()  # the provider no longer knows the code
+
+    final = httpx.get(callback)
+
+    assert final.status_code == 302
+    location = final.headers["location"]
+    assert location.startswith("http://localhost:5173/cb#")
+    error = fragment_of(location)
+    assert error["error"] == "server_error"
+    assert error["error_code"] == "unexpected_failure"
+    assert "access_token" not in error
+
+
+def test_an_unreachable_provider_fails_authorize_cleanly(tmp_path):
+    project = tmp_path / "app"
+    run_cli(project, "init", str(project))
+    server = start_server(
+        project,
+        env_extra={
+            # Nothing listens here: discovery cannot be read.
+            "KOYALITE_AUTH_OIDC_URL": "http://127.0.0.1:9",
+            "KOYALITE_AUTH_OIDC_CLIENT_ID": CLIENT_ID,
+            "KOYALITE_AUTH_OIDC_SECRET": CLIENT_SECRET,
+        },
+    )
+    try:
+        response = httpx.get(
+            f"{server.url}/auth/v1/authorize?provider=oidc",
+            headers={"X-Supabase-Api-Version": "2024-01-01"},
+        )
+    finally:
+        stop_server(server)
+    assert response.status_code == 500
+    assert response.json()["code"] == "unexpected_failure"
+    assert "external provider" in response.json()["message"]
