@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import (
+    catalogue,
     id_tokens,
     identities,
     keys,
@@ -313,6 +314,8 @@ def auth_settings(request: HttpRequest) -> HttpResponse:
                 "email": True,
                 "phone": False,
                 "anonymous_users": settings.AUTH_ANONYMOUS_USERS,
+                # Every provider KoyaLite knows, as GoTrue lists them: on or off.
+                **dict.fromkeys(sorted(catalogue.PROVIDERS.keys() - {"oidc"}), False),
                 **dict.fromkeys(settings.AUTH_EXTERNAL_PROVIDERS, True),
             },
             "disable_signup": not settings.AUTH_ENABLE_SIGNUP,

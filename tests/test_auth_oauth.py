@@ -230,7 +230,8 @@ def test_settings_list_the_enabled_provider(oauth_live):
     )
     external = response.json()["external"]
     assert external["keycloak"] is True and external["github"] is True
-    assert "gitlab" not in external
+    assert external["gitlab"] is False and external["google"] is False
+    assert "oidc" not in external  # the issuer goes by the name it was given
 
 
 def test_unknown_provider_is_refused_as_gotrue_does(oauth_live):
