@@ -110,11 +110,14 @@ def _run_statement(
             raise InternalTableAccess(number, line, table, reading=reading) from error
         cause = guard.denied_reason or str(error)
         raise SqlScriptError(number, line, cause) from error
-    if translation.dropped_tables:
-        from rls.services import forget_table
+    if translation.dropped_tables or translation.renamed_tables:
+        # RLS keeps policies by table name; Postgres ties them to the table.
+        from rls.services import forget_table, rename_table
 
         for table in translation.dropped_tables:
             forget_table(table)
+        for old, new in translation.renamed_tables:
+            rename_table(old, new)
     status = _status(translation.command, cursor, columns, rows)
     return StatementResult(number, line, status, columns, rows)
 

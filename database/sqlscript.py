@@ -243,6 +243,7 @@ class Translation:
     skipped: bool = False
     is_policy: bool = False  # for `rls.grammar` rather than SQLite
     dropped_tables: tuple[str, ...] = ()
+    renamed_tables: tuple[tuple[str, str], ...] = ()  # (old, new)
 
 
 def translate(statement: Statement) -> str:
@@ -347,6 +348,7 @@ class _Translator:
         # so that `x::text::int` nests both casts around `x`.
         self.operand_starts: dict[int, int] = {}
         self.dropped: list[str] = []
+        self.renamed: list[tuple[str, str]] = []
 
     # ------------------------------------------------------------ reading tokens
 
@@ -459,8 +461,12 @@ class _Translator:
             return Translation(self.text, command, is_policy=True)
         self.rewrite_head()
         self.walk()
-        dropped = tuple(self.dropped)
-        return Translation(self.output(), command, dropped_tables=dropped)
+        return Translation(
+            self.output(),
+            command,
+            dropped_tables=tuple(self.dropped),
+            renamed_tables=tuple(self.renamed),
+        )
 
     def command(self) -> str:
         """The command tag: "CREATE TABLE", "INSERT", "SELECT", ..."""
@@ -498,7 +504,12 @@ class _Translator:
             k = 5 if self.is_words(2, "if", "not", "exists") else 2
             return (self.name(k) or "").lower() == "public"
         if first == "alter":
-            return any(self.is_words(k, "owner", "to") for k in range(len(self.tokens)))
+            # `alter … owner to role`; not `rename [column] owner to …`.
+            return any(
+                self.is_words(k, "owner", "to")
+                and self.word(k - 1) not in ("rename", "column")
+                for k in range(1, len(self.tokens))
+            )
         return False
 
     def refuse_unsupported(self, command: str) -> None:
@@ -914,12 +925,12 @@ class _Translator:
             self.replace(2, 4, "")  # SQLite has no `if exists` here
         if self.word(name.start - 1) == "only":
             self.replace(name.start - 1, name.start, "")
-        self.check_table(name, "write")
+        table = self.check_table(name, "write")
         action = name.end
         if self.is_words(action, "rename", "to"):
             new_name = self.qualified(action + 2)
             if new_name is not None:
-                self.check_table(new_name, "create")
+                self.renamed.append((table, self.check_table(new_name, "create")))
         elif self.word(action) == "add":
             k = action + 1
             if self.word(k) == "column":

@@ -317,3 +317,12 @@ def forget_table(table: str) -> None:
     flags, _ = TableSecurity.objects.filter(table__iexact=table).delete()
     if policies or flags:
         _bump_version()
+
+
+def rename_table(old: str, new: str) -> None:
+    """Move a renamed table's policies and flags to its new name, as Postgres
+    keeps them with the table: a rename must not switch its RLS off."""
+    policies = Policy.objects.filter(table__iexact=old).update(table=new)
+    flags = TableSecurity.objects.filter(table__iexact=old).update(table=new)
+    if policies or flags:
+        _bump_version()

@@ -266,3 +266,39 @@ def test_rls_enabled_without_policies_denies_everything(live, rest):
     assert read.json() == []
     assert write.status_code == 403
     assert service_read.json() == [{"secret": "x"}]
+
+
+def test_a_renamed_table_keeps_its_row_level_security(tmp_path):
+    import httpx
+
+    from tests.conftest import run_cli, start_server, stop_server
+
+    project = tmp_path / "app"
+    run_cli(project, "init", str(project))
+    script = project / "secrets.sql"
+    script.write_text(
+        "create table secrets (id integer primary key, owner uuid, body text);\n"
+        "alter table secrets enable row level security;\n"
+        'create policy "own" on secrets for select to authenticated\n'
+        "  using (owner = auth.uid());\n"
+        f"insert into secrets (owner, body) values ('{ALICE}', 'top secret');\n"
+        "alter table secrets rename to vault;\n"
+    )
+    run_cli(project, "sql", "-f", str(script))
+    server = start_server(project)
+    try:
+        as_anon = httpx.get(
+            f"{server.url}/rest/v1/vault", headers={"apikey": server.anon_key}
+        )
+        as_service = httpx.get(
+            f"{server.url}/rest/v1/vault",
+            headers={
+                "apikey": server.service_key,
+                "Authorization": f"Bearer {server.service_key}",
+            },
+        )
+    finally:
+        stop_server(server)
+    assert as_anon.status_code == 200 and as_anon.json() == []
+    assert [row["body"] for row in as_service.json()] == ["top secret"]
+    assert "rls_disabled" not in (project / "server.log").read_text()

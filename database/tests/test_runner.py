@@ -400,3 +400,37 @@ def test_dropping_a_table_forgets_its_policies() -> None:
 
     assert Policy.objects.count() == 0
     assert TableSecurity.objects.count() == 0
+
+
+def test_renaming_a_table_keeps_its_policies_and_rls() -> None:
+    from rls.models import Policy, TableSecurity
+
+    run_sql(
+        "create table notes (id integer primary key, owner uuid);\n"
+        "alter table notes enable row level security;\n"
+        'create policy "own" on notes using (auth.uid() = owner);'
+    )
+
+    run_sql("alter table public.Notes rename to vault")
+
+    assert list(Policy.objects.values_list("table", "name")) == [("vault", "own")]
+    assert list(TableSecurity.objects.values_list("table", "enabled")) == [
+        ("vault", True)
+    ]
+
+
+def test_a_failed_rename_moves_nothing() -> None:
+    from rls.models import Policy, TableSecurity
+
+    run_sql(
+        "create table notes (id integer primary key, owner uuid);\n"
+        "create table vault (id integer primary key);\n"
+        "alter table notes enable row level security;\n"
+        'create policy "own" on notes using (auth.uid() = owner);'
+    )
+
+    with pytest.raises(SqlScriptError):
+        run_sql("alter table notes rename to vault")
+
+    assert list(Policy.objects.values_list("table", flat=True)) == ["notes"]
+    assert list(TableSecurity.objects.values_list("table", flat=True)) == ["notes"]

@@ -485,6 +485,20 @@ def test_statements_without_meaning_on_sqlite_are_skipped(
         assert translation.command == command
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "alter table todos rename column owner to owner_id",
+        "alter table todos rename owner to owner_id",
+        "alter function public.f() owner to postgres",
+    ],
+)
+def test_a_column_named_owner_is_not_an_owner_to_clause(statement: str) -> None:
+    translation = translate_statement(Statement(1, 1, statement))
+
+    assert translation.skipped == statement.endswith("owner to postgres")
+
+
 def test_plpgsql_functions_are_refused_with_the_statement_and_line() -> None:
     script = (
         "create table a (x int);\n\n"
