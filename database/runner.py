@@ -68,7 +68,28 @@ def script_transaction() -> Iterator[CursorWrapper]:
 def run_statements(cursor: CursorWrapper, text: str) -> list[StatementResult]:
     """Run every statement of `text`; the caller owns the transaction."""
     schemas = _SchemaReader(cursor)
-    return [_run_statement(cursor, s, schemas) for s in split_statements(text)]
+    results = [_run_statement(cursor, s, schemas) for s in split_statements(text)]
+    if any(r.status.startswith(("ALTER", "DROP")) for r in results if not r.skipped):
+        _check_policies(schemas.current())
+    return results
+
+
+def _check_policies(schema: SchemaCache) -> None:
+    """Refuse a script that leaves a stored policy unable to compile — a
+    dropped or renamed column or table it uses. Postgres refuses such a drop
+    and carries a rename into the policy; KoyaLite keeps policies as text, so
+    the script must alter the policy too (it is one transaction)."""
+    from rls.services import broken_policies
+
+    problems = broken_policies(schema)
+    if problems:
+        raise SqlScriptError(
+            None,
+            None,
+            "; ".join(problems),
+            hint="Alter or drop the policy in the same script, "
+            "e.g. alter policy … using (…), before or after the change.",
+        )
 
 
 def _run_statement(

@@ -118,6 +118,22 @@ class PolicyCatalog:
             return allowed
         return Sql.join([allowed, *restrictive], " AND ").wrap("(", ")")
 
+    def problems(self) -> list[str]:
+        """Why each stored policy that no longer compiles does not."""
+        found = []
+        for policies in self._policies.values():
+            for policy in policies:
+                for kind in ("using", "check"):
+                    text = policy.expression(kind)
+                    if text is None:
+                        continue
+                    try:
+                        self._compile(policy, text, "t")
+                    except InvalidPolicy as error:
+                        found.append(error.message)
+                        break
+        return found
+
     def _compile(self, policy: PolicyDef, text: str, alias: str) -> Sql:
         try:
             return compile_expression(text, policy.table, alias, self.schema)

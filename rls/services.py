@@ -287,6 +287,11 @@ def load_catalog(schema: SchemaCache) -> PolicyCatalog:
     )
 
 
+def broken_policies(schema: SchemaCache) -> list[str]:
+    """What is wrong with each stored policy that no longer compiles."""
+    return load_catalog(schema).problems()
+
+
 def _command(value: str) -> Command:
     for command in ("all", "select", "insert", "update", "delete"):
         if value == command:

@@ -434,3 +434,42 @@ def test_a_failed_rename_moves_nothing() -> None:
 
     assert list(Policy.objects.values_list("table", flat=True)) == ["notes"]
     assert list(TableSecurity.objects.values_list("table", flat=True)) == ["notes"]
+
+
+def test_a_script_that_breaks_a_policy_is_refused_whole() -> None:
+
+    run_sql(
+        "create table notes (id integer primary key, owner uuid, body text);\n"
+        "alter table notes enable row level security;\n"
+        'create policy "own" on notes using (auth.uid() = owner);'
+    )
+
+    with pytest.raises(SqlScriptError) as error:
+        run_sql("alter table notes rename column owner to owner_id")
+
+    assert str(error.value) == (
+        'commit: policy "own" on table "notes" no longer compiles: '
+        'column "owner" does not exist'
+    )
+    assert "alter policy" in error.value.hint
+    columns = [c[1] for c in connection.cursor().execute("pragma table_info(notes)")]
+    assert "owner" in columns  # rolled back
+    with pytest.raises(SqlScriptError):
+        run_sql("alter table notes drop column owner")
+
+
+def test_a_rename_and_the_policy_change_in_one_script_pass() -> None:
+    from rls.models import Policy
+
+    run_sql(
+        "create table notes (id integer primary key, owner uuid, body text);\n"
+        "alter table notes enable row level security;\n"
+        'create policy "own" on notes using (auth.uid() = owner);'
+    )
+
+    run_sql(
+        "alter table notes rename column owner to owner_id;\n"
+        'alter policy "own" on notes using (auth.uid() = owner_id);'
+    )
+
+    assert Policy.objects.get().using == "auth.uid() = owner_id"
