@@ -24,8 +24,9 @@ from accounts.errors import (
     TooManyEnrolledFactors,
     ValidationFailed,
 )
-from accounts.models import Challenge, Factor, Session
+from accounts.models import Challenge, Factor, Session, User
 from accounts.sessions import IssuedSession, reissue
+from database.executor import locked_atomic
 
 CHALLENGE_LIFETIME = 300
 MAX_FACTORS = 10
@@ -67,11 +68,12 @@ def enroll(session: Session, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _factor(session: Session, factor_id: str) -> Factor:
-    factor = (
-        session.user.factors.filter(pk=factor_id).first()
-        if _is_uuid(factor_id)
-        else None
-    )
+    return factor_of(session.user, factor_id)
+
+
+def factor_of(user: User, factor_id: str) -> Factor:
+    """`user`'s factor `factor_id`; anyone else's is not found."""
+    factor = user.factors.filter(pk=factor_id).first() if _is_uuid(factor_id) else None
     if factor is None:
         raise MfaFactorNotFound()
     return factor
@@ -140,5 +142,18 @@ def unenroll(session: Session, factor_id: str) -> dict[str, Any]:
     factor = _factor(session, factor_id)
     if factor.status == Factor.Status.VERIFIED and session.aal != "aal2":
         raise InsufficientAal()
-    factor.delete()
+    remove_factor(factor)
     return {"id": factor_id}
+
+
+def remove_factor(factor: Factor) -> None:
+    """Delete `factor` and take its user's sessions back to aal1, as GoTrue
+    does: a session lifted by a factor that is gone must not keep minting
+    aal2 tokens. (Sessions do not record which factor lifted them, so all of
+    the user's are lowered; another factor lifts them again.)"""
+    with locked_atomic():
+        factor.delete()
+        for session in Session.objects.filter(user_id=factor.user_id, aal="aal2"):
+            session.aal = "aal1"
+            session.amr = [e for e in session.amr if e.get("method") != "totp"]
+            session.save(update_fields=["aal", "amr"])

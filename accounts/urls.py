@@ -24,6 +24,8 @@ urlpatterns = [
     path("admin/generate_link", views_admin.generate_link),
     path("admin/users", views_admin.users),
     path("admin/users/<str:user_id>", views_admin.user),
+    path("admin/users/<str:user_id>/factors", views_admin.factors),
+    path("admin/users/<str:user_id>/factors/<str:factor_id>", views_admin.factor),
     path("authorize", views.authorize),
     path("callback", views.callback),
 ]

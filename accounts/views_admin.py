@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 
-from accounts import admin_users, keys, services
+from accounts import admin_users, keys, mfa, services
 from accounts.errors import (
     BadJson,
     BadJwt,
@@ -22,6 +22,7 @@ from accounts.errors import (
     NotAdmin,
     ValidationFailed,
 )
+from accounts.models import User
 from accounts.render import json_response
 from accounts.users import user_json
 from accounts.views import _body, endpoint
@@ -175,6 +176,36 @@ def user(request: HttpRequest, user_id: str) -> HttpResponse:
         admin_users.delete_user(user_id, soft_delete=soft_delete)
         return json_response({})
     return json_response(user_json(admin_users.get_user(user_id)))
+
+
+@endpoint(("GET",))
+def factors(request: HttpRequest, user_id: str) -> HttpResponse:
+    """GET /admin/users/<id>/factors: the user's MFA factors."""
+    _require_service_role(request)
+    return json_response(user_json(admin_users.get_user(user_id))["factors"])
+
+
+@endpoint(("PUT", "DELETE"))
+def factor(request: HttpRequest, user_id: str, factor_id: str) -> HttpResponse:
+    """PUT renames a user's factor; DELETE removes it (a user who lost their
+    authenticator app), taking their sessions back to aal1."""
+    _require_service_role(request)
+    user = admin_users.get_user(user_id)
+    found = mfa.factor_of(user, factor_id)
+    if request.method == "DELETE":
+        shown = _factor_json(user, factor_id)
+        mfa.remove_factor(found)
+        return json_response(shown)
+    name = _body(request).get("friendly_name")
+    if not isinstance(name, str):
+        raise ValidationFailed("friendly_name must be a string")
+    found.friendly_name = name[:120]
+    found.save(update_fields=["friendly_name", "updated_at"])
+    return json_response(_factor_json(user, factor_id))
+
+
+def _factor_json(user: User, factor_id: str) -> dict:
+    return next(f for f in user_json(user)["factors"] if f["id"] == factor_id)
 
 
 @endpoint(("POST",))

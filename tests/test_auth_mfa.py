@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+import uuid
 
+import httpx
 import jwt
 import pyotp
 import pytest
@@ -152,3 +154,84 @@ def test_unknown_factor_and_expired_challenge(auth_live, mailbox):
 
     assert missing.value.code == "mfa_factor_not_found"
     assert expired.value.code == "mfa_challenge_expired"
+
+
+def verified_user(auth_live, mailbox):
+    client, email, password, factor = enrolled_user(auth_live, mailbox)
+    client.auth.mfa.challenge_and_verify(
+        {"factor_id": factor.id, "code": pyotp.TOTP(factor.totp.secret).now()}
+    )
+    return client, factor
+
+
+def aal_of(client, auth_live) -> str:
+    token = client.auth.refresh_session().session.access_token
+    claims = jwt.decode(
+        token, auth_live.secret, algorithms=["HS256"], audience="authenticated"
+    )
+    return claims["aal"]
+
+
+def test_unenrolling_takes_the_session_back_to_aal1(auth_live, mailbox):
+    client, factor = verified_user(auth_live, mailbox)
+    assert aal_of(client, auth_live) == "aal2"
+
+    client.auth.mfa.unenroll({"factor_id": factor.id})
+
+    assert aal_of(client, auth_live) == "aal1"
+
+
+def test_admin_lists_renames_and_deletes_a_users_factor(auth_live, mailbox):
+    from supabase import create_client
+
+    client, factor = verified_user(auth_live, mailbox)
+    user_id = client.auth.get_user().user.id
+    admin = create_client(auth_live.url, auth_live.service_key).auth.admin
+
+    [listed] = admin.mfa.list_factors({"user_id": user_id})
+    assert listed.id == factor.id and listed.status == "verified"
+    renamed = httpx.put(
+        f"{auth_live.url}/auth/v1/admin/users/{user_id}/factors/{factor.id}",
+        json={"friendly_name": "old phone"},
+        headers={
+            "apikey": auth_live.service_key,
+            "Authorization": f"Bearer {auth_live.service_key}",
+        },
+    )
+    assert renamed.status_code == 200 and renamed.json()["friendly_name"] == "old phone"
+
+    # The user lost their phone: support removes the factor.
+    deleted = admin.mfa.delete_factor({"user_id": user_id, "id": factor.id})
+
+    assert deleted.id == factor.id
+    assert admin.mfa.list_factors({"user_id": user_id}) == []
+    assert aal_of(client, auth_live) == "aal1"
+
+
+def test_admin_factor_endpoints_refuse_strangers_and_unknown_ids(auth_live, mailbox):
+    client, factor = verified_user(auth_live, mailbox)
+    user_id = client.auth.get_user().user.id
+    other, _ = verified_user(auth_live, mailbox)
+    service = {
+        "apikey": auth_live.service_key,
+        "Authorization": f"Bearer {auth_live.service_key}",
+    }
+    url = f"{auth_live.url}/auth/v1/admin/users"
+
+    as_user = httpx.get(
+        f"{url}/{user_id}/factors",
+        headers={
+            "apikey": auth_live.anon_key,
+            "Authorization": f"Bearer {client.auth.get_session().access_token}",
+        },
+    )
+    someone_elses = httpx.delete(
+        f"{url}/{other.auth.get_user().user.id}/factors/{factor.id}", headers=service
+    )
+    unknown_user = httpx.get(f"{url}/{uuid.uuid4()}/factors", headers=service)
+
+    assert as_user.status_code == 403 and as_user.json()["error_code"] == "not_admin"
+    assert someone_elses.status_code == 404
+    assert someone_elses.json()["error_code"] == "mfa_factor_not_found"
+    assert unknown_user.status_code == 404
+    assert [f.id for f in client.auth.get_user().user.factors] == [factor.id]
