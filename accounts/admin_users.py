@@ -28,7 +28,8 @@ from accounts.errors import (
     ValidationFailed,
 )
 from accounts.models import OneTimeToken, Session, User
-from accounts.services import normalize_email, validate_password
+from accounts.passwords import validate_password
+from accounts.services import normalize_email
 
 DEFAULT_PER_PAGE = 50
 # GoTrue's offset paging has no cap; KoyaLite renders every user of a page as

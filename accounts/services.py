@@ -26,26 +26,15 @@ from accounts.errors import (
     UserBanned,
     UserNotFound,
     ValidationFailed,
-    WeakPassword,
 )
 from accounts.models import OneTimeToken, User
+from accounts.passwords import validate_password
 from accounts.sessions import IssuedSession, start_session
 from accounts.users import is_banned, user_json
 
 # Checked against when no user matches, so a wrong email costs the same time
 # as a wrong password and timing does not reveal which emails exist.
 _DUMMY_HASH = None
-
-
-def validate_password(password: object) -> str:
-    if not isinstance(password, str) or not password:
-        raise ValidationFailed("Password is required")
-    minimum = settings.AUTH_PASSWORD_MIN_LENGTH
-    if len(password) < minimum:
-        raise WeakPassword(
-            ["length"], f"Password should be at least {minimum} characters."
-        )
-    return password
 
 
 def normalize_email(email: object) -> str:

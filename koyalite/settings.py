@@ -54,6 +54,8 @@ KNOWN_VARIABLES = (
         "KOYALITE_AUTH_SITE_URL",
         "KOYALITE_AUTH_REDIRECT_URLS",
         "KOYALITE_AUTH_PASSWORD_MIN_LENGTH",
+        "KOYALITE_AUTH_PASSWORD_REQUIRED_CHARACTERS",
+        "KOYALITE_AUTH_PASSWORD_REJECT_COMMON",
         "KOYALITE_AUTH_REFRESH_REUSE_INTERVAL",
         "KOYALITE_AUTH_OTP_EXPIRY",
         "KOYALITE_AUTH_EMAIL_INTERVAL",
@@ -156,6 +158,34 @@ AUTH_SITE_URL = os.environ.get(
 ).rstrip("/")
 AUTH_REDIRECT_URLS = env.list("KOYALITE_AUTH_REDIRECT_URLS", default=[])
 AUTH_PASSWORD_MIN_LENGTH = _int("KOYALITE_AUTH_PASSWORD_MIN_LENGTH", 6, minimum=1)
+
+
+def _password_validators() -> list[dict[str, Any]]:
+    """Django's validators for GoTrue's password rules (accounts.passwords)."""
+    validators: list[dict[str, Any]] = [
+        {
+            "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+            "OPTIONS": {"min_length": AUTH_PASSWORD_MIN_LENGTH},
+        }
+    ]
+    # GoTrue's format: groups of characters separated by ':'.
+    required = os.environ.get("KOYALITE_AUTH_PASSWORD_REQUIRED_CHARACTERS", "")
+    groups = [group for group in required.split(":") if group]
+    if groups:
+        validators.append(
+            {
+                "NAME": "accounts.passwords.RequiredCharactersValidator",
+                "OPTIONS": {"groups": groups},
+            }
+        )
+    if _bool("KOYALITE_AUTH_PASSWORD_REJECT_COMMON", False):
+        validators.append(
+            {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"}
+        )
+    return validators
+
+
+AUTH_PASSWORD_VALIDATORS = _password_validators()
 AUTH_REFRESH_REUSE_INTERVAL = _int(
     "KOYALITE_AUTH_REFRESH_REUSE_INTERVAL", 10, minimum=0
 )
