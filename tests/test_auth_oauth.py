@@ -457,6 +457,41 @@ def test_provider_error_is_passed_back_to_the_app(oauth_live):
     assert error["error_description"] == "The user said no"
 
 
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (
+            "KOYALITE_AUTH_OIDC_CLIENT_ID=a\nKOYALITE_AUTH_OIDC_SECRET=b\n",
+            "KOYALITE_AUTH_OIDC_URL (the issuer) must be set.",
+        ),
+        (
+            "KOYALITE_AUTH_GITHUB_CLIENT_ID=a\nKOYALITE_AUTH_GITHUB_SECRET=b\n"
+            "KOYALITE_AUTH_GITHUB_URL=github.example\n",
+            "KOYALITE_AUTH_GITHUB_URL must be an http(s) URL",
+        ),
+        (
+            "KOYALITE_AUTH_OIDC_CLIENT_ID=a\nKOYALITE_AUTH_OIDC_SECRET=b\n"
+            "KOYALITE_AUTH_OIDC_URL=https://id.example\nKOYALITE_AUTH_OIDC_NAME=google\n",
+            "KOYALITE_AUTH_OIDC_NAME must be a new provider name",
+        ),
+        (
+            "KOYALITE_AUTH_MYSPACE_CLIENT_ID=a\n",
+            "KOYALITE_AUTH_MYSPACE_CLIENT_ID is not",
+        ),
+    ],
+)
+def test_provider_misconfiguration_stops_start_up(tmp_path, lines, message):
+    project = tmp_path / "app"
+    run_cli(project, "init", str(project))
+    with (project / ".env").open("a") as env:
+        env.write("\n" + lines)
+
+    result = run_cli(project, "check", check=False)  # what `serve` runs first
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def test_half_configured_provider_stops_start_up(tmp_path):
     project = tmp_path / "app"
     run_cli(project, "init", str(project))
