@@ -241,3 +241,14 @@ EmailConflictIdentityNotDeletable = _auth_error(
 IdentityIdInvalid = _auth_error(
     "IdentityIdInvalid", 404, "validation_failed", "identity_id must be an UUID"
 )
+# KoyaLite has no SMS sending: phone sign-in answers as a GoTrue with the
+# phone provider off does.
+PhoneProviderDisabled = _auth_error(
+    "PhoneProviderDisabled", 400, "phone_provider_disabled", "Phone logins are disabled"
+)
+PhoneLoginsDisabled = _auth_error(
+    "PhoneLoginsDisabled", 422, "phone_provider_disabled", "Phone logins are disabled"
+)
+SamlDisabled = _auth_error(
+    "SamlDisabled", 404, "saml_provider_disabled", "SAML 2.0 is disabled"
+)

@@ -21,6 +21,8 @@ from accounts.errors import (
     EmailNotConfirmed,
     InvalidCredentials,
     OtpDisabled,
+    PhoneLoginsDisabled,
+    PhoneProviderDisabled,
     SignupDisabled,
     UserAlreadyExists,
     UserBanned,
@@ -66,7 +68,9 @@ def sign_up(
     if not settings.AUTH_ENABLE_SIGNUP:
         raise SignupDisabled()
     email, password = body.get("email"), body.get("password")
-    if not email and not body.get("phone") and password is None:
+    if body.get("phone") and not email:
+        raise PhoneProviderDisabled("Phone signups are disabled")
+    if not email and password is None:
         return _sign_up_anonymously(body, user_agent, ip)
     if not email:
         raise ValidationFailed("Phone sign-ups are not supported; use an email address")
@@ -129,6 +133,8 @@ def sign_in_with_password(
 ) -> IssuedSession:
     global _DUMMY_HASH
     email, password = body.get("email"), body.get("password")
+    if body.get("phone") and not email:
+        raise PhoneLoginsDisabled()
     if not isinstance(password, str) or not email:
         raise ValidationFailed("An email address and a password are required")
     user = User.objects.filter(email=normalize_email(email)).first()
@@ -216,6 +222,8 @@ def recover(body: dict[str, Any], redirect_to: str | None) -> None:
 def send_one_time_code(body: dict[str, Any], redirect_to: str | None) -> None:
     """POST /otp: a magic link and a code; an unknown address signs up unless
     `create_user` is false."""
+    if body.get("phone") and not body.get("email"):
+        raise PhoneProviderDisabled("Unsupported phone provider")
     email = normalize_email(body.get("email"))
     user = User.objects.filter(email=email).first()
     if user is None:
@@ -236,17 +244,25 @@ def send_one_time_code(body: dict[str, Any], redirect_to: str | None) -> None:
 
 
 def resend(body: dict[str, Any], redirect_to: str | None) -> None:
-    """POST /resend: the sign-up confirmation again, for an unconfirmed address."""
-    if body.get("type") != "signup":
-        raise ValidationFailed("Only type 'signup' can be resent for now")
-    user = User.objects.filter(email=normalize_email(body.get("email"))).first()
-    if user is not None and user.email_confirmed_at is None:
-        tokens.mail_token(
-            user,
-            tokens.Kind.CONFIRMATION,
-            redirect_to,
-            challenge=pkce.challenge_from(body),
+    """POST /resend: the sign-up confirmation, or the email-change mails, again.
+    Answers the same whether or not there was anything to resend."""
+    kind = body.get("type")
+    if kind in ("sms", "phone_change") or (body.get("phone") and not body.get("email")):
+        raise PhoneProviderDisabled("Phone logins are disabled")
+    if kind not in ("signup", "email_change"):
+        raise ValidationFailed(
+            "Missing one of these types: signup, email_change, sms, phone_change"
         )
+    user = User.objects.filter(email=normalize_email(body.get("email"))).first()
+    challenge = pkce.challenge_from(body)
+    if user is None:
+        return
+    if kind == "signup" and user.email_confirmed_at is None:
+        tokens.mail_token(
+            user, tokens.Kind.CONFIRMATION, redirect_to, challenge=challenge
+        )
+    elif kind == "email_change" and user.new_email:
+        _mail_email_change(user, redirect_to, challenge)
 
 
 def update_user(
@@ -287,6 +303,13 @@ def _start_email_change(
         new_email=new_email, email_change_sent_at=timezone.now()
     )
     user.refresh_from_db()
+    _mail_email_change(user, redirect_to, challenge)
+
+
+def _mail_email_change(
+    user: User, redirect_to: str | None, challenge: pkce.Challenge | None
+) -> None:
+    """Mail both addresses of `user`'s pending change; both must confirm."""
     if user.email:
         tokens.mail_token(
             user, tokens.Kind.EMAIL_CHANGE_CURRENT, redirect_to, challenge=challenge
@@ -295,7 +318,7 @@ def _start_email_change(
         user,
         tokens.Kind.EMAIL_CHANGE_NEW,
         redirect_to,
-        to=new_email,
+        to=user.new_email,
         challenge=challenge,
     )
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from accounts import views, views_admin
 
@@ -28,4 +28,6 @@ urlpatterns = [
     path("admin/users/<str:user_id>/factors/<str:factor_id>", views_admin.factor),
     path("authorize", views.authorize),
     path("callback", views.callback),
+    path("sso", views.sso),
+    re_path(r"^(?P<path>.*)$", views.not_found),
 ]

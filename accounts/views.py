@@ -33,6 +33,7 @@ from accounts.errors import (
     NoAuthorization,
     NotFound,
     OtpExpired,
+    SamlDisabled,
     UnexpectedFailure,
     UserBanned,
     ValidationFailed,
@@ -325,6 +326,21 @@ def auth_settings(request: HttpRequest) -> HttpResponse:
             "saml_enabled": False,
         }
     )
+
+
+_ANY = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+
+
+@endpoint(_ANY, public=_ANY)
+def sso(request: HttpRequest) -> HttpResponse:
+    """`sign_in_with_sso`: SAML is not offered, as GoTrue answers with it off."""
+    raise SamlDisabled()
+
+
+@endpoint(_ANY, public=_ANY)
+def not_found(request: HttpRequest, path: str) -> HttpResponse:
+    """Any other /auth/v1 path: GoTrue's JSON 404, not an HTML page."""
+    raise NotFound(f"{request.method} {request.path} is not an auth endpoint")
 
 
 @csrf_exempt

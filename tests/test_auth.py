@@ -648,3 +648,27 @@ def test_bad_code_challenge_is_refused(auth_live):
 
     assert response.status_code == 400
     assert response.json()["error_code"] == "validation_failed"
+
+
+def test_unknown_auth_paths_and_sso_answer_gotrue_json(auth_live):
+    headers = {"apikey": auth_live.anon_key, "X-Supabase-Api-Version": "2024-01-01"}
+    unknown = httpx.post(f"{auth_live.url}/auth/v1/no/such/thing", headers=headers)
+    sso = httpx.post(
+        f"{auth_live.url}/auth/v1/sso", headers=headers, json={"domain": "x.example"}
+    )
+
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/json"
+    assert unknown.json()["code"] == "not_found"
+    assert sso.status_code == 404
+    assert sso.json() == {
+        "code": "saml_provider_disabled",
+        "message": "SAML 2.0 is disabled",
+    }
+
+
+def test_phone_sign_in_through_the_client_is_refused_cleanly(auth_live):
+    with pytest.raises(AuthApiError) as error:
+        new_client(auth_live).auth.sign_in_with_otp({"phone": "+15555550100"})
+    assert error.value.code == "phone_provider_disabled"
+    assert error.value.status == 400
