@@ -148,6 +148,24 @@ def start_server(project: Path, env_extra: dict[str, str] | None = None) -> Live
     )
 
 
+def new_project(parent: Path) -> Path:
+    """`koyalite init` in a fresh directory under `parent`."""
+    project = parent / "app"
+    run_cli(project, "init", str(project))
+    return project
+
+
+def start_up_error(parent: Path, env_lines: str) -> str:
+    """What start-up says about a project whose .env gains `env_lines`; the
+    checks `serve` runs first must refuse it."""
+    project = new_project(parent)
+    with (project / ".env").open("a") as env:
+        env.write("\n" + env_lines)
+    result = run_cli(project, "check", check=False)
+    assert result.returncode != 0, "start-up accepted the configuration"
+    return result.stderr
+
+
 def stop_server(server: LiveServer) -> None:
     server.process.terminate()
     try:

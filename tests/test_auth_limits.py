@@ -7,7 +7,13 @@ import uuid
 import httpx
 import pytest
 
-from tests.conftest import run_cli, start_server, stop_server
+from tests.conftest import (
+    new_project,
+    run_cli,
+    start_server,
+    start_up_error,
+    stop_server,
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +76,13 @@ def test_otp_and_verify_are_limited(limited):
 
 @pytest.fixture(scope="module")
 def behind_proxy(tmp_path_factory):
-    project = tmp_path_factory.mktemp("proxied") / "app"
-    run_cli(project, "init", str(project))
-    with (project / ".env").open("a") as env:
-        env.write(
-            "\nKOYALITE_AUTH_RATE_LIMIT_SIGN_IN=2\n"
-            "KOYALITE_AUTH_RATE_LIMIT_HEADER=X-Forwarded-For\n"
-        )
-    server = start_server(project)
+    server = start_server(
+        new_project(tmp_path_factory.mktemp("proxied")),
+        env_extra={
+            "KOYALITE_AUTH_RATE_LIMIT_SIGN_IN": "2",
+            "KOYALITE_AUTH_RATE_LIMIT_HEADER": "X-Forwarded-For",
+        },
+    )
     yield server
     stop_server(server)
 
@@ -108,14 +113,7 @@ def test_addresses_a_client_puts_before_the_proxys_do_not_help(behind_proxy):
 
 
 def test_a_bad_header_name_stops_start_up(tmp_path):
-    project = tmp_path / "app"
-    run_cli(project, "init", str(project))
-    with (project / ".env").open("a") as env:
-        env.write("\nKOYALITE_AUTH_RATE_LIMIT_HEADER=X Forwarded: For\n")
-
-    result = run_cli(project, "keys", "--json", check=False)
-
-    assert result.returncode != 0
-    assert "KOYALITE_AUTH_RATE_LIMIT_HEADER must be an HTTP header name" in (
-        result.stderr
+    error = start_up_error(
+        tmp_path, "KOYALITE_AUTH_RATE_LIMIT_HEADER=X Forwarded: For\n"
     )
+    assert "KOYALITE_AUTH_RATE_LIMIT_HEADER must be an HTTP header name" in error

@@ -17,7 +17,13 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import create_users, run_cli, start_server, stop_server
+from tests.conftest import (
+    create_users,
+    run_cli,
+    start_server,
+    start_up_error,
+    stop_server,
+)
 from tests.test_auth import new_client, pkce_client
 
 CLIENT_ID = "koyalite-test-client"
@@ -481,28 +487,12 @@ def test_provider_error_is_passed_back_to_the_app(oauth_live):
     ],
 )
 def test_provider_misconfiguration_stops_start_up(tmp_path, lines, message):
-    project = tmp_path / "app"
-    run_cli(project, "init", str(project))
-    with (project / ".env").open("a") as env:
-        env.write("\n" + lines)
-
-    result = run_cli(project, "check", check=False)  # what `serve` runs first
-
-    assert result.returncode != 0
-    assert message in result.stderr
+    assert message in start_up_error(tmp_path, lines)
 
 
 def test_half_configured_provider_stops_start_up(tmp_path):
-    project = tmp_path / "app"
-    run_cli(project, "init", str(project))
-    with (project / ".env").open("a") as env:
-        env.write("\nKOYALITE_AUTH_GITHUB_CLIENT_ID=abc\n")
-
-    result = run_cli(project, "keys", "--json", check=False)
-
-    assert result.returncode != 0
     assert "KOYALITE_AUTH_GITHUB_CLIENT_ID and KOYALITE_AUTH_GITHUB_SECRET" in (
-        result.stderr
+        start_up_error(tmp_path, "KOYALITE_AUTH_GITHUB_CLIENT_ID=abc\n")
     )
 
 

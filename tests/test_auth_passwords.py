@@ -8,16 +8,14 @@ import uuid
 import pytest
 from supabase_auth.errors import AuthWeakPasswordError
 
-from tests.conftest import run_cli, start_server, stop_server
+from tests.conftest import new_project, start_server, stop_server
 from tests.test_auth import new_client
 
 
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory):
-    project = tmp_path_factory.mktemp("strict") / "app"
-    run_cli(project, "init", str(project))
     server = start_server(
-        project,
+        new_project(tmp_path_factory.mktemp("strict")),
         env_extra={
             "KOYALITE_AUTH_AUTOCONFIRM": "true",
             "KOYALITE_AUTH_PASSWORD_MIN_LENGTH": "8",
