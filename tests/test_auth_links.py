@@ -99,18 +99,12 @@ def test_generate_link_needs_the_service_role_and_a_known_type(auth_live):
     bad_type = httpx.post(
         url,
         json={**body, "type": "teleport"},
-        headers={
-            "apikey": auth_live.service_key,
-            "Authorization": f"Bearer {auth_live.service_key}",
-        },
+        headers=auth_live.headers(key=auth_live.service_key),
     )
     unknown = httpx.post(
         url,
         json=body,
-        headers={
-            "apikey": auth_live.service_key,
-            "Authorization": f"Bearer {auth_live.service_key}",
-        },
+        headers=auth_live.headers(key=auth_live.service_key),
     )
 
     assert as_anon.status_code == 403 and as_anon.json()["error_code"] == "not_admin"

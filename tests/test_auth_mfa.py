@@ -193,10 +193,7 @@ def test_admin_lists_renames_and_deletes_a_users_factor(auth_live, mailbox):
     renamed = httpx.put(
         f"{auth_live.url}/auth/v1/admin/users/{user_id}/factors/{factor.id}",
         json={"friendly_name": "old phone"},
-        headers={
-            "apikey": auth_live.service_key,
-            "Authorization": f"Bearer {auth_live.service_key}",
-        },
+        headers=auth_live.headers(key=auth_live.service_key),
     )
     assert renamed.status_code == 200 and renamed.json()["friendly_name"] == "old phone"
 
@@ -212,10 +209,7 @@ def test_admin_factor_endpoints_refuse_strangers_and_unknown_ids(auth_live, mail
     client, factor = verified_user(auth_live, mailbox)
     user_id = client.auth.get_user().user.id
     other, _ = verified_user(auth_live, mailbox)
-    service = {
-        "apikey": auth_live.service_key,
-        "Authorization": f"Bearer {auth_live.service_key}",
-    }
+    service = auth_live.headers(key=auth_live.service_key)
     url = f"{auth_live.url}/auth/v1/admin/users"
 
     as_user = httpx.get(

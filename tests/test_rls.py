@@ -292,10 +292,7 @@ def test_a_renamed_table_keeps_its_row_level_security(tmp_path):
         )
         as_service = httpx.get(
             f"{server.url}/rest/v1/vault",
-            headers={
-                "apikey": server.service_key,
-                "Authorization": f"Bearer {server.service_key}",
-            },
+            headers=server.headers(key=server.service_key),
         )
     finally:
         stop_server(server)
