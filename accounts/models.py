@@ -76,7 +76,7 @@ class Session(models.Model):
     user_agent = models.TextField(blank=True, default="")
     ip = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
-    refreshed_at = models.DateTimeField(null=True, blank=True)
+    # When it was last refreshed is its newest refresh token's created_at.
 
     class Meta:
         db_table = "auth_sessions"

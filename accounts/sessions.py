@@ -162,7 +162,6 @@ _PRESENTED = f"""SELECT s.id, s.user_id, s.aal, s.amr,
     JOIN "{_USERS}" AS u ON u.id = s.user_id WHERE r.token_hash = ?"""
 _CHILD = f"""INSERT INTO "{_TOKENS}" (session_id, token_hash, parent_hash, created_at)
     VALUES (?, ?, ?, ?)"""
-_REFRESHED = f'UPDATE "{_SESSIONS}" SET refreshed_at = ? WHERE id = ?'
 # Tokens rotated more than a day ago are forgotten, as GoTrue's cleanup does:
 # a session's chain would otherwise grow by a row every refresh, forever. A
 # replay of one is then an unknown token rather than a revoked one. Swept on
@@ -191,7 +190,6 @@ def refresh_session(presented: str) -> IssuedSession:
                 row_id = tx.raw.execute(
                     _CHILD, (session_id, token_hash(child), digest, stamp)
                 ).lastrowid
-                tx.raw.execute(_REFRESHED, (stamp, session_id))
                 if row_id % FORGET_EVERY == 0:
                     cutoff = connection.ops.adapt_datetimefield_value(
                         now - FORGET_AFTER
