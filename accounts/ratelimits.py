@@ -11,12 +11,16 @@ import hashlib
 import time
 
 from django.conf import settings
-from django.db import connection
 
 from accounts.errors import OverRequestRateLimit
 from accounts.models import RateLimitWindow
+from database.executor import write_transaction
 
 WINDOW_SECONDS = 300
+_COUNT = f"""INSERT INTO "{RateLimitWindow._meta.db_table}" (bucket, key, window_start, hits)
+    VALUES (?, ?, ?, 1) ON CONFLICT (bucket, key) DO UPDATE SET
+    hits = CASE WHEN window_start = excluded.window_start THEN hits + 1 ELSE 1 END,
+    window_start = excluded.window_start RETURNING hits"""
 
 
 def hit(bucket: str, *keys: str | None) -> None:
@@ -25,21 +29,17 @@ def hit(bucket: str, *keys: str | None) -> None:
     if not limit:
         return
     window = int(time.time()) // WINDOW_SECONDS * WINDOW_SECONDS
-    table = connection.ops.quote_name(RateLimitWindow._meta.db_table)
-    with connection.cursor() as cursor:
+    counts = []
+    # Behind the write lock like every write: a write outside it would wait
+    # in SQLite's busy handler, sleeping, whenever a refresh held the lock.
+    with write_transaction() as tx:
         for key in keys:
-            if not key:
-                continue
-            # Addresses are hashed: the table need not hold who tried to sign in.
-            digest = hashlib.sha256(key.lower().encode()).hexdigest()
-            cursor.execute(
-                f"INSERT INTO {table} (bucket, key, window_start, hits) VALUES (%s, %s, %s, 1) "
-                "ON CONFLICT (bucket, key) DO UPDATE SET "
-                "hits = CASE WHEN window_start = excluded.window_start THEN hits + 1 ELSE 1 END, "
-                "window_start = excluded.window_start RETURNING hits",
-                [bucket, digest, window],
-            )
-            if cursor.fetchone()[0] > limit:
-                raise OverRequestRateLimit(
-                    f"Request rate limit reached: at most {limit} requests in 5 minutes"
-                )
+            if key:
+                # Addresses are hashed: the table need not hold who tried.
+                digest = hashlib.sha256(key.lower().encode()).hexdigest()
+                row = tx.raw.execute(_COUNT, (bucket, digest, window)).fetchone()
+                counts.append(row[0])
+    if any(count > limit for count in counts):
+        raise OverRequestRateLimit(
+            f"Request rate limit reached: at most {limit} requests in 5 minutes"
+        )
