@@ -1,0 +1,54 @@
+"""One statement, translated: the public entry points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from database.sqlscript.ddl import DdlRewrites
+from database.sqlscript.expressions import ExpressionRewrites
+from database.sqlscript.statements import Statement
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """One statement rewritten for SQLite, with what the runner needs to know."""
+
+    text: str  # "" when skipped
+    command: str  # "CREATE TABLE", "INSERT", "GRANT", ...
+    skipped: bool = False
+    is_policy: bool = False  # for `rls.grammar` rather than SQLite
+    dropped_tables: tuple[str, ...] = ()
+    renamed_tables: tuple[tuple[str, str], ...] = ()  # (old, new)
+
+
+def translate(statement: Statement) -> str:
+    """Return `statement` as SQLite SQL, or "" for a statement that is skipped."""
+    return translate_statement(statement).text
+
+
+def translate_statement(statement: Statement) -> Translation:
+    """Translate `statement` and describe it; raise a `SqlScriptError` subclass."""
+    return Translator(statement).translate()
+
+
+class Translator(DdlRewrites, ExpressionRewrites):
+    """Rewrite one statement by replacing token ranges; never reorders text."""
+
+    def translate(self) -> Translation:
+        if not self.tokens:
+            return Translation("", "", skipped=True)
+        command = self.command()
+        if self.is_skipped():
+            return Translation("", command, skipped=True)
+        self.refuse_unsupported(command)
+        if self.is_policy():
+            # rls resolves `public.`, `auth.users` and `auth.uid()` itself.
+            return Translation(self.text, command, is_policy=True)
+        self.rewrite_head()
+        self.walk()
+        return Translation(
+            self.output(),
+            command,
+            dropped_tables=tuple(self.dropped),
+            renamed_tables=tuple(self.renamed),
+        )
