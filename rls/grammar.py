@@ -4,7 +4,7 @@ Recognises `create policy`, `drop policy`, `alter policy` and `alter table ...
 enable|disable|[no] force row level security` as Postgres writes them. Only the
 wrapper is parsed here: the expressions inside `using (...)` and `with check
 (...)` are cut out at their balanced parentheses (quotes, dollar quotes and
-comments respected) and kept as text for `rls/expr.py`. Any other statement is
+comments respected) and kept as text for `rls.expr`. Any other statement is
 not this module's business: `parse_policy_statement` returns None for it so the
 SQL runner can hand it to SQLite.
 """

@@ -3,7 +3,7 @@
 `compile_expression` turns the text of a `using (...)` / `with check (...)`
 clause into an `Sql` predicate over one row of the policy's table, addressed by
 an alias the caller chooses, so one policy can be placed into any query. Only a
-whitelist of Postgres syntax is accepted (see `Compiler`); everything else is
+whitelist of Postgres syntax is accepted (see `compiler.Compiler`); everything else is
 rejected when the policy is created, naming the construct. The SQL is rebuilt
 from the syntax tree, never copied from the policy text: names reach it only
 through `quote_ident`, values only as bound parameters.
