@@ -1,6 +1,6 @@
 """What a client asks for, before anyone has looked at the schema.
 
-`api/rest/parse.py` builds these from PostgREST's query grammar (and GraphQL will
+`api/rest/parse` builds these from PostgREST's query grammar (and GraphQL will
 build the same), `database/plan.py` resolves them against the schema cache. Names
 stay plain strings here; values stay the raw text the client sent.
 """

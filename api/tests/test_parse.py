@@ -1,4 +1,4 @@
-"""Tests for api/rest/parse.py: PostgREST's request grammar to typed requests."""
+"""Tests for api/rest/parse: PostgREST's request grammar to typed requests."""
 
 from __future__ import annotations
 
