@@ -18,7 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from accounts import identities, oauth
+from accounts import oauth
 from accounts.errors import ValidationFailed, _auth_error
 from accounts.sessions import IssuedSession, start_session
 
@@ -52,8 +52,6 @@ def sign_in(
     token_claims = login.account.extra_data
     _check_nonce(token_claims.get("nonce"), body.get("nonce"))
     claims = oauth.claims_of(chosen, login, issuer=str(token_claims.get("iss", "")))
-    if link_to:
-        identities.require_manual_linking()
     user = oauth.identity_user(name.lower(), claims, link_to)
     return start_session(user, "oauth", user_agent=user_agent, ip=ip)
 

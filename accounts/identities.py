@@ -42,6 +42,7 @@ def require_manual_linking() -> None:
 
 def link(user_id: str, name: str, claims: dict[str, Any]) -> User:
     """Attach provider `name`'s account in `claims` to the user `user_id`."""
+    require_manual_linking()  # however the link was asked for
     now = timezone.now()
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id).first()

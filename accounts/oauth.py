@@ -103,6 +103,12 @@ def callback_url() -> str:
     return f"{settings.API_URL}/auth/v1/callback"
 
 
+def _wants_pkce(chosen: Provider) -> bool:
+    # allauth answers "enabled?" by making a challenge: only whether one came
+    # back is used; KoyaLite's verifier comes from `_verifier`.
+    return bool(chosen.get_pkce_params())
+
+
 def _verifier(nonce: str) -> str:
     """The PKCE verifier KoyaLite uses with a provider that wants PKCE: derived
     from the state's nonce, so it never leaves the server and needs no row."""
@@ -154,7 +160,7 @@ def authorization_url(
     wanted = chosen.get_scope()
     wanted += [s for s in (scopes or "").replace(",", " ").split() if s not in wanted]
     params = {**chosen.get_auth_params(), "state": state}
-    if chosen.get_pkce_params():
+    if _wants_pkce(chosen):
         digest = hashlib.sha256(_verifier(nonce).encode()).digest()
         params["code_challenge"] = (
             base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -209,7 +215,7 @@ def profile(request: HttpRequest, chosen: Provider, state: State, code: str) -> 
     the provider."""
     try:
         adapter, client = _client(request, chosen)
-        verifier = _verifier(state.nonce) if chosen.get_pkce_params() else None
+        verifier = _verifier(state.nonce) if _wants_pkce(chosen) else None
         token_data = client.get_access_token(code, pkce_code_verifier=verifier)
         # The token came straight from the provider over TLS: an ID token in
         # it needs no signature check (OIDC Core §3.1.3.7).
