@@ -108,6 +108,16 @@ class InvalidValue(KoyaError):
     code = "22P02"
 
 
+class WhereClauseRequired(KoyaError):
+    """PATCH or DELETE without a filter, refused as pg-safeupdate does."""
+
+    status = 400
+    code = "21000"
+
+    def __init__(self, statement: str) -> None:
+        super().__init__(f"{statement} requires a WHERE clause")
+
+
 class UniqueViolation(KoyaError):
     status = 409
     code = "23505"

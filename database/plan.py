@@ -9,7 +9,7 @@ into one statement. Unknown names raise PGRST2xx errors here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from accounts.keys import Auth
@@ -27,6 +27,7 @@ from database.errors import (
     PutPrimaryKeyMismatch,
     RelationshipNotFound,
     TableNotFound,
+    WhereClauseRequired,
 )
 from database.schema import ColumnInfo, ForeignKey, SchemaCache, TableInfo
 from database.sql import Slot, Sql
@@ -614,10 +615,16 @@ def _check_paths(root: ReadNode, shape: Shape) -> None:
 
 
 def plan_write(
-    request: WriteRequest, schema: SchemaCache, catalog: PolicyCatalog, auth: Auth
+    request: WriteRequest,
+    schema: SchemaCache,
+    catalog: PolicyCatalog,
+    auth: Auth,
+    safe_updates: bool = True,
 ) -> WritePlan:
+    """Plan a write; with `safe_updates`, PATCH and DELETE need a filter."""
     planner = _Planner(schema, catalog, auth)
     table = planner.table(request.table)
+    representation = _representation(planner, table, request)
     alias = table.name  # RETURNING can only name the table itself
     command: Command = (
         "insert" if request.method in ("insert", "upsert") else request.method
@@ -674,19 +681,8 @@ def plan_write(
                 catalog.predicate(table.name, "update", auth.role, alias, "check"),
             )
 
-    representation = None
-    if request.returning == "representation":
-        # DELETE builds its representation in RETURNING, which can only name
-        # the table itself; inserts and updates read rows back afterwards.
-        representation = planner.read_node(
-            table,
-            request.select,
-            Shape(),
-            ("__returning__",),
-            alias=table.name if request.method == "delete" else None,
-        )
-        representation.conditions.clear()
-        representation.order.clear()
+    if request.method in ("update", "delete") and safe_updates:
+        _check_filtered(request)
     return WritePlan(
         method=request.method,
         table=table,
@@ -698,9 +694,63 @@ def plan_write(
         target=target,
         write_policy=write_policy,
         check_policy=check_policy,
-        representation=representation,
+        representation=(
+            representation if request.returning == "representation" else None
+        ),
         use_defaults=request.missing_default,
     )
+
+
+def _representation(
+    planner: _Planner, table: TableInfo, request: WriteRequest
+) -> ReadNode:
+    """The rows a write returns, planned for every write.
+
+    PostgREST plans the representation of every mutation, whatever it returns,
+    so a parameter naming an embed, column or relation the request cannot use
+    is refused before anything is written. Root filters, order and range select
+    the written rows (`plan.target`); the rest belong to embeds. With nothing
+    to return, the select's own columns are never read and are not checked,
+    as in PostgREST.
+    """
+    shape = request.shape
+    embed_shape = Shape(
+        filters={path: value for path, value in shape.filters.items() if path},
+        order={path: value for path, value in shape.order.items() if path},
+        limit={path: value for path, value in shape.limit.items() if path},
+        offset={path: value for path, value in shape.offset.items() if path},
+    )
+    select = request.select
+    if request.returning != "representation":
+        select = _embeds_only(select)
+    # DELETE builds its representation in RETURNING, which can only name the
+    # table itself; inserts and updates read rows back afterwards.
+    alias = table.name if request.method == "delete" else None
+    node = planner.read_node(table, select, embed_shape, (), alias=alias)
+    _check_paths(node, shape)
+    return node
+
+
+def _check_filtered(request: WriteRequest) -> None:
+    """Refuse an UPDATE or DELETE of every row, as pg-safeupdate does.
+
+    A root filter or a root `limit`/`offset` (which PostgREST turns into a
+    WHERE on the row ids) makes the statement filtered; policies do not.
+    """
+    shape = request.shape
+    if shape.filters.get(()) or () in shape.limit or () in shape.offset:
+        return
+    raise WhereClauseRequired(request.method.upper())
+
+
+def _embeds_only(select: tuple[SelectItem, ...]) -> tuple[SelectItem, ...]:
+    """The embeds of a select list, each keeping only its own embeds."""
+    embeds: list[SelectItem] = [
+        replace(item, select=_embeds_only(item.select) or (Count(),))
+        for item in select
+        if isinstance(item, Embed)
+    ]
+    return tuple(embeds) or (Count(),)
 
 
 def _and(left: Sql | None, right: Sql | None) -> Sql | None:

@@ -91,7 +91,9 @@ def _insert_groups(plan: WritePlan) -> list[tuple[list[int], list[list[object]]]
 
 def write(request: WriteRequest, auth: Auth) -> WriteResult:
     schema, policies = catalog()
-    plan = plan_write(request, schema, policies, auth)
+    plan = plan_write(
+        request, schema, policies, auth, safe_updates=settings.API_SAFE_UPDATES
+    )
     table = plan.table.name
     with write_transaction() as tx:
         raw = tx.raw

@@ -37,6 +37,7 @@ KNOWN_VARIABLES = frozenset(
         "KOYALITE_API_URL",
         "KOYALITE_MAX_BODY_BYTES",
         "KOYALITE_MAX_ROWS",
+        "KOYALITE_API_SAFE_UPDATES",
         "KOYALITE_ALLOWED_HOSTS",
         "KOYALITE_WORKERS",
         "KOYALITE_THREADS",
@@ -140,6 +141,8 @@ LOG_LEVEL = _choice("KOYALITE_LOG_LEVEL", "info", ("debug", "info", "warning", "
 API_URL = os.environ.get("KOYALITE_API_URL", "http://127.0.0.1:8000").rstrip("/")
 MAX_BODY_BYTES = _int("KOYALITE_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 MAX_ROWS = _int("KOYALITE_MAX_ROWS", None, minimum=1)
+# PATCH and DELETE need a filter, as Supabase's pg-safeupdate requires.
+API_SAFE_UPDATES = _bool("KOYALITE_API_SAFE_UPDATES", True)
 # One process more than cores: while one process waits for the write lock the
 # others keep every core busy; two threads each keep GIL hand-offs (which
 # stretch the time a writer holds the lock) rare. Measured in bench/.
