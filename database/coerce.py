@@ -14,25 +14,105 @@ import math
 import re
 import uuid
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 
 import orjson
 
-from database.errors import InvalidValue
+from database.errors import InvalidValue, NumberOutOfRange
+from database.numbers import JsonNumber, dumps_exact
 from database.schema import ColumnInfo, TypeKind
 
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 _NUMERIC = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
 _TRUE = frozenset({"true", "t", "yes", "y", "on", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "off", "0"})
-# SQLite integers are 64-bit signed; anything wider would silently become a REAL.
-_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+# Postgres' integer ranges. SQLite's own integers are 64-bit signed: anything
+# wider would silently become a REAL.
+_INTEGER_RANGES = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+_INT_MIN, _INT_MAX = _INTEGER_RANGES["bigint"]
+# Past this many digits no integer is in range (and int() refuses 4,300).
+_MAX_INTEGER_DIGITS = 19
+_REAL_MAX = 3.4028234663852886e38
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, JsonNumber):
+        shown = value.text
+    elif isinstance(value, str):
+        shown = value
+    else:
+        shown = dumps_exact(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def _invalid(kind: str, value: object) -> InvalidValue:
-    shown = value if isinstance(value, str) else orjson.dumps(value).decode()
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    return InvalidValue(f'invalid input syntax for type {kind}: "{shown}"')
+    return InvalidValue(f'invalid input syntax for type {kind}: "{_shown(value)}"')
+
+
+def _out_of_range(value: object, number_type: str) -> NumberOutOfRange:
+    if number_type in ("real", "double precision"):
+        # Postgres words float overflow without "value".
+        return NumberOutOfRange(
+            f'"{_shown(value)}" is out of range for type {number_type}'
+        )
+    error = NumberOutOfRange(
+        f'value "{_shown(value)}" is out of range for type {number_type}'
+    )
+    if number_type == "numeric":
+        error.details = (
+            "numeric values are stored as 64-bit floating point numbers, "
+            "which hold about 15 significant digits and at most 1.8e308"
+        )
+    return error
+
+
+def _integer(value: int, shown: object, number_type: str) -> int:
+    low, high = _INTEGER_RANGES.get(number_type, (_INT_MIN, _INT_MAX))
+    if not low <= value <= high:
+        raise _out_of_range(shown, number_type)
+    return value
+
+
+def _integer_text(text: str, number_type: str) -> int:
+    if not _INTEGER.match(text):
+        raise _invalid(number_type, text)
+    digits = text.strip().lstrip("+-").lstrip("0")
+    if len(digits) > _MAX_INTEGER_DIGITS:
+        raise _out_of_range(text.strip(), number_type)
+    return _integer(int(text), text.strip(), number_type)
+
+
+def _number(value: int | float | Decimal, shown: object, number_type: str):
+    """A number for a numeric, real or double column, as SQLite will keep it:
+    an integer SQLite can hold, or a double that is the value itself (for
+    `numeric`; `real` and `double precision` round as Postgres' do)."""
+    if isinstance(value, int) and _INT_MIN <= value <= _INT_MAX:
+        return value
+    try:
+        number = float(value)
+    except OverflowError:  # an int past 1.8e308
+        raise _out_of_range(shown, number_type) from None
+    if not math.isfinite(number):
+        raise _out_of_range(shown, number_type)
+    if number_type == "real" and abs(number) > _REAL_MAX:
+        raise _out_of_range(shown, number_type)
+    if number_type == "numeric" and not _is_exact(value, number):
+        raise _out_of_range(shown, number_type)
+    return number
+
+
+def _is_exact(value: int | float | Decimal, number: float) -> bool:
+    """Whether the double `number` is `value` itself, as a client reads it back:
+    the shortest text that reads back as that double."""
+    if isinstance(value, float):
+        return True
+    if isinstance(value, int):
+        return number == value  # exact comparison of int and float
+    return Decimal(repr(number)) == value
 
 
 # SQL for "now" in that same stored form. SQLite's %f has milliseconds only;
@@ -57,24 +137,23 @@ def _parse_datetime(text: str) -> datetime:
     return datetime.fromisoformat(cleaned)
 
 
-def _from_text(kind: TypeKind, text: str) -> object:
-    """Coerce query-string or JSON-string text to `kind`."""
+def _from_text(kind: TypeKind, text: str, number_type: str = "bigint") -> object:
+    """Coerce query-string or JSON-string text to `kind`.
+
+    `number_type` names the Postgres type an integer or numeric value must
+    fit (`ColumnInfo.number_type`).
+    """
     if kind in ("text", "blob"):
         return text
     if kind == "integer":
-        if not _INTEGER.match(text):
-            raise _invalid("integer", text)
-        value = int(text)
-        if not _INT_MIN <= value <= _INT_MAX:
-            raise InvalidValue(f'value "{text}" is out of range for type bigint')
-        return value
+        return _integer_text(text, number_type)
     if kind == "numeric":
         if not _NUMERIC.match(text):
-            raise _invalid("numeric", text)
-        number = float(text)
-        if not math.isfinite(number):
-            raise _invalid("numeric", text)
-        return int(text) if _INTEGER.match(text) else number
+            raise _invalid(number_type, text)
+        stripped = text.strip()
+        if _INTEGER.match(stripped) and len(stripped) <= _MAX_INTEGER_DIGITS:
+            return _number(int(stripped), stripped, number_type)
+        return _number(Decimal(stripped), stripped, number_type)
     if kind == "boolean":
         lowered = text.strip().lower()
         if lowered in _TRUE:
@@ -121,7 +200,7 @@ def filter_value(column: ColumnInfo, text: str) -> object:
     """Coerce a filter's text to the column's type."""
     if column.kind in ("json", "array"):
         return text
-    return _from_text(column.kind, text)
+    return _from_text(column.kind, text, column.number_type)
 
 
 def json_path_value(text: str) -> object:
@@ -130,15 +209,19 @@ def json_path_value(text: str) -> object:
     `->>` yields text in Postgres; numbers compare as numbers when the value
     looks like one, which is what a client filtering JSON means.
     """
+    if _INTEGER.match(text) and len(text.strip()) <= _MAX_INTEGER_DIGITS:
+        number = int(text)
+        if _INT_MIN <= number <= _INT_MAX:
+            return number
     try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        number = float(text)
+        double = float(text)
     except ValueError:
         return text
-    return number if math.isfinite(number) else text
+    # A number no double holds exactly stays text, compared as text.
+    if math.isfinite(double) and _NUMERIC.match(text):
+        if _is_exact(Decimal(text.strip()), double):
+            return double
+    return text
 
 
 def slot_value(column: ColumnInfo | None, text: str) -> object:
@@ -191,13 +274,24 @@ def parse_array_literal(text: str) -> list[str]:
     return items
 
 
-def array_value(element_kind: TypeKind | None, items: list[object]) -> list[object]:
-    kind = element_kind or "text"
-    return [None if item is None else body_value_of_kind(kind, item) for item in items]
+def array_value(column: ColumnInfo, items: list[object]) -> list[object]:
+    """Coerce the items of an array value to the column's element type."""
+    kind = column.element_kind or "text"
+    number_type = column.number_type
+    return [
+        None if item is None else body_value_of_kind(kind, item, number_type)
+        for item in items
+    ]
 
 
-def body_value_of_kind(kind: TypeKind, value: object) -> object:
-    """Coerce one decoded JSON value to `kind` (not for json/array kinds)."""
+def body_value_of_kind(
+    kind: TypeKind, value: object, number_type: str = "bigint"
+) -> object:
+    """Coerce one decoded JSON value to `kind` (not for json/array kinds).
+
+    Numbers arrive as int, or as `JsonNumber` when they have a fraction or an
+    exponent (`database/numbers.py`); each is stored exactly or refused.
+    """
     if value is None:
         return None
     if kind in ("text", "blob"):
@@ -205,9 +299,11 @@ def body_value_of_kind(kind: TypeKind, value: object) -> object:
             return value
         if isinstance(value, bool):
             return "true" if value else "false"
+        if isinstance(value, JsonNumber):
+            return value.text  # the number as written, as Postgres keeps it
         if isinstance(value, int | float):
             return str(value)
-        return orjson.dumps(value).decode()
+        return _json_text(value)
     if kind == "boolean":
         if isinstance(value, bool):
             return 1 if value else 0
@@ -215,28 +311,33 @@ def body_value_of_kind(kind: TypeKind, value: object) -> object:
             return _from_text("boolean", value)
         raise _invalid("boolean", value)
     if kind == "integer":
-        if isinstance(value, bool):
-            raise _invalid("integer", value)
-        if isinstance(value, int):
-            if not _INT_MIN <= value <= _INT_MAX:
-                raise InvalidValue(f'value "{value}" is out of range for type bigint')
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _integer(value, value, number_type)
         if isinstance(value, str):
-            return _from_text("integer", value)
-        raise _invalid("integer", value)
+            return _integer_text(value, number_type)
+        if isinstance(value, JsonNumber) and _INTEGER.match(value.text):
+            raise _out_of_range(value, number_type)  # too long to read as an int
+        # `1.0` too: Postgres reads an integer column's value as text.
+        raise _invalid(number_type, value)
     if kind == "numeric":
         if isinstance(value, bool):
-            raise _invalid("numeric", value)
-        if isinstance(value, int | float):
-            return value
+            raise _invalid(number_type, value)
+        if isinstance(value, int | float | Decimal):
+            return _number(value, value, number_type)
         if isinstance(value, str):
-            return _from_text("numeric", value)
-        raise _invalid("numeric", value)
+            return _from_text("numeric", value, number_type)
+        raise _invalid(number_type, value)
     if isinstance(value, str):
         return _from_text(kind, value)
     raise _invalid({"timestamptz": "timestamp with time zone"}.get(kind, kind), value)
+
+
+def _json_text(value: object) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        # A `JsonNumber` or an integer past 64 bits: written as it came.
+        return dumps_exact(value)
 
 
 def body_value(column: ColumnInfo, value: object) -> object:
@@ -244,11 +345,11 @@ def body_value(column: ColumnInfo, value: object) -> object:
     if value is None:
         return None
     if column.kind == "json":
-        return orjson.dumps(value).decode()
+        return _json_text(value)
     if column.kind == "array":
         if isinstance(value, str):
             value = parse_array_literal(value)
         if not isinstance(value, list):
             raise _invalid("array", value)
-        return orjson.dumps(array_value(column.element_kind, value)).decode()
-    return body_value_of_kind(column.kind, value)
+        return _json_text(array_value(column, value))
+    return body_value_of_kind(column.kind, value, column.number_type)

@@ -68,6 +68,16 @@ def _boolean(value: Sql, true: str, false: str) -> Sql:
     )
 
 
+def _real(value: Sql) -> Sql:
+    """`value` as JSON; a REAL in the fewest digits that read back as itself
+    (`koyalite_real`, see `database/sqlite/base.py`), not SQLite's 15."""
+    text = value.text
+    return Sql(
+        f"CASE WHEN typeof({text}) = 'real' THEN json(koyalite_real({text})) ELSE {text} END",
+        value.params * 3,
+    )
+
+
 def output_value(field: FieldPlan, alias: str) -> Sql:
     """The field as a JSON-typed value for json_object."""
     value = field_value(field, alias)
@@ -81,7 +91,7 @@ def output_value(field: FieldPlan, alias: str) -> Sql:
         if target == "integer":
             return value.wrap("CAST(", " AS INTEGER)")
         if target == "numeric":
-            return value.wrap("CAST(", " AS REAL)")
+            return _real(value.wrap("CAST(", " AS REAL)"))
         if target == "boolean":
             return _boolean(value, "json('true')", "json('false')")
         kind = "json"
@@ -89,6 +99,8 @@ def output_value(field: FieldPlan, alias: str) -> Sql:
         return value
     if kind == "boolean":
         return _boolean(value, "json('true')", "json('false')")
+    if kind == "numeric":
+        return _real(value)
     if kind in ("json", "array"):
         return Sql(f"iif(json_valid({value.text}), json({value.text}), {value.text})")
     if kind == "blob":

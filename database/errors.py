@@ -118,6 +118,13 @@ class WhereClauseRequired(KoyaError):
         super().__init__(f"{statement} requires a WHERE clause")
 
 
+class NumberOutOfRange(KoyaError):
+    """A number outside its column's type (22003), never stored altered."""
+
+    status = 400
+    code = "22003"
+
+
 class UniqueViolation(KoyaError):
     status = 409
     code = "23505"

@@ -464,13 +464,12 @@ class _Planner:
         if self.slots and text.startswith(SLOT_MARK):
             index = int(text[len(SLOT_MARK) :])
             if plan.cast is not None:
-                return Slot(index, _kind_column(CASTS[plan.cast]))
+                return Slot(index, _cast_column(plan.cast))
             return Slot(index, plan.column if typed else None)
         if typed:
             return coerce.filter_value(plan.column, text)
         if plan.cast is not None:
-            kind = CASTS[plan.cast]
-            return coerce.filter_value(_kind_column(kind), text)
+            return coerce.filter_value(_cast_column(plan.cast), text)
         # A `->>` path yields text in Postgres; numbers compare as numbers when
         # the value looks like one, which is what a client filtering JSON means.
         return coerce.json_path_value(text)
@@ -480,7 +479,7 @@ class _Planner:
 
         if column.kind == "array":
             items = coerce.parse_array_literal(text)
-            return orjson.dumps(coerce.array_value(column.element_kind, items)).decode()
+            return orjson.dumps(coerce.array_value(column, items)).decode()
         if column.kind == "json":
             try:
                 return orjson.dumps(orjson.loads(text)).decode()
@@ -523,8 +522,10 @@ def _star():
     return FieldRef("*")
 
 
-def _kind_column(kind: str) -> ColumnInfo:
-    return ColumnInfo(kind, kind, kind, None, True, None, 0, False)  # type: ignore[arg-type]
+def _cast_column(cast: str) -> ColumnInfo:
+    """A column of the cast's type, for coercing the values compared with it."""
+    kind = CASTS[cast]
+    return ColumnInfo(cast, cast, kind, None, True, None, 0, False)  # type: ignore[arg-type]
 
 
 def _to_one(fk: ForeignKey, target: TableInfo) -> Relationship:

@@ -45,6 +45,30 @@ _KINDS: dict[str, TypeKind] = {
 
 _ARGS = re.compile(r"\s*\(.*?\)\s*")
 
+# Declared number type → the Postgres type whose range it has. Anything else of
+# kind integer is bigint: SQLite's own integers are 64-bit.
+_NUMBER_TYPES: dict[str, str] = {
+    "smallint": "smallint", "int2": "smallint",
+    "smallserial": "smallint", "serial2": "smallint",
+    "integer": "integer", "int": "integer", "int4": "integer",
+    "serial": "integer", "serial4": "integer",
+    "bigint": "bigint", "int8": "bigint", "bigserial": "bigint", "serial8": "bigint",
+    "numeric": "numeric", "decimal": "numeric",
+    "real": "real", "float4": "real",
+    "float": "double precision", "float8": "double precision",
+    "double": "double precision", "double precision": "double precision",
+}  # fmt: skip
+
+
+@cache
+def number_type(declared: str) -> str:
+    """The Postgres number type of a declared type (or its array's elements):
+    the range and name a value is checked against."""
+    name = " ".join(_ARGS.sub("", declared.strip().lower()).split())
+    name = name.removesuffix("[]").strip()
+    kind = _KINDS.get(name, "text")
+    return _NUMBER_TYPES.get(name, "bigint" if kind == "integer" else "numeric")
+
 
 def type_kind(declared: str) -> tuple[TypeKind, TypeKind | None]:
     """Return (kind, element kind) for a declared column type such as `text[]`."""
@@ -70,6 +94,16 @@ class ColumnInfo:
     @property
     def has_default(self) -> bool:
         return self.default is not None or self.is_rowid_alias
+
+    @property
+    def number_type(self) -> str:
+        """`smallint`, `integer`, `bigint`, `numeric`, `real` or `double
+        precision`: what a number for this column is checked against."""
+        if self.is_rowid_alias:
+            # The rowid: 64-bit whatever Postgres type the column began as
+            # (identity and serial keys are all declared `integer`).
+            return "bigint"
+        return number_type(self.declared_type)
 
     @property
     def is_rowid_alias(self) -> bool:

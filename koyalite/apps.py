@@ -23,11 +23,10 @@ def _keep_sqlite_connections() -> None:
     transaction left open by a failed request — is checked by
     `end_abandoned_transaction` instead.
     """
-    from django.conf import settings
     from django.core import signals
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection
 
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    if connection.vendor != "sqlite":
         return
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)

@@ -110,10 +110,14 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+# Django's SQLite backend plus the SQL functions the query compiler uses.
+SQLITE_ENGINE = "database.sqlite"
+
+
 def _database(url: str | None) -> dict:
     default = PROJECT_DIR / "koyalite.sqlite3"
     if not url:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(default)}
+        return {"ENGINE": SQLITE_ENGINE, "NAME": str(default)}
     scheme, separator, rest = url.partition("://")
     if not separator:
         raise ImproperlyConfigured(
@@ -132,7 +136,7 @@ def _database(url: str | None) -> dict:
     path = Path(name)
     if not path.is_absolute():
         path = PROJECT_DIR / path
-    return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}
+    return {"ENGINE": SQLITE_ENGINE, "NAME": str(path)}
 
 
 JWT_SECRET: str = os.environ.get("KOYALITE_JWT_SECRET", "")

@@ -63,6 +63,8 @@ UNUSABLE = [
     ("select=id,(", "PGRST100"),
     ("select=*,nosuch(*)", "PGRST200"),
     ("id=eq.abc", "22P02"),
+    ("qty=eq.3000000000", "22003"),
+    ("id=eq.99999999999999999999", "22003"),
 ]
 
 # Each method with a body and the filter it needs to reach every row: a

@@ -17,7 +17,24 @@ from api.rest.parse.cursor import excerpt
 from api.rest.parse.headers import check_profile, negotiate, read_preferences
 from api.rest.parse.limits import WRITE_METHODS
 from api.rest.parse.query import apply_range_header, header_value, read_query
+from database import numbers
 from database.types import ReadRequest, WriteMethod, WriteRequest
+
+
+def _decode(body: bytes) -> object:
+    """The JSON body, every number exactly as sent (see `database/numbers.py`)."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        if "number" in str(error):
+            # A number orjson cannot hold (past 1.8e308, thousands of digits)
+            # is valid JSON: its column's range check refuses it later.
+            return numbers.loads_exact(body, InvalidBody)
+        # PostgREST drops the decoder's message for a generic one (#2344).
+        raise InvalidBody("Empty or invalid json") from None
+    if numbers.needs_exact_reading(document):
+        return numbers.loads_exact(body, InvalidBody)
+    return document
 
 
 def _rows(
@@ -33,11 +50,7 @@ def _rows(
         body = request.body
     except RequestDataTooBig:
         raise PayloadTooLarge("Request body is larger than the allowed size") from None
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        # PostgREST drops the decoder's message for a generic one (#2344).
-        raise InvalidBody("Empty or invalid json") from None
+    document = _decode(body)
     if isinstance(document, dict):
         return (document,), False
     if not isinstance(document, list):
