@@ -11,7 +11,8 @@ finds every table reference in the view's SELECT (sqlglot parses it) and
 `database/compiler.py` writes the view's own text with each such reference
 replaced by a subquery filtered by the policy. `check_security_invoker` runs
 when the option is set and refuses a view whose references, so found, are not
-every table SQLite reads for it.
+every table SQLite reads for it. `tables_read` tells `koyalite serve` which
+tables a view without the option reads past their policies.
 """
 
 from __future__ import annotations
@@ -208,6 +209,17 @@ def _reads(raw: sqlite3.Connection) -> Iterator[set[str]]:
         yield found
     finally:
         raw.set_authorizer(None)
+
+
+def tables_read(raw: sqlite3.Connection, view: TableInfo) -> set[str]:
+    """Every table and view SQLite reads to answer `select * from view`; none
+    for a view SQLite cannot prepare (one over a dropped table)."""
+    try:
+        with _reads(raw) as found:
+            raw.execute(f"EXPLAIN SELECT * FROM {quote_ident(view.name)}").fetchall()
+    except sqlite3.Error:
+        return set()
+    return found
 
 
 def check_security_invoker(

@@ -12,6 +12,7 @@ from database.errors import InsufficientPrivilege, SqlScriptError, ViewNotWritab
 from database.runner import run_sql
 from database.schema import TableInfo, get_schema
 from database.types import Column, FieldRef, ReadRequest, Shape, WriteRequest
+from rls.services import views_bypassing_rls
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -226,3 +227,17 @@ def test_writes_through_a_security_invoker_view_are_refused(schema, auth) -> Non
 
     assert error.value.code == "0A000"
     assert [row["id"] for row in read("notes", SERVICE)] == [1, 2, 3, 4]
+
+
+# ---------------------------------------------------------------- the warning
+
+
+def test_definer_views_over_protected_tables_are_reported(schema) -> None:
+    run_sql(
+        "create view open_copy as select * from open_notes;\n"
+        "create view nested as select id from my_bodies;"
+    )
+    with connection.cursor() as cursor:
+        found = views_bypassing_rls(get_schema(cursor), connection.connection)
+
+    assert found == [("all_bodies", ["notes"]), ("nested", ["notes"])]
