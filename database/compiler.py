@@ -28,6 +28,7 @@ from database.plan import (
     WritePlan,
 )
 from database.sql import Sql, quote_ident
+from database.views import InlinedView
 
 TRUE = Sql("1")
 FALSE = Sql("0")
@@ -330,12 +331,51 @@ def join_sql(relationship: Relationship, parent_alias: str, child_alias: str) ->
     return sql + Sql(")")
 
 
+def from_sql(node: ReadNode) -> Sql:
+    """` FROM <table> AS <alias>`; a security_invoker view is inlined."""
+    if node.view is None:
+        return Sql(f" FROM {q(node.table.name)} AS {q(node.alias)}")
+    return Sql(" FROM ") + view_sql(node.view).wrap("(", f") AS {q(node.alias)}")
+
+
+def view_sql(view: InlinedView) -> Sql:
+    """A security_invoker view's query with each table it reads replaced by
+    that table filtered by the caller's select policy, as Postgres reads it.
+
+    The query is the view's own text from the database, so it may be written
+    out; a CTE gives the result the view's column names, in case the view
+    renames them (`create view v (a, b) as …`).
+    """
+    text = view.query.text
+    parts: list[Sql] = []
+    position = 0
+    for reference, source in view.sources:
+        parts.append(Sql(text[position : reference.start]))
+        if isinstance(source, InlinedView):
+            inner = view_sql(source)
+        else:
+            inner = Sql(
+                f"SELECT * FROM {q(source.table.name)} AS {q(source.alias)} WHERE "
+            ) + source.policy.wrap("(", ")")
+        parts.append(inner.wrap("(", ")"))
+        if not reference.has_alias:
+            parts.append(Sql(f" AS {q(reference.name)}"))
+        position = reference.end
+    parts.append(Sql(text[position:]))
+    name = q(view.view.name)
+    columns = ", ".join(q(column) for column in view.view.columns)
+    # The newline ends a `--` comment the query may end with.
+    return (
+        Sql(f"WITH {name}({columns}) AS (")
+        + Sql.join(parts, "")
+        + Sql(f"\n) SELECT * FROM {name}")
+    )
+
+
 def _from_child(embed: OutEmbed, parent_alias: str) -> Sql:
     node = embed.node
     extra = [join_sql(embed.relationship, parent_alias, node.alias)]
-    return Sql(f" FROM {q(node.table.name)} AS {q(node.alias)}") + where_clause(
-        node, extra
-    )
+    return from_sql(node) + where_clause(node, extra)
 
 
 def _exists(embed: OutEmbed, parent_alias: str) -> Sql:
@@ -446,7 +486,7 @@ def compile_read(plan: ReadPlan, max_rows: int | None = None) -> Sql:
     limit = node.limit
     if max_rows is not None:
         limit = max_rows if limit is None else min(limit, max_rows)
-    source = Sql(f" FROM {q(node.table.name)} AS {q(node.alias)}") + where_clause(node)
+    source = from_sql(node) + where_clause(node)
     rows = (
         Sql("SELECT ")
         + object_sql(node)

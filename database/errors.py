@@ -159,6 +159,35 @@ class QueryFailed(KoyaError):
     code = "XX000"
 
 
+class InvalidView(KoyaError):
+    """A security_invoker view that cannot be read under its caller's policies.
+
+    Refused when the option is set; should the schema change some other way,
+    reading the view fails closed rather than serve its rows unfiltered.
+    """
+
+    status = 500
+    code = "42P17"
+
+
+class ViewNotWritable(KoyaError):
+    """A write through a security_invoker view by a caller RLS applies to.
+
+    A view's triggers run as SQLite runs them, outside the caller's policies.
+    """
+
+    status = 400
+    code = "0A000"
+
+    def __init__(self, view: str) -> None:
+        super().__init__(
+            f'cannot write through security_invoker view "{view}"',
+            details="KoyaLite runs a view's triggers without row-level security, "
+            "so the base tables' policies could not guard the write.",
+            hint="Write to the base tables, whose policies apply.",
+        )
+
+
 # ---------------------------------------------------------------- PUT upserts
 
 

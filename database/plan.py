@@ -47,6 +47,7 @@ from database.types import (
     Shape,
     WriteRequest,
 )
+from database.views import InlinedView, check_writable, plan_view
 from rls.services import PolicyCatalog
 
 Command = Literal["select", "insert", "update", "delete"]
@@ -164,6 +165,7 @@ class ReadNode:
     limit: int | None = None
     offset: int | None = None
     policy: Sql | None = None
+    view: InlinedView | None = None  # a security_invoker view, read inlined
 
     def embed(self, key: str) -> OutEmbed | None:
         for item in self.items:
@@ -231,6 +233,17 @@ class _Planner:
             return None
         return self.catalog.predicate(table, command, self.auth.role, alias, kind)
 
+    def inline_view(self, table: TableInfo) -> InlinedView | None:
+        """A security_invoker view, to read under the caller's own policies."""
+        if not table.security_invoker or self.auth.bypasses_rls:
+            return None
+        return plan_view(
+            table,
+            self.schema,
+            lambda name, alias: self.policy(name, "select", alias),
+            self.next_alias,
+        )
+
     # ------------------------------------------------------------ fields
 
     def field(
@@ -266,6 +279,7 @@ class _Planner:
     ) -> ReadNode:
         node = ReadNode(table, alias or self.next_alias())
         node.policy = self.policy(table.name, command, node.alias)
+        node.view = self.inline_view(table)
         for item in select or (Column(_star()),):
             self.add_item(node, item, shape, path)
         self.add_conditions(node, shape.filters.get(path, ()), path)
@@ -630,6 +644,7 @@ def plan_write(
     command: Command = (
         "insert" if request.method in ("insert", "upsert") else request.method
     )  # type: ignore[assignment]
+    check_writable(table, auth.bypasses_rls)
     columns, rows, missing = _body(table, request)
     target = ReadNode(table, alias)
     shape = request.shape

@@ -26,12 +26,15 @@ from database.schema import (
     read_schema,
     schema_version,
 )
+from database.sql import quote_ident
 from database.sqlscript import (
     Statement,
     Translation,
     split_statements,
     translate_statement,
 )
+from database.sqlscript.view_options import ViewSecurity, with_security_invoker
+from database.views import check_security_invoker
 from koyalite.errors import KoyaError
 
 
@@ -109,6 +112,9 @@ def _run_statement(
         status = _run_policy_statement(statement, translation, schemas)
         if status is not None:
             return StatementResult(number, line, status)
+    if translation.view_security is not None:
+        _alter_view(cursor, translation.view_security, schemas, number, line)
+        return StatementResult(number, line, translation.command)
     guard = _InternalTableGuard()
     raw = connection.connection
     try:
@@ -139,8 +145,60 @@ def _run_statement(
             forget_table(table)
         for old, new in translation.renamed_tables:
             rename_table(old, new)
+    if translation.invoker_view is not None:
+        _check_invoker_view(translation.invoker_view, schemas, number, line)
     status = _status(translation.command, cursor, columns, rows)
     return StatementResult(number, line, status, columns, rows)
+
+
+def _alter_view(
+    cursor: CursorWrapper,
+    change: ViewSecurity,
+    schemas: _SchemaReader,
+    number: int,
+    line: int,
+) -> None:
+    """Set or reset a view's security_invoker: SQLite cannot alter a view, so
+    drop and re-create it, with its triggers, holding the new option."""
+    view = schemas.current().find_table(change.view)
+    if view is None:
+        if change.if_exists:
+            return  # Postgres: NOTICE relation does not exist, skipping
+        raise SqlScriptError(number, line, f'relation "{change.view}" does not exist')
+    if not view.is_view or view.definition is None:
+        raise SqlScriptError(number, line, f'"{view.name}" is not a view')
+    wanted = change.security_invoker
+    if wanted is None or wanted == view.security_invoker:
+        return
+    try:
+        cursor.execute(
+            "SELECT sql FROM sqlite_schema WHERE type = 'trigger' "
+            "AND tbl_name = %s COLLATE NOCASE ORDER BY rowid",
+            [view.name],
+        )
+        triggers = [sql for (sql,) in cursor.fetchall()]
+        cursor.execute(f"DROP VIEW {quote_ident(view.name)}")
+        cursor.execute(with_security_invoker(view.definition, wanted))
+        for trigger in triggers:
+            cursor.execute(trigger)
+    except DatabaseError as error:
+        raise SqlScriptError(number, line, str(error)) from error
+    if wanted:
+        _check_invoker_view(view.name, schemas, number, line)
+
+
+def _check_invoker_view(
+    name: str, schemas: _SchemaReader, number: int, line: int
+) -> None:
+    """Refuse a security_invoker view KoyaLite could not inline (see views)."""
+    schema = schemas.current()
+    view = schema.find_table(name)
+    if view is None or not view.security_invoker:
+        return  # `create view if not exists` met an existing relation
+    try:
+        check_security_invoker(connection.connection, view, schema)
+    except KoyaError as error:
+        raise SqlScriptError(number, line, error.message, hint=error.hint) from error
 
 
 def _run_policy_statement(

@@ -131,6 +131,10 @@ class TableInfo:
     foreign_keys: tuple[ForeignKey, ...]
     unique: tuple[tuple[str, ...], ...]  # every unique key, the primary key included
     is_view: bool = False
+    # Views only: read under the caller's policies (`with (security_invoker)`),
+    # and the `CREATE VIEW` statement SQLite keeps.
+    security_invoker: bool = False
+    definition: str | None = None
 
     def column(self, name: str) -> ColumnInfo | None:
         return self.columns.get(name)
@@ -209,6 +213,9 @@ def _named_foreign_keys(create_sql: str) -> dict[tuple[str, ...], str]:
 
 
 def _describe_table(cursor, name: str, create_sql: str, is_view: bool) -> TableInfo:
+    # Imported here: the SQL translator builds on this module.
+    from database.sqlscript.view_options import is_security_invoker
+
     columns: dict[str, ColumnInfo] = {}
     q = '"' + name.replace('"', '""') + '"'
     for row in cursor.execute(f"PRAGMA table_xinfo({q})").fetchall():
@@ -263,6 +270,8 @@ def _describe_table(cursor, name: str, create_sql: str, is_view: bool) -> TableI
         foreign_keys=tuple(foreign_keys),
         unique=tuple(unique),
         is_view=is_view,
+        security_invoker=is_view and is_security_invoker(create_sql or ""),
+        definition=create_sql if is_view else None,
     )
 
 

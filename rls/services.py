@@ -16,6 +16,7 @@ from django.db import connection
 
 from database.schema import SchemaCache, TableInfo
 from database.sql import AuthValue, Sql, quote_ident
+from database.views import tables_read
 from rls.catalog import PolicyCatalog
 from rls.errors import (
     DuplicatePolicy,
@@ -46,6 +47,7 @@ __all__ = [
     "forget_table",
     "load_catalog",
     "tables_without_rls",
+    "views_bypassing_rls",
 ]
 
 
@@ -314,6 +316,23 @@ def tables_without_rls(schema: SchemaCache) -> list[str]:
         for table in schema.tables.values()
         if not table.is_view and table.name.casefold() not in enabled
     )
+
+
+def views_bypassing_rls(
+    schema: SchemaCache, raw: sqlite3.Connection
+) -> list[tuple[str, list[str]]]:
+    """Views without security_invoker that read tables with RLS on, and those
+    tables: such a view serves every row, as a Postgres view run by its owner
+    does (Supabase's linter reports it as `security_definer_view`)."""
+    enabled = {name.casefold() for name in enabled_tables()}
+    found = []
+    for view in sorted(schema.tables.values(), key=lambda table: table.name):
+        if not view.is_view or view.security_invoker:
+            continue
+        protected = sorted(t for t in tables_read(raw, view) if t.casefold() in enabled)
+        if protected:
+            found.append((view.name, protected))
+    return found
 
 
 def forget_table(table: str) -> None:

@@ -173,10 +173,14 @@ def test_unknown_command_is_one_line(project):
     assert result.stderr.strip().startswith("koyalite: unknown command")
 
 
-def test_serve_migrates_serves_and_warns_about_open_tables(project):
+def test_serve_migrates_serves_and_warns_about_open_tables_and_views(project):
     (project / "migrations" / "0001.sql").write_text(
         "create table open_table (id integer primary key);\n"
-        "create table closed (id integer primary key);\nalter table closed enable row level security;"
+        "create table closed (id integer primary key);\nalter table closed enable row level security;\n"
+        "create view leaky as select id from closed;\n"
+        "create view leaky_too as select leaky.id from leaky join open_table using (id);\n"
+        "create view guarded with (security_invoker) as select id from closed;\n"
+        "create view open_view as select id from open_table;\n"
     )
 
     server = start_server(project)
@@ -191,6 +195,13 @@ def test_serve_migrates_serves_and_warns_about_open_tables(project):
     log = server.log.read_text()
     assert "table.rls_disabled" in log and "open_table" in log
     assert '"table": "closed"' not in log
+    events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    warned = [
+        (event["view"], event["tables"])
+        for event in events
+        if event.get("event") == "view.security_definer"
+    ]
+    assert warned == [("leaky", ["closed"]), ("leaky_too", ["closed"])]
 
 
 def test_serve_without_a_project_names_the_missing_secret(tmp_path):

@@ -299,3 +299,78 @@ def test_a_renamed_table_keeps_its_row_level_security(tmp_path):
     assert as_anon.status_code == 200 and as_anon.json() == []
     assert [row["body"] for row in as_service.json()] == ["top secret"]
     assert "rls_disabled" not in (project / "server.log").read_text()
+
+
+# ---------------------------------------------------------------- views
+
+
+@pytest.mark.parametrize("client_name", ["alice", "bob", "carol", "anon", "service"])
+def test_security_invoker_view_shows_what_its_table_shows(request, client_name):
+    client = request.getfixturevalue(client_name)
+    columns = "id,owner,title,done,priority,due"
+
+    view = client.table("my_todos").select(columns, count="exact").order("id")
+    table = client.table("todos").select(columns, count="exact").order("id")
+
+    through_view, through_table = view.execute(), table.execute()
+
+    assert through_view.data == through_table.data
+    assert through_view.count == through_table.count
+
+
+@pytest.mark.parametrize(
+    ("client_name", "owner"), [("alice", ALICE), ("bob", BOB), ("carol", None)]
+)
+def test_security_invoker_view_never_shows_another_users_rows(
+    request, service, client_name, owner
+):
+    client = request.getfixturevalue(client_name)
+    everyone = service.table("todos").select("id").eq("done", False).execute().data
+
+    rows = client.table("my_open_todos").select("owner,done").execute().data
+    names = client.table("todo_owners").select("owner_name").execute().data
+
+    assert len(everyone) > len(rows)
+    assert {row["owner"] for row in rows} <= {owner}
+    assert all(row["done"] is False for row in rows)
+    expected = {"alice": {"Alice"}, "bob": {"Bob"}, "carol": set()}[client_name]
+    assert {row["owner_name"] for row in names} == expected
+
+
+def test_anon_sees_nothing_through_security_invoker_views(anon):
+    for view in ("my_todos", "my_open_todos", "todo_owners"):
+        assert anon.table(view).select("*").execute().data == []
+
+
+def test_a_view_without_security_invoker_serves_every_row_as_postgres(anon, service):
+    rows = anon.table("todo_titles").select("id").order("id").execute().data
+
+    assert rows == service.table("todos").select("id").order("id").execute().data
+
+
+def test_alter_view_switches_a_running_servers_view(live, rest):
+    live.sql("create view todo_dump as select id, title from todos;")
+    before = rest.get("/todo_dump?select=id", headers=live.headers())
+
+    live.sql("alter view todo_dump set (security_invoker = true);")
+    invoker = rest.get("/todo_dump?select=id", headers=live.headers())
+    live.sql("alter view todo_dump reset (security_invoker);")
+    after = rest.get("/todo_dump?select=id", headers=live.headers())
+
+    assert len(before.json()) >= 5
+    assert invoker.json() == []
+    assert after.json() == before.json()
+
+
+@pytest.mark.parametrize("client_name", ["alice", "anon"])
+def test_writes_through_a_security_invoker_view_are_refused(
+    request, service, client_name
+):
+    client = request.getfixturevalue(client_name)
+    title = f"via-view-{uuid.uuid4().hex[:6]}"
+
+    with pytest.raises(APIError) as error:
+        client.table("my_todos").insert({"owner": ALICE, "title": title}).execute()
+
+    assert error.value.code == "0A000"
+    assert service.table("todos").select("id").eq("title", title).execute().data == []

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ALICE, BOB
+from tests.conftest import ALICE, BOB, CAROL
 
 BOB_TEAMS = {"22222222-2222-4222-8222-222222222222"}
 
@@ -129,3 +129,60 @@ def test_team_data_never_leaks_through_embeds(
                 assert child["team_id"] in BOB_TEAMS
             if "name" in child:
                 assert child["name"] != "red archive"
+
+
+VIEW_COLUMNS = ["id", "owner", "title", "done", "priority", "due"]
+CALLERS = {"anon": None, "alice": ALICE, "bob": BOB, "carol": CAROL, "service": None}
+
+
+def caller_headers(live, who: str) -> dict[str, str]:
+    if who == "service":
+        return live.headers(key=live.service_key)
+    return live.headers(CALLERS[who])
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    who=st.sampled_from(sorted(CALLERS)),
+    view=st.sampled_from(["my_todos", "my_open_todos"]),
+    columns=st.lists(st.sampled_from(VIEW_COLUMNS), max_size=3, unique=True),
+    conditions=st.lists(filters | logic, max_size=3),
+    order=st.none() | orders,
+    limit=st.none() | st.integers(min_value=0, max_value=10),
+    count=st.booleans(),
+)
+def test_security_invoker_views_never_show_a_row_their_table_hides(
+    live, rest, who, view, columns, conditions, order, limit, count
+):
+    """A security_invoker view answers exactly what its table answers the same
+    caller (`my_open_todos` is `my_todos` without done todos): no more rows."""
+    select = ",".join(["owner", *[c for c in columns if c != "owner"]])
+    params = [
+        f"select={quote(select)}",
+        *[quote(c, safe="=.(),*%:") for c in conditions],
+        # Ties broken by id, so that a limit picks the same rows on both sides.
+        f"{order},id.asc" if order else "order=id.asc",
+    ]
+    if limit is not None:
+        params.append(f"limit={limit}")
+    headers = caller_headers(live, who)
+    if count:
+        headers["Prefer"] = "count=exact"
+    query = "&".join(params)
+    table_query = query + ("&done=is.false" if view == "my_open_todos" else "")
+
+    through_view = rest.get(f"/{view}?{query}", headers=headers)
+    through_table = rest.get(f"/todos?{table_query}", headers=headers)
+
+    assert through_view.status_code == through_table.status_code, through_view.text
+    if through_view.status_code in (200, 206):
+        assert through_view.json() == through_table.json()
+        assert through_view.headers.get("content-range") == through_table.headers.get(
+            "content-range"
+        )
+        if who != "service":
+            assert {row["owner"] for row in through_view.json()} <= {CALLERS[who]}

@@ -35,6 +35,10 @@ What `translate` does:
 | `concurrently`, `only`, `unlogged`               | `only`, `unlogged` dropped               |
 | `drop table t cascade`, `drop trigger x on t`    | `drop table t`, `drop trigger x`         |
 | `truncate t`                                     | `delete from t`                          |
+| `create view v with (security_invoker = true)`   | `create view v /* koyalite: security_    |
+|                                                  | invoker */ as …` (see view_options)      |
+| `alter view v set/reset (security_invoker)`      | "", with `view_security` for the runner, |
+|                                                  | which re-creates the view                |
 | `create function`, `do`, `create trigger …       | error: plpgsql functions are not         |
 | execute function`                                | supported                                |
 | `create type`, `domain`, `sequence`, roles,      | error naming what is not supported       |

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from database.schema import TypeKind, type_kind
 from database.sql import quote_ident
 from database.sqlscript.arrays import pg_array_json
-from database.sqlscript.checks import StatementChecks
 from database.sqlscript.tokens import sql_string, string_value
+from database.sqlscript.view_options import ViewOptionRewrites
 from database.sqlscript.vocabulary import (
     COLUMN_CONSTRAINTS,
     SERIAL_TYPES,
@@ -17,7 +17,7 @@ from database.sqlscript.vocabulary import (
 )
 
 
-class DdlRewrites(StatementChecks):
+class DdlRewrites(ViewOptionRewrites):
     """Column types, identity columns, index names, drop/rename bookkeeping."""
 
     def rewrite_head(self) -> None:
@@ -51,6 +51,8 @@ class DdlRewrites(StatementChecks):
             self.check_table(name, "create")
             if what == "table" and self.symbol(name.end) == "(":
                 self.rewrite_columns(name.end)
+            elif what == "view":
+                self.rewrite_view_options(name)
         elif what in ("unique", "index"):
             self.rewrite_create_index(k + 1 if what == "unique" else k)
         elif what == "trigger":

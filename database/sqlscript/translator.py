@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from database.sqlscript.ddl import DdlRewrites
 from database.sqlscript.expressions import ExpressionRewrites
 from database.sqlscript.statements import Statement
+from database.sqlscript.view_options import ViewSecurity
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,10 @@ class Translation:
     is_policy: bool = False  # for `rls.grammar` rather than SQLite
     dropped_tables: tuple[str, ...] = ()
     renamed_tables: tuple[tuple[str, str], ...] = ()  # (old, new)
+    # `create view … with (security_invoker)`: the view, checked once created.
+    invoker_view: str | None = None
+    # `alter view … set|reset (…)`: run by the runner, not by SQLite.
+    view_security: ViewSecurity | None = None
 
 
 def translate(statement: Statement) -> str:
@@ -44,6 +49,8 @@ class Translator(DdlRewrites, ExpressionRewrites):
         if self.is_policy():
             # rls resolves `public.`, `auth.users` and `auth.uid()` itself.
             return Translation(self.text, command, is_policy=True)
+        if self.is_words(0, "alter", "view"):
+            return Translation("", command, view_security=self.alter_view())
         self.rewrite_head()
         self.walk()
         return Translation(
@@ -51,4 +58,5 @@ class Translator(DdlRewrites, ExpressionRewrites):
             command,
             dropped_tables=tuple(self.dropped),
             renamed_tables=tuple(self.renamed),
+            invoker_view=self.invoker_view,
         )

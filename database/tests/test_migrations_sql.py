@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from database.errors import SqlMigrationEdited, SqlMigrationFailed
 from database.migrations_sql import apply_sql_migrations, pending_sql_migrations
 from database.models import SqlMigration
 from database.runner import run_sql
-from database.schema import is_internal_table
+from database.tests.conftest import user_tables
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def user_tables() -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("select name from sqlite_schema where type = 'table'")
-        return {name for (name,) in cursor.fetchall() if not is_internal_table(name)}
-
-
-@pytest.fixture(autouse=True)
-def drop_user_tables(transactional_db: None) -> Iterator[None]:
-    """Drop what a test created: Django's flush only knows its own tables."""
-    before = user_tables()
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("pragma foreign_keys = off")
-        for name in user_tables() - before:
-            cursor.execute(f'drop table if exists "{name}"')
-        cursor.execute("pragma foreign_keys = on")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("drop_user_tables"),
+]
 
 
 @pytest.fixture

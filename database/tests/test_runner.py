@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,8 @@ from database.errors import (
     TableNameCollision,
 )
 from database.runner import StatementResult, run_sql
-from database.schema import get_schema, is_internal_table
+from database.schema import get_schema
+from database.tests.conftest import user_tables
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 ALICE = "00000000-0000-4000-8000-00000000a11c"
@@ -26,27 +26,10 @@ UUID_V4 = re.compile(
 )
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def user_tables() -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("select name from sqlite_schema where type in ('table', 'view')")
-        return {name for (name,) in cursor.fetchall() if not is_internal_table(name)}
-
-
-@pytest.fixture(autouse=True)
-def drop_user_tables(transactional_db: None) -> Iterator[None]:
-    """Drop what a test created: Django's flush only knows its own tables."""
-    before = user_tables()
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("pragma foreign_keys = off")
-        for name in user_tables() - before:
-            cursor.execute("select type from sqlite_schema where name = %s", [name])
-            (kind,) = cursor.fetchone()
-            cursor.execute(f'drop {kind} if exists "{name}"')
-        cursor.execute("pragma foreign_keys = on")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("drop_user_tables"),
+]
 
 
 @pytest.fixture

@@ -21,6 +21,12 @@ from database.sqlscript import (
     translate,
     translate_statement,
 )
+from database.sqlscript.view_options import (
+    SECURITY_INVOKER_MARK,
+    ViewSecurity,
+    is_security_invoker,
+    with_security_invoker,
+)
 from koyalite.errors import KoyaError
 
 
@@ -631,3 +637,124 @@ def test_script_errors_are_koya_errors_with_exit_code_one() -> None:
     assert isinstance(error.value, KoyaError)
     assert error.value.exit_code == 1
     assert (error.value.number, error.value.line) == (1, 1)
+
+
+# ---------------------------------------------------------------- view options
+
+MARK = SECURITY_INVOKER_MARK
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        "security_invoker",
+        "security_invoker = true",
+        "security_invoker=on",
+        "SECURITY_INVOKER = 1",
+        "security_invoker = 'yes'",
+        "security_invoker = t",
+        "security_barrier, security_invoker = true",
+    ],
+)
+def test_create_view_with_security_invoker_keeps_the_option_as_a_mark(
+    option: str,
+) -> None:
+    translation = translate_statement(
+        Statement(1, 1, f"create view public.mine with ({option}) as select id from t")
+    )
+
+    assert translation.text == f"create view mine {MARK} as select id from t"
+    assert translation.invoker_view == "mine"
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        "security_invoker = false",
+        "security_invoker = off",
+        "security_invoker=0",
+        "security_barrier",
+    ],
+)
+def test_create_view_without_security_invoker_leaves_no_mark(option: str) -> None:
+    translation = translate_statement(
+        Statement(1, 1, f"create view v (a) with ({option}) as select id from t")
+    )
+
+    assert translation.text == "create view v (a) as select id from t"
+    assert translation.invoker_view is None
+
+
+@pytest.mark.parametrize(
+    ("statement", "change"),
+    [
+        (
+            "alter view v set (security_invoker = true)",
+            ViewSecurity("v", True),
+        ),
+        (
+            "alter view if exists public.v set (security_invoker = off)",
+            ViewSecurity("v", False, if_exists=True),
+        ),
+        ("alter view v reset (security_invoker)", ViewSecurity("v", False)),
+        ("alter view v set (security_barrier = true)", ViewSecurity("v", None)),
+    ],
+)
+def test_alter_view_set_and_reset_become_a_change_for_the_runner(
+    statement: str, change: ViewSecurity
+) -> None:
+    translation = translate_statement(Statement(1, 1, statement))
+
+    assert translation.command == "ALTER VIEW"
+    assert translation.text == ""
+    assert not translation.skipped
+    assert translation.view_security == change
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        (
+            "create view v with (colour = red) as select 1",
+            'unrecognized parameter "colour"',
+        ),
+        (
+            "create view v with (security_invoker = maybe) as select 1",
+            'invalid value for boolean option "security_invoker": maybe',
+        ),
+        (
+            "create view v with (check_option = local) as select 1",
+            "check_option is not supported",
+        ),
+        (
+            "alter view v reset (security_invoker = true)",
+            "RESET must not include values for parameters",
+        ),
+        ("alter view v rename to w", "alter view … rename is not supported"),
+        ("alter view django_session set (security_invoker)", "internal table"),
+    ],
+)
+def test_bad_view_options_are_refused(statement: str, message: str) -> None:
+    with pytest.raises(SqlScriptError) as error:
+        sql(statement)
+
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        "CREATE VIEW v as select 1",
+        'CREATE VIEW "as" (a, "b c") as select 1 as a, 2',
+        f"CREATE VIEW v {MARK} as select 1",
+        "CREATE VIEW v -- as\n as select '/* koyalite: security_invoker */'",
+    ],
+)
+def test_the_mark_is_set_and_removed_in_a_stored_view(definition: str) -> None:
+    marked = with_security_invoker(definition, True)
+    unmarked = with_security_invoker(marked, False)
+
+    assert is_security_invoker(marked)
+    assert not is_security_invoker(unmarked)
+    assert with_security_invoker(marked, True) == marked
+    assert unmarked.endswith(definition.split(" as ", 1)[1])

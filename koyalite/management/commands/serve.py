@@ -1,4 +1,5 @@
-"""`koyalite serve`: check settings, migrate, warn about open tables, serve."""
+"""`koyalite serve`: check settings, migrate, warn about open tables and views,
+serve."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class Command(KoyaCommand):
         run_checks_or_fail()
         call_command("migrate", verbosity=0, interactive=False, skip_checks=True)
         self._warn_about_tables_without_rls()
+        self._warn_about_views_bypassing_rls()
         workers = options["workers"] or settings.SERVE_WORKERS
         threads = options["threads"] or settings.SERVE_THREADS
         # Worker processes import settings afresh: pin them to this project.
@@ -75,5 +77,25 @@ class Command(KoyaCommand):
                 message=(
                     f"table '{table}' has no row-level security: anyone with the anon key "
                     f"can read and write it. Run: alter table {table} enable row level security;"
+                ),
+            )
+
+    def _warn_about_views_bypassing_rls(self) -> None:
+        from django.db import connection
+
+        from database.schema import get_schema
+        from rls.services import views_bypassing_rls
+
+        with connection.cursor() as cursor:
+            schema = get_schema(cursor)
+        for view, tables in views_bypassing_rls(schema, connection.connection):
+            log.warning(
+                "view.security_definer",
+                view=view,
+                tables=tables,
+                message=(
+                    f"view '{view}' bypasses the row-level security of "
+                    f"{', '.join(tables)}: anyone who can read the view sees every "
+                    f"row. Run: alter view {view} set (security_invoker = true);"
                 ),
             )
