@@ -24,9 +24,9 @@ from database.plan import (
     OutEmbed,
     ReadNode,
     ReadPlan,
-    Relationship,
     WritePlan,
 )
+from database.relationships import Relationship
 from database.sql import Sql, quote_ident
 from database.views import InlinedView
 
@@ -430,7 +430,7 @@ def object_pairs(node: ReadNode) -> list[tuple[str, Sql]]:
     for item in node.items:
         if isinstance(item, OutColumn):
             pairs.append((item.key, output_value(item.field, node.alias)))
-        elif isinstance(item, OutEmbed):
+        elif isinstance(item, OutEmbed) and not item.is_empty:
             if item.spread:
                 pairs.extend(_spread_pairs(item, node.alias))
             else:

@@ -15,7 +15,6 @@ from typing import Literal
 from accounts.keys import Auth
 from database import coerce
 from database.errors import (
-    AmbiguousRelationship,
     BodyColumnNotFound,
     ColumnNotFound,
     EmbedFilterNotSelected,
@@ -25,11 +24,11 @@ from database.errors import (
     NotImplementedFeature,
     OrderByToMany,
     PutPrimaryKeyMismatch,
-    RelationshipNotFound,
     TableNotFound,
     WhereClauseRequired,
 )
-from database.schema import ColumnInfo, ForeignKey, SchemaCache, TableInfo
+from database.relationships import Relationship, find_relationship
+from database.schema import ColumnInfo, SchemaCache, TableInfo
 from database.sql import Slot, Sql
 from database.types import (
     Column,
@@ -38,6 +37,7 @@ from database.types import (
     Embed,
     EmbedNullFilter,
     EmbedPath,
+    FieldRef,
     Filter,
     JsonStep,
     Logic,
@@ -71,30 +71,6 @@ CASTS: dict[str, str] = {
 # ---------------------------------------------------------------- plan types
 
 
-@dataclass(frozen=True, slots=True)
-class Relationship:
-    """How a child node joins its parent.
-
-    For direct relationships `parent_columns[i]` equals `child_columns[i]`. For
-    many-to-many, `junction` rows link them: junction.`junction_parent[i]` =
-    parent.`parent_columns[i]` and junction.`junction_child[i]` =
-    child.`child_columns[i]`.
-    """
-
-    cardinality: Literal["many-to-one", "one-to-one", "one-to-many", "many-to-many"]
-    name: str  # the foreign key (or junction) that defines it
-    parent_columns: tuple[str, ...]
-    child_columns: tuple[str, ...]
-    junction: TableInfo | None = None
-    junction_parent: tuple[str, ...] = ()
-    junction_child: tuple[str, ...] = ()
-    junction_policy: Sql | None = None
-
-    @property
-    def to_one(self) -> bool:
-        return self.cardinality in ("many-to-one", "one-to-one")
-
-
 @dataclass(slots=True)
 class FieldPlan:
     column: ColumnInfo
@@ -120,6 +96,14 @@ class OutEmbed:
     relationship: Relationship
     inner: bool = False
     spread: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        """`rel()`: joined for filtering only, nothing rendered (nor is an
+        embed whose select holds only empty embeds)."""
+        return all(
+            isinstance(item, OutEmbed) and item.is_empty for item in self.node.items
+        )
 
 
 @dataclass(slots=True)
@@ -280,7 +264,9 @@ class _Planner:
         node = ReadNode(table, alias or self.next_alias())
         node.policy = self.policy(table.name, command, node.alias)
         node.view = self.inline_view(table)
-        for item in select or (Column(_star()),):
+        # An empty root select is every column; an empty embed `rel()` is
+        # joined but renders nothing.
+        for item in select or (() if path else (Column(FieldRef("*")),)):
             self.add_item(node, item, shape, path)
         self.add_conditions(node, shape.filters.get(path, ()), path)
         self.add_order(node, shape.order.get(path, ()))
@@ -308,13 +294,17 @@ class _Planner:
     def embed(
         self, parent: ReadNode, item: Embed, shape: Shape, path: EmbedPath
     ) -> OutEmbed:
-        relationship, child = self.relationship(parent.table, item.relation, item.hint)
+        relationship, child = find_relationship(
+            self.schema, parent.table, item.relation, item.hint
+        )
         child_path = path + (item.name,)
         alias = self.next_alias()
         if relationship.junction is not None:
-            relationship = _with_junction_policy(
+            relationship = replace(
                 relationship,
-                self.policy(relationship.junction.name, "select", alias + "j"),
+                junction_policy=self.policy(
+                    relationship.junction.name, "select", alias + "j"
+                ),
             )
         node = self.read_node(child, item.select, shape, child_path, alias)
         if item.spread and not relationship.to_one:
@@ -328,78 +318,6 @@ class _Planner:
             inner=item.join == "inner",
             spread=item.spread,
         )
-
-    def relationship(
-        self, parent: TableInfo, relation: str, hint: str | None
-    ) -> tuple[Relationship, TableInfo]:
-        candidates = self.candidates(parent, relation)
-        if hint is not None:
-            candidates = [c for c in candidates if _matches_hint(c[0], hint)]
-        if not candidates:
-            raise RelationshipNotFound(parent.name, relation, hint)
-        if len(candidates) > 1:
-            # A self-reference hinted by its foreign key reads "the rows that point
-            # at me" (one-to-many); the to-one side is reached by the column name.
-            if parent.name == relation and hint is not None:
-                to_many = [c for c in candidates if not c[0].to_one]
-                if len(to_many) == 1:
-                    return to_many[0]
-            raise _ambiguous(parent.name, relation, candidates)
-        return candidates[0]
-
-    def candidates(
-        self, parent: TableInfo, relation: str
-    ) -> list[tuple[Relationship, TableInfo]]:
-        found: list[tuple[Relationship, TableInfo]] = []
-        # A foreign-key column or constraint name of the parent: `owner(*)`.
-        for fk in parent.foreign_keys:
-            target = self.schema.table(fk.ref_table)
-            if target is None:
-                continue
-            if (
-                relation == fk.ref_table
-                or relation == fk.name
-                or (len(fk.columns) == 1 and relation == fk.columns[0])
-            ):
-                found.append((_to_one(fk, target), target))
-        child = self.schema.table(relation)
-        for fk in self.schema.referenced_by.get(parent.name, ()):
-            source = self.schema.table(fk.table)
-            if source is None:
-                continue
-            if fk.table == relation or fk.name == relation:
-                found.append((_to_many(fk, source), source))
-        if child is not None:
-            found.extend((rel, child) for rel in self.junctions(parent, child))
-        return found
-
-    def junctions(self, parent: TableInfo, child: TableInfo) -> list[Relationship]:
-        found = []
-        for junction in self.schema.tables.values():
-            if junction.name in (parent.name, child.name):
-                continue
-            to_parent = [
-                fk for fk in junction.foreign_keys if fk.ref_table == parent.name
-            ]
-            to_child = [
-                fk for fk in junction.foreign_keys if fk.ref_table == child.name
-            ]
-            for fp in to_parent:
-                for fc in to_child:
-                    if fp is fc or not junction.is_unique(fp.columns + fc.columns):
-                        continue
-                    found.append(
-                        Relationship(
-                            "many-to-many",
-                            junction.name,
-                            parent_columns=fp.ref_columns,
-                            child_columns=fc.ref_columns,
-                            junction=junction,
-                            junction_parent=fp.columns,
-                            junction_child=fc.columns,
-                        )
-                    )
-        return found
 
     # ------------------------------------------------------------ filters
 
@@ -530,71 +448,10 @@ class _Planner:
             node.order.append(OrderPlan(plan, term.descending, nulls_first, embed))
 
 
-def _star():
-    from database.types import FieldRef
-
-    return FieldRef("*")
-
-
 def _cast_column(cast: str) -> ColumnInfo:
     """A column of the cast's type, for coercing the values compared with it."""
     kind = CASTS[cast]
     return ColumnInfo(cast, cast, kind, None, True, None, 0, False)  # type: ignore[arg-type]
-
-
-def _to_one(fk: ForeignKey, target: TableInfo) -> Relationship:
-    return Relationship("many-to-one", fk.name, fk.columns, fk.ref_columns)
-
-
-def _to_many(fk: ForeignKey, source: TableInfo) -> Relationship:
-    cardinality = "one-to-one" if source.is_unique(fk.columns) else "one-to-many"
-    return Relationship(cardinality, fk.name, fk.ref_columns, fk.columns)
-
-
-def _with_junction_policy(
-    relationship: Relationship, policy: Sql | None
-) -> Relationship:
-    return Relationship(
-        relationship.cardinality,
-        relationship.name,
-        relationship.parent_columns,
-        relationship.child_columns,
-        relationship.junction,
-        relationship.junction_parent,
-        relationship.junction_child,
-        policy,
-    )
-
-
-def _matches_hint(relationship: Relationship, hint: str) -> bool:
-    if relationship.name == hint:
-        return True
-    if relationship.junction is not None:
-        return relationship.junction.name == hint
-    return hint in relationship.parent_columns or hint in relationship.child_columns
-
-
-def _ambiguous(parent: str, relation: str, candidates) -> AmbiguousRelationship:
-    details = []
-    for rel, child in candidates:
-        if rel.junction is not None:
-            text = f"{rel.junction.name} using {parent}({', '.join(rel.parent_columns)}) and {child.name}({', '.join(rel.child_columns)})"
-        else:
-            text = f"{rel.name} using {parent}({', '.join(rel.parent_columns)}) and {child.name}({', '.join(rel.child_columns)})"
-        details.append(
-            {
-                "cardinality": rel.cardinality,
-                "embedding": f"{parent} with {child.name}",
-                "relationship": text,
-            }
-        )
-    options = ", ".join(f"'{relation}!{rel.name}'" for rel, _ in candidates)
-    error = AmbiguousRelationship(
-        f"Could not embed because more than one relationship was found for '{parent}' and '{relation}'",
-        hint=f"Try changing '{relation}' to one of the following: {options}. Find the desired relationship in the 'details' key.",
-    )
-    error.details = details  # type: ignore[assignment]
-    return error
 
 
 # ---------------------------------------------------------------- entry points
@@ -761,12 +618,11 @@ def _check_filtered(request: WriteRequest) -> None:
 
 def _embeds_only(select: tuple[SelectItem, ...]) -> tuple[SelectItem, ...]:
     """The embeds of a select list, each keeping only its own embeds."""
-    embeds: list[SelectItem] = [
-        replace(item, select=_embeds_only(item.select) or (Count(),))
+    return tuple(
+        replace(item, select=_embeds_only(item.select))
         for item in select
         if isinstance(item, Embed)
-    ]
-    return tuple(embeds) or (Count(),)
+    )
 
 
 def _and(left: Sql | None, right: Sql | None) -> Sql | None:

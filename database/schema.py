@@ -248,6 +248,9 @@ def _describe_table(cursor, name: str, create_sql: str, is_view: bool) -> TableI
         ref_table = rows[0][2]
         cols = tuple(r[3] for r in rows)
         ref_cols = tuple(r[4] for r in rows)
+        if None in ref_cols:
+            # `references t` without columns means t's primary key.
+            ref_cols = _primary_key_of(cursor, ref_table) or ref_cols
         fk_name = named.get(cols) or f"{name}_{'_'.join(cols)}_fkey"
         foreign_keys.append(ForeignKey(fk_name, name, cols, ref_table, ref_cols))
     unique: list[tuple[str, ...]] = []
@@ -273,6 +276,12 @@ def _describe_table(cursor, name: str, create_sql: str, is_view: bool) -> TableI
         security_invoker=is_view and is_security_invoker(create_sql or ""),
         definition=create_sql if is_view else None,
     )
+
+
+def _primary_key_of(cursor, table: str) -> tuple[str, ...]:
+    q = '"' + table.replace('"', '""') + '"'
+    rows = cursor.execute(f"PRAGMA table_info({q})").fetchall()
+    return tuple(row[1] for row in sorted(rows, key=lambda row: row[5]) if row[5])
 
 
 def read_schema(cursor, version: int) -> SchemaCache:

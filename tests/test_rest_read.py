@@ -394,7 +394,7 @@ def test_self_reference_both_directions(service):
     )
     reports = (
         service.table("employees")
-        .select("name,reports:employees!employees_manager_id_fkey(name)")
+        .select("name,reports:employees!manager_id(name)")
         .eq("id", 1)
         .execute()
         .data
