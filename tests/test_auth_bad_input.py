@@ -3,6 +3,7 @@ whatever is stored reads back through every path that returns it."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import httpx
@@ -10,6 +11,7 @@ import jwt
 import pytest
 
 from accounts.params import MAX_BODY_BYTES
+from accounts.services import MAX_METADATA_BYTES
 from koyalite.jsonbody import MAX_DEPTH
 
 PASSWORD = "correct horse"
@@ -249,6 +251,49 @@ def test_a_body_over_one_mebibyte_is_413_and_stores_nothing(auth_live):
     assert users_with_email(auth_live, email) == []
 
 
+def sized(size: int) -> dict:
+    """An object that is `size` bytes as JSON."""
+    return {"x": "y" * (size - len('{"x":""}'))}
+
+
+def test_metadata_past_its_cap_is_400_and_the_largest_reads_back(auth_live):
+    refused_email = unique_email()
+
+    refused = admin(
+        auth_live,
+        "POST",
+        "/admin/users",
+        json={"email": refused_email, "user_metadata": sized(MAX_METADATA_BYTES + 1)},
+    )
+    largest = confirmed_user(
+        auth_live,
+        user_metadata=sized(MAX_METADATA_BYTES),
+        app_metadata={"y": "z" * (MAX_METADATA_BYTES - 200)},
+    )
+    views = every_view_of(auth_live, sign_in(auth_live, largest["email"]))
+
+    assert_refused(refused, 400, "validation_failed")
+    assert users_with_email(auth_live, refused_email) == []
+    for view in views:
+        assert view["user_metadata"] == sized(MAX_METADATA_BYTES)
+
+
+def test_metadata_cannot_grow_past_its_cap_by_merging(auth_live):
+    user = confirmed_user(auth_live)
+    token = sign_in(auth_live, user["email"])["access_token"]
+    half = {"x": "y" * (MAX_METADATA_BYTES // 2)}
+
+    first = auth(auth_live, "PUT", "/user", token=token, json={"data": half})
+    second = auth(
+        auth_live, "PUT", "/user", token=token, json={"data": {"z": half["x"]}}
+    )
+
+    assert first.status_code == 200
+    assert_refused(second, 400, "validation_failed")
+    shown = admin(auth_live, "GET", f"/admin/users/{user['id']}").json()
+    assert shown["user_metadata"] == half
+
+
 @pytest.mark.parametrize(
     ("method", "path", "key", "body", "field"),
     [
@@ -332,3 +377,89 @@ def test_an_empty_object_still_signs_up_anonymously(auth_live):
 
     assert response.status_code == 200
     assert response.json()["user"]["is_anonymous"] is True
+
+
+def test_app_metadata_from_a_user_is_403_not_admin_and_changes_nothing(auth_live):
+    user = confirmed_user(auth_live)
+    token = sign_in(auth_live, user["email"])["access_token"]
+
+    response = auth(
+        auth_live,
+        "PUT",
+        "/user",
+        token=token,
+        json={"data": {"name": "Eve"}, "app_metadata": {"role": "admin"}},
+    )
+
+    assert_refused(response, 403, "not_admin")
+    assert response.json()["msg"] == "Updating app_metadata requires admin privileges"
+    after = admin(auth_live, "GET", f"/admin/users/{user['id']}").json()
+    assert after["user_metadata"] == {} and "role" not in after["app_metadata"]
+
+
+def test_a_failed_update_saves_none_of_its_other_fields(auth_live):
+    user = confirmed_user(auth_live)
+    token = sign_in(auth_live, user["email"])["access_token"]
+
+    response = auth(
+        auth_live,
+        "PUT",
+        "/user",
+        token=token,
+        json={"data": {"name": "Eve"}, "email": "not an address"},
+    )
+
+    assert_refused(response, 400, "validation_failed")
+    after = admin(auth_live, "GET", f"/admin/users/{user['id']}").json()
+    assert after["user_metadata"] == {}
+    assert after["updated_at"] == user["updated_at"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"email": "a" * 250 + "@example.com", "password": PASSWORD},
+            "An email address is too long",
+        ),
+        (
+            {"email": "long@example.com", "password": "é" * 37},
+            "Password cannot be longer than 72 characters",
+        ),
+    ],
+)
+def test_gotrues_length_limits_apply(auth_live, body, message):
+    response = auth(auth_live, "POST", "/signup", json=body)
+
+    assert_refused(response, 400, "validation_failed")
+    assert response.json()["msg"] == message
+
+
+def test_an_admin_update_racing_a_delete_is_200_or_404_never_500(auth_live):
+    answers = []
+    for _ in range(15):
+        user_id = confirmed_user(auth_live)["id"]
+        pair: dict[str, int] = {}
+
+        def update(user_id=user_id, pair=pair):
+            pair["put"] = admin(
+                auth_live,
+                "PUT",
+                f"/admin/users/{user_id}",
+                json={"user_metadata": {"a": 1}, "ban_duration": "1h"},
+            ).status_code
+
+        def delete(user_id=user_id, pair=pair):
+            pair["delete"] = admin(
+                auth_live, "DELETE", f"/admin/users/{user_id}"
+            ).status_code
+
+        threads = [threading.Thread(target=update), threading.Thread(target=delete)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        answers.append((pair["put"], pair["delete"]))
+
+    assert {put for put, _ in answers} <= {200, 404}
+    assert {deleted for _, deleted in answers} == {200}
