@@ -435,6 +435,38 @@ def test_gotrues_length_limits_apply(auth_live, body, message):
     assert response.json()["msg"] == message
 
 
+def test_a_too_long_issuer_is_400_and_leaves_no_factor(auth_live):
+    user = confirmed_user(auth_live)
+    token = sign_in(auth_live, user["email"])["access_token"]
+    attempts = [
+        auth(
+            auth_live,
+            "POST",
+            "/factors",
+            token=token,
+            json={"factor_type": "totp", "issuer": "x" * 2000},
+        )
+        for _ in range(12)
+    ]
+    # Within the length limit, but too long for a QR code once escaped.
+    escaped = auth(
+        auth_live,
+        "POST",
+        "/factors",
+        token=token,
+        json={"factor_type": "totp", "issuer": "€" * 255},
+    )
+    left = admin(auth_live, "GET", f"/admin/users/{user['id']}/factors").json()
+    enrolled = auth(
+        auth_live, "POST", "/factors", token=token, json={"factor_type": "totp"}
+    )
+
+    for attempt in [*attempts, escaped]:
+        assert_refused(attempt, 400, "validation_failed")
+    assert left == []
+    assert enrolled.status_code == 200, enrolled.text
+
+
 def test_an_admin_update_racing_a_delete_is_200_or_404_never_500(auth_live):
     answers = []
     for _ in range(15):
