@@ -9,7 +9,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import (
@@ -400,13 +406,28 @@ def identity(request: HttpRequest, identity_id: str) -> HttpResponse:
     return json_response({})
 
 
+def _form(request: HttpRequest) -> QueryDict:
+    """A POSTed form (a provider's `response_mode=form_post`), read as Go's
+    FormValue reads it: a body that cannot be parsed as a form (multipart
+    without a boundary, too large, too many fields) has no fields."""
+    try:
+        return request.POST
+    except (
+        MultiPartParserError,
+        RequestDataTooBig,
+        TooManyFieldsSent,
+        TooManyFilesSent,
+    ):
+        return QueryDict()
+
+
 @endpoint(("GET", "POST"), public=("GET", "POST"))
 def callback(request: HttpRequest) -> HttpResponse:
     """GET|POST /callback?code=&state=: the provider sends the browser back here;
     it goes on to `redirect_to` signed in, or with the error in the fragment."""
     from accounts import oauth
 
-    query = request.POST if request.method == "POST" else request.GET
+    query = _form(request) if request.method == "POST" else request.GET
     try:
         state = oauth.read_state(query.get("state"))
     except AuthApiError as error:

@@ -467,6 +467,19 @@ def test_a_too_long_issuer_is_400_and_leaves_no_factor(auth_live):
     assert enrolled.status_code == 200, enrolled.text
 
 
+def test_a_callback_form_that_cannot_be_parsed_redirects_with_the_error(auth_live):
+    response = httpx.post(
+        f"{auth_live.url}/auth/v1/callback",
+        headers={"Content-Type": "multipart/form-data"},
+        content=b"state=x",
+    )
+
+    assert response.status_code == 302
+    location = response.headers["location"]
+    assert location.startswith("http://app.example")
+    assert "error_code=bad_oauth_callback" in location
+
+
 def test_an_admin_update_racing_a_delete_is_200_or_404_never_500(auth_live):
     answers = []
     for _ in range(15):
