@@ -241,6 +241,7 @@ def send_one_time_code(body: dict[str, Any], redirect_to: str | None) -> None:
     if body.get("phone") and not body.get("email"):
         raise PhoneProviderDisabled("Unsupported phone provider")
     email = normalize_email(body.get("email"))
+    challenge = pkce.challenge_from(body)  # before a user may be created
     user = User.objects.filter(email=email).first()
     if user is None:
         if body.get("create_user") is False or not settings.AUTH_ENABLE_SIGNUP:
@@ -256,7 +257,7 @@ def send_one_time_code(body: dict[str, Any], redirect_to: str | None) -> None:
     kind = (
         tokens.Kind.MAGIC_LINK if user.email_confirmed_at else tokens.Kind.CONFIRMATION
     )
-    tokens.mail_token(user, kind, redirect_to, challenge=pkce.challenge_from(body))
+    tokens.mail_token(user, kind, redirect_to, challenge=challenge)
 
 
 def resend(body: dict[str, Any], redirect_to: str | None) -> None:

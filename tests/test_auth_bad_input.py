@@ -372,6 +372,17 @@ def test_an_empty_body_is_bad_json_and_creates_nobody(auth_live, method, path, k
     assert total_users(auth_live) == users_before
 
 
+def test_a_bad_pkce_challenge_on_otp_creates_nobody(auth_live):
+    email = unique_email()
+
+    response = auth(
+        auth_live, "POST", "/otp", json={"email": email, "code_challenge": "short"}
+    )
+
+    assert_refused(response, 400, "validation_failed")
+    assert users_with_email(auth_live, email) == []
+
+
 def test_an_empty_object_still_signs_up_anonymously(auth_live):
     response = auth(auth_live, "POST", "/signup", json={})
 
