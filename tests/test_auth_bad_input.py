@@ -58,6 +58,12 @@ def confirmed_user(server, **attributes) -> dict:
     return response.json()
 
 
+def signed_in_user(server) -> tuple[dict, str]:
+    """A confirmed user and an access token of theirs."""
+    user = confirmed_user(server)
+    return user, sign_in(server, user["email"])["access_token"]
+
+
 def sign_in(server, email: str) -> dict:
     response = auth(
         server,
@@ -199,8 +205,7 @@ def test_one_level_deeper_is_400_and_creates_no_user(auth_live, entry):
     ],
 )
 def test_one_level_deeper_is_400_and_changes_no_user(auth_live, path, body):
-    user = confirmed_user(auth_live)
-    token = sign_in(auth_live, user["email"])["access_token"]
+    user, token = signed_in_user(auth_live)
     key = "service" if path.startswith("/admin") else "anon"
 
     response = auth(
@@ -279,8 +284,7 @@ def test_metadata_past_its_cap_is_400_and_the_largest_reads_back(auth_live):
 
 
 def test_metadata_cannot_grow_past_its_cap_by_merging(auth_live):
-    user = confirmed_user(auth_live)
-    token = sign_in(auth_live, user["email"])["access_token"]
+    user, token = signed_in_user(auth_live)
     half = {"x": "y" * (MAX_METADATA_BYTES // 2)}
 
     first = auth(auth_live, "PUT", "/user", token=token, json={"data": half})
@@ -322,8 +326,7 @@ def test_metadata_cannot_grow_past_its_cap_by_merging(auth_live):
 def test_a_field_of_the_wrong_type_is_bad_json_and_stores_nothing(
     auth_live, method, path, key, body, field
 ):
-    user = confirmed_user(auth_live)
-    token = sign_in(auth_live, user["email"])["access_token"]
+    user, token = signed_in_user(auth_live)
     email = unique_email()
     users_before = total_users(auth_live)
 
@@ -355,8 +358,7 @@ def test_a_field_of_the_wrong_type_is_bad_json_and_stores_nothing(
     ],
 )
 def test_an_empty_body_is_bad_json_and_creates_nobody(auth_live, method, path, key):
-    user = confirmed_user(auth_live)
-    token = sign_in(auth_live, user["email"])["access_token"]
+    user, token = signed_in_user(auth_live)
     users_before = total_users(auth_live)
 
     response = auth(
@@ -391,8 +393,7 @@ def test_an_empty_object_still_signs_up_anonymously(auth_live):
 
 
 def test_app_metadata_from_a_user_is_403_not_admin_and_changes_nothing(auth_live):
-    user = confirmed_user(auth_live)
-    token = sign_in(auth_live, user["email"])["access_token"]
+    user, token = signed_in_user(auth_live)
 
     response = auth(
         auth_live,
@@ -409,8 +410,7 @@ def test_app_metadata_from_a_user_is_403_not_admin_and_changes_nothing(auth_live
 
 
 def test_a_failed_update_saves_none_of_its_other_fields(auth_live):
-    user = confirmed_user(auth_live)
-    token = sign_in(auth_live, user["email"])["access_token"]
+    user, token = signed_in_user(auth_live)
 
     response = auth(
         auth_live,
@@ -447,8 +447,7 @@ def test_gotrues_length_limits_apply(auth_live, body, message):
 
 
 def test_a_too_long_issuer_is_400_and_leaves_no_factor(auth_live):
-    user = confirmed_user(auth_live)
-    token = sign_in(auth_live, user["email"])["access_token"]
+    user, token = signed_in_user(auth_live)
     attempts = [
         auth(
             auth_live,
