@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -29,7 +30,8 @@ from accounts.errors import (
 )
 from accounts.models import OneTimeToken, Session, User
 from accounts.passwords import validate_password
-from accounts.services import normalize_email
+from accounts.services import normalize_email, validate_metadata
+from database.executor import locked_atomic
 
 DEFAULT_PER_PAGE = 50
 # GoTrue's offset paging has no cap; KoyaLite renders every user of a page as
@@ -272,8 +274,10 @@ def create_user(attributes: UserAttributes) -> User:
         id=user_id,
         email=email,
         phone=phone,
-        raw_user_meta_data=dict(attributes.user_metadata or {}),
-        raw_app_meta_data=_merged({}, attributes.app_metadata or {}),
+        raw_user_meta_data=validate_metadata(attributes.user_metadata, "user_metadata"),
+        raw_app_meta_data=validate_metadata(
+            _merged({}, attributes.app_metadata or {}), "app_metadata"
+        ),
         email_confirmed_at=(
             timezone.now() if attributes.email_confirm and email else None
         ),
@@ -306,7 +310,7 @@ def update_user(user_id: str, attributes: UserAttributes) -> User:
     tokens mailed to them, as GoTrue's UpdatePassword does.
     """
     _reject_unsupported(attributes)
-    user = get_user(user_id)
+    get_user(user_id)  # an unknown user is a 404 before any other complaint
     email = normalize_email(attributes.email) if attributes.email else None
     phone = validate_phone(attributes.phone) if attributes.phone else None
     if attributes.password is not None and attributes.password_hash:
@@ -315,15 +319,37 @@ def update_user(user_id: str, attributes: UserAttributes) -> User:
     if attributes.password_hash:
         password = stored_password_hash(attributes.password_hash)
     elif attributes.password is not None:
-        password = validate_password(attributes.password)
+        # Hashed here, not under the write lock: it takes tens of milliseconds.
+        password = make_password(validate_password(attributes.password))
     ban = (
         parse_ban_duration(attributes.ban_duration) if attributes.ban_duration else None
     )
+    # Read, checked and written in one write transaction: a user deleted
+    # meanwhile is gone before it starts (404), or after it ends.
+    with locked_atomic():
+        user = get_user(user_id)
+        _apply(user, attributes, email, phone, password)
+        if password is not None:
+            end_sessions(user)
+        if attributes.email_confirm:
+            confirm_email(user)
+        if ban is not None:
+            ban_user(user, ban)
+    return user
+
+
+def _apply(
+    user: User,
+    attributes: UserAttributes,
+    email: str | None,
+    phone: str | None,
+    password: str | None,
+) -> None:
+    """Save the fields of `attributes` that change `user`'s own row."""
     if email and email != user.email:
         _check_email_free(email, user.pk)
     if phone and phone != user.phone:
         _check_phone_free(phone, user.pk)
-
     fields: list[str] = []
     if email:
         user.email = email
@@ -336,34 +362,21 @@ def update_user(user_id: str, attributes: UserAttributes) -> User:
         user.phone = phone
         fields.append("phone")
     if password is not None:
-        if attributes.password_hash:
-            user.password = password
-        else:
-            user.set_password(password)
+        user.password = password
         fields.append("password")
     if attributes.app_metadata is not None:
-        user.raw_app_meta_data = _merged(
-            user.raw_app_meta_data, attributes.app_metadata
+        user.raw_app_meta_data = validate_metadata(
+            _merged(user.raw_app_meta_data, attributes.app_metadata), "app_metadata"
         )
         fields.append("raw_app_meta_data")
     if attributes.user_metadata is not None:
-        user.raw_user_meta_data = _merged(
-            user.raw_user_meta_data, attributes.user_metadata
+        user.raw_user_meta_data = validate_metadata(
+            _merged(user.raw_user_meta_data, attributes.user_metadata),
+            "user_metadata",
         )
         fields.append("raw_user_meta_data")
-    try:
-        with transaction.atomic():
-            if fields:
-                user.save(update_fields=[*fields, "updated_at"])
-            if password is not None:
-                end_sessions(user)
-            if attributes.email_confirm:
-                confirm_email(user)
-            if ban is not None:
-                ban_user(user, ban)
-    except IntegrityError:
-        raise (EmailExists() if email else PhoneExists()) from None
-    return user
+    if fields:
+        user.save(update_fields=[*fields, "updated_at"])
 
 
 def ban_user(user: User, duration: timedelta) -> User:

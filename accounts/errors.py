@@ -76,6 +76,9 @@ ValidationFailed = _auth_error(
 BadJson = _auth_error(
     "BadJson", 400, "bad_json", "Could not parse request body as JSON"
 )
+RequestEntityTooLarge = _auth_error(
+    "RequestEntityTooLarge", 413, "request_entity_too_large", "Request body too large"
+)
 InvalidCredentials = _auth_error(
     "InvalidCredentials", 400, "invalid_credentials", "Invalid login credentials"
 )

@@ -30,6 +30,10 @@ from database.executor import locked_atomic
 
 CHALLENGE_LIFETIME = 300
 MAX_FACTORS = 10
+MAX_FRIENDLY_NAME_LENGTH = 120  # Factor.friendly_name's max_length
+# The otpauth:// URI, which holds the issuer twice (percent-encoded), must fit
+# in one QR code: 2,331 bytes at error correction level M.
+MAX_ISSUER_LENGTH = 255
 _STEP = 30
 
 
@@ -39,12 +43,14 @@ def enroll(session: Session, body: dict[str, Any]) -> dict[str, Any]:
             "factor_type must be totp; phone factors are not supported"
         )
     user = session.user
-    friendly_name = body.get("friendly_name") or ""
-    if not isinstance(friendly_name, str) or len(friendly_name) > 120:
-        raise ValidationFailed("friendly_name must be text of at most 120 characters")
+    friendly_name = body.get("friendly_name", "")
+    if len(friendly_name) > MAX_FRIENDLY_NAME_LENGTH:
+        raise ValidationFailed(
+            f"friendly_name must be at most {MAX_FRIENDLY_NAME_LENGTH} characters"
+        )
     issuer = body.get("issuer") or "KoyaLite"
-    if not isinstance(issuer, str):
-        raise ValidationFailed("issuer must be text")
+    if len(issuer) > MAX_ISSUER_LENGTH:
+        raise ValidationFailed(f"issuer must be at most {MAX_ISSUER_LENGTH} characters")
     if friendly_name and user.factors.filter(friendly_name=friendly_name).exists():
         raise ValidationFailed(
             f"A factor with the friendly name {friendly_name!r} for this user already exists"
@@ -52,13 +58,19 @@ def enroll(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     if user.factors.count() >= MAX_FACTORS:
         raise TooManyEnrolledFactors()
     secret = pyotp.random_base32()
-    factor = Factor.objects.create(
-        user=user, friendly_name=friendly_name, secret=secret
-    )
     uri = pyotp.TOTP(secret).provisioning_uri(
         name=user.email or str(user.id), issuer_name=issuer
     )
-    svg = segno.make(uri, error="m").svg_inline(scale=4)
+    try:
+        svg = segno.make(uri, error="m").svg_inline(scale=4)
+    except segno.DataOverflowError:
+        raise ValidationFailed(
+            "issuer is too long: the otpauth URI does not fit in a QR code"
+        ) from None
+    # Stored only once the answer can be made: a failed enrolment leaves none.
+    factor = Factor.objects.create(
+        user=user, friendly_name=friendly_name, secret=secret
+    )
     return {
         "id": str(factor.id),
         "type": "totp",

@@ -15,6 +15,9 @@ from django.core.exceptions import ValidationError
 
 from accounts.errors import ValidationFailed, WeakPassword
 
+# GoTrue's MaxPasswordLength (bcrypt reads no further), in UTF-8 bytes as Go
+# counts them: a password GoTrue refuses is refused here too.
+MAX_PASSWORD_BYTES = 72
 # Django's error codes (and this module's) → GoTrue's reasons.
 _REASONS = {
     "password_too_short": "length",
@@ -49,6 +52,10 @@ def validate_password(password: object) -> str:
     """`password` if it is strong enough, else 422 `weak_password` with reasons."""
     if not isinstance(password, str) or not password:
         raise ValidationFailed("Password is required")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise ValidationFailed(
+            f"Password cannot be longer than {MAX_PASSWORD_BYTES} characters"
+        )
     try:
         password_validation.validate_password(password)
     except ValidationError as error:

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -20,6 +21,7 @@ from accounts.errors import (
     EmailExists,
     EmailNotConfirmed,
     InvalidCredentials,
+    NotAdmin,
     OtpDisabled,
     PhoneLoginsDisabled,
     PhoneProviderDisabled,
@@ -32,17 +34,25 @@ from accounts.errors import (
 from accounts.models import OneTimeToken, User
 from accounts.passwords import validate_password
 from accounts.sessions import IssuedSession, start_session
-from accounts.users import is_banned, user_json
+from accounts.users import is_banned, save_fields, user_json
 
 # Checked against when no user matches, so a wrong email costs the same time
 # as a wrong password and timing does not reveal which emails exist.
 _DUMMY_HASH = None
+# GoTrue's validateEmail refuses longer addresses.
+MAX_EMAIL_LENGTH = 255
+# Metadata rides in every access token, which clients send back in a header;
+# the server refuses request headers past a few hundred KiB, so a user's two
+# metadata documents together stay well below that.
+MAX_METADATA_BYTES = 64 * 1024
 
 
 def normalize_email(email: object) -> str:
     """The address in the one form it is stored and looked up in."""
     if not isinstance(email, str):
         raise ValidationFailed("Unable to validate email address: invalid format")
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise ValidationFailed("An email address is too long")
     cleaned = email.strip().lower()
     try:
         validate_email(cleaned)
@@ -53,12 +63,18 @@ def normalize_email(email: object) -> str:
     return cleaned
 
 
-def _metadata(data: object) -> dict[str, Any]:
-    if data is None:
+def validate_metadata(
+    document: dict[str, Any] | None, name: str = "data"
+) -> dict[str, Any]:
+    """`document` (None reads as `{}`) if it may be stored as a user's
+    metadata: at most MAX_METADATA_BYTES as JSON."""
+    if document is None:
         return {}
-    if not isinstance(data, dict):
-        raise ValidationFailed("data must be a JSON object")
-    return data
+    if len(orjson.dumps(document)) > MAX_METADATA_BYTES:
+        raise ValidationFailed(
+            f"{name} is larger than {MAX_METADATA_BYTES} bytes as JSON"
+        )
+    return document
 
 
 def sign_up(
@@ -77,7 +93,7 @@ def sign_up(
     email = normalize_email(email)
     password = validate_password(password)
     challenge = pkce.challenge_from(body)
-    data = _metadata(body.get("data"))
+    data = validate_metadata(body.get("data"))
     existing = User.objects.filter(email=email).first()
     if existing is not None:
         if settings.AUTH_AUTOCONFIRM:
@@ -123,7 +139,7 @@ def _sign_up_anonymously(
         email=None,
         password=None,
         is_anonymous_user=True,
-        raw_user_meta_data=_metadata(body.get("data")),
+        raw_user_meta_data=validate_metadata(body.get("data")),
     )
     return start_session(user, "anonymous", user_agent=user_agent, ip=ip).as_json()
 
@@ -225,11 +241,12 @@ def send_one_time_code(body: dict[str, Any], redirect_to: str | None) -> None:
     if body.get("phone") and not body.get("email"):
         raise PhoneProviderDisabled("Unsupported phone provider")
     email = normalize_email(body.get("email"))
+    challenge = pkce.challenge_from(body)  # before a user may be created
     user = User.objects.filter(email=email).first()
     if user is None:
         if body.get("create_user") is False or not settings.AUTH_ENABLE_SIGNUP:
             raise OtpDisabled()
-        data = _metadata(body.get("data"))
+        data = validate_metadata(body.get("data"))
         try:
             with transaction.atomic():
                 user = User.objects.create_user(
@@ -240,7 +257,7 @@ def send_one_time_code(body: dict[str, Any], redirect_to: str | None) -> None:
     kind = (
         tokens.Kind.MAGIC_LINK if user.email_confirmed_at else tokens.Kind.CONFIRMATION
     )
-    tokens.mail_token(user, kind, redirect_to, challenge=pkce.challenge_from(body))
+    tokens.mail_token(user, kind, redirect_to, challenge=challenge)
 
 
 def resend(body: dict[str, Any], redirect_to: str | None) -> None:
@@ -269,25 +286,39 @@ def update_user(
     user: User, body: dict[str, Any], redirect_to: str | None = None
 ) -> User:
     """PUT /user: metadata, password, and an email change (confirmed from both
-    the current and the new address before it takes effect)."""
-    fields = []
+    the current and the new address before it takes effect).
+
+    Everything is checked before anything is saved, in GoTrue's order.
+    """
+    new_email = normalize_email(body["email"]) if body.get("email") else None
+    password = validate_password(body["password"]) if "password" in body else None
+    if "app_metadata" in body:
+        raise NotAdmin("Updating app_metadata requires admin privileges")
+    metadata = None
     if "data" in body:
-        user.raw_user_meta_data = {
-            **(user.raw_user_meta_data or {}),
-            **_metadata(body["data"]),
-        }
-        fields.append("raw_user_meta_data")
+        metadata = validate_metadata(
+            {**(user.raw_user_meta_data or {}), **body["data"]}
+        )
+    changes_email = new_email is not None and new_email != user.email
+    challenge = pkce.challenge_from(body) if changes_email else None
+    if (
+        changes_email
+        and User.objects.filter(email=new_email).exclude(pk=user.pk).exists()
+    ):
+        raise EmailExists()
     if "nonce" in body:
         tokens.check_reauthentication(user, body["nonce"])
-    if "password" in body:
-        user.set_password(validate_password(body["password"]))
+    fields = []
+    if metadata is not None:
+        user.raw_user_meta_data = metadata
+        fields.append("raw_user_meta_data")
+    if password is not None:
+        user.set_password(password)
         fields.append("password")
     if fields:
-        user.save(update_fields=[*fields, "updated_at"])
-    new_email = body.get("email")
-    if new_email and normalize_email(new_email) != user.email:
-        challenge = pkce.challenge_from(body)
-        _start_email_change(user, normalize_email(new_email), redirect_to, challenge)
+        save_fields(user, fields)
+    if changes_email:
+        _start_email_change(user, new_email, redirect_to, challenge)
     return user
 
 
@@ -297,8 +328,6 @@ def _start_email_change(
     redirect_to: str | None,
     challenge: pkce.Challenge | None,
 ) -> None:
-    if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
-        raise EmailExists()
     User.objects.filter(pk=user.pk).update(
         new_email=new_email, email_change_sent_at=timezone.now()
     )
@@ -331,7 +360,7 @@ def invite(body: dict[str, Any], redirect_to: str | None) -> User:
     if user is not None and user.email_confirmed_at is not None:
         raise EmailExists()
     if user is None:
-        data = _metadata(body.get("data"))
+        data = validate_metadata(body.get("data"))
         try:
             with transaction.atomic():
                 user = User.objects.create_user(
@@ -405,7 +434,9 @@ def _new_user_for_link(
         validate_password(body.get("password")) if link_type == "signup" else None
     )
     return User.objects.create_user(
-        email=email, password=password, raw_user_meta_data=_metadata(body.get("data"))
+        email=email,
+        password=password,
+        raw_user_meta_data=validate_metadata(body.get("data")),
     )
 
 

@@ -13,6 +13,7 @@ import orjson
 from django.db import connection
 from django.utils import timezone
 
+from accounts.errors import UserNotFound
 from accounts.models import Factor, Identity, User
 from database.executor import raw_connection
 
@@ -23,6 +24,15 @@ _FACTORS = Factor._meta.db_table
 
 def is_banned(user: User) -> bool:
     return user.banned_until is not None and user.banned_until > timezone.now()
+
+
+def save_fields(user: User, fields: list[str]) -> None:
+    """Save `fields` of `user`, and its `updated_at`; 404 if the user was
+    deleted meanwhile (where `save()` would fail with a DatabaseError)."""
+    user.updated_at = timezone.now()
+    values = {name: getattr(user, name) for name in [*fields, "updated_at"]}
+    if not User.objects.filter(pk=user.pk).update(**values):
+        raise UserNotFound()
 
 
 def _iso(column: str) -> str:
@@ -136,10 +146,11 @@ def _unsaved_profile(user: User) -> str:
 
 
 def user_json(user: User) -> dict[str, Any]:
-    """The user object GoTrue returns for `user`, as stored now."""
+    """The user object GoTrue returns for `user`, as stored now; 404 if the
+    user was deleted meanwhile."""
     if user._state.adding:
         return orjson.loads(_unsaved_profile(user))
     text = profile_text(str(user.pk))
     if text is None:
-        raise User.DoesNotExist(str(user.pk))
+        raise UserNotFound()
     return orjson.loads(text)

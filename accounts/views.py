@@ -8,9 +8,14 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import (
@@ -19,13 +24,13 @@ from accounts import (
     identities,
     keys,
     mfa,
+    params,
     ratelimits,
     services,
     sessions,
 )
 from accounts.errors import (
     AuthApiError,
-    BadJson,
     BadJwt,
     InvalidApiKey,
     InvalidToken,
@@ -63,18 +68,6 @@ def _client(request: HttpRequest) -> dict[str, str]:
         "user_agent": request.META.get("HTTP_USER_AGENT", ""),
         "ip": client_ip(request),
     }
-
-
-def _body(request: HttpRequest) -> dict[str, Any]:
-    if not request.body:
-        return {}
-    try:
-        body = orjson.loads(request.body)
-    except orjson.JSONDecodeError:
-        raise BadJson() from None
-    if not isinstance(body, dict):
-        raise BadJson("Request body must be a JSON object")
-    return body
 
 
 def _limit(request: HttpRequest, bucket: str, body: dict[str, Any] | None) -> None:
@@ -146,17 +139,28 @@ def endpoint(methods: tuple[str, ...], public: tuple[str, ...] = ()) -> Callable
 
 @endpoint(("POST",))
 def signup(request: HttpRequest) -> HttpResponse:
-    body = _body(request)
+    body = params.read_body(request, params.SIGNUP)
     _limit(request, "sign_in", body)
     return json_response(
         services.sign_up(body, request.GET.get("redirect_to"), **_client(request))
     )
 
 
+# GoTrue's grant types, each with its params struct.
+_GRANTS = {
+    "password": params.PASSWORD_GRANT,
+    "refresh_token": params.REFRESH_TOKEN_GRANT,
+    "pkce": params.PKCE_GRANT,
+    "id_token": params.ID_TOKEN_GRANT,
+}
+
+
 @endpoint(("POST",))
 def token(request: HttpRequest) -> HttpResponse:
-    grant = request.GET.get("grant_type")
-    body = _body(request)
+    grant = request.GET.get("grant_type", "")
+    if grant not in _GRANTS:
+        raise ValidationFailed(f"unsupported_grant_type: {grant[:64]!r}")
+    body = params.read_body(request, _GRANTS[grant])
     _limit(request, "refresh" if grant == "refresh_token" else "sign_in", body)
     if grant == "password":
         return json_response(
@@ -164,20 +168,18 @@ def token(request: HttpRequest) -> HttpResponse:
         )
     if grant == "refresh_token":
         presented = body.get("refresh_token")
-        if not isinstance(presented, str) or not presented:
+        if not presented:
             raise ValidationFailed("refresh_token required")
         return json_response(sessions.refresh_session(presented).as_json())
     if grant == "pkce":
         return json_response(services.exchange_code(body, **_client(request)).as_json())
-    if grant == "id_token":
-        # With link_identity, the account is linked to the signed-in user.
-        link_to = (
-            str(_current_session(request).user_id) if body.get("link_identity") else ""
-        )
-        return json_response(
-            id_tokens.sign_in(request, body, link_to, **_client(request)).as_json()
-        )
-    raise ValidationFailed(f"unsupported_grant_type: {grant!r}")
+    # An ID token; with link_identity, the account is linked to the signed-in user.
+    link_to = (
+        str(_current_session(request).user_id) if body.get("link_identity") else ""
+    )
+    return json_response(
+        id_tokens.sign_in(request, body, link_to, **_client(request)).as_json()
+    )
 
 
 @endpoint(("GET", "PUT"))
@@ -187,7 +189,9 @@ def user(request: HttpRequest) -> HttpResponse:
         return HttpResponse(profile, content_type="application/json")
     session = _current_session(request)
     changed = services.update_user(
-        session.user, _body(request), request.GET.get("redirect_to")
+        session.user,
+        params.read_body(request, params.USER_UPDATE),
+        request.GET.get("redirect_to"),
     )
     return json_response(user_json(changed))
 
@@ -206,7 +210,7 @@ def logout(request: HttpRequest) -> HttpResponse:
 def verify(request: HttpRequest) -> HttpResponse:
     _limit(request, "verify", None)
     if request.method == "POST":
-        body = _body(request)
+        body = params.read_body(request, params.VERIFY)
         verified = services.verify(
             str(body.get("type", "")),
             token=_text(body.get("token_hash")),
@@ -259,13 +263,15 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _mailing(send: Callable[[dict[str, Any], str | None], None]) -> Callable:
+def _mailing(
+    send: Callable[[dict[str, Any], str | None], None], fields: params.Fields
+) -> Callable:
     """A POST endpoint that mails the user something and answers `{}` alike
     whether or not the address has an account."""
 
     @endpoint(("POST",))
     def view(request: HttpRequest) -> HttpResponse:
-        body = _body(request)
+        body = params.read_body(request, fields)
         _limit(request, "otp", body)
         send(body, request.GET.get("redirect_to"))
         return json_response({})
@@ -273,9 +279,9 @@ def _mailing(send: Callable[[dict[str, Any], str | None], None]) -> Callable:
     return view
 
 
-recover = _mailing(services.recover)
-otp = _mailing(services.send_one_time_code)
-resend = _mailing(services.resend)
+recover = _mailing(services.recover, params.RECOVER)
+otp = _mailing(services.send_one_time_code, params.OTP)
+resend = _mailing(services.resend, params.RESEND)
 
 
 @endpoint(("GET",))
@@ -287,7 +293,10 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
 
 @endpoint(("POST",))
 def factors(request: HttpRequest) -> HttpResponse:
-    return json_response(mfa.enroll(_current_session(request), _body(request)))
+    session = _current_session(request)
+    return json_response(
+        mfa.enroll(session, params.read_body(request, params.ENROLL_FACTOR))
+    )
 
 
 @endpoint(("DELETE",))
@@ -304,7 +313,8 @@ def factor_challenge(request: HttpRequest, factor_id: str) -> HttpResponse:
 def factor_verify(request: HttpRequest, factor_id: str) -> HttpResponse:
     _limit(request, "verify", None)
     session = _current_session(request)
-    return json_response(mfa.verify(session, factor_id, _body(request)).as_json())
+    body = params.read_body(request, params.VERIFY_FACTOR)
+    return json_response(mfa.verify(session, factor_id, body).as_json())
 
 
 @endpoint(("GET",))
@@ -396,29 +406,44 @@ def identity(request: HttpRequest, identity_id: str) -> HttpResponse:
     return json_response({})
 
 
+def _form(request: HttpRequest) -> QueryDict:
+    """A POSTed form (a provider's `response_mode=form_post`), read as Go's
+    FormValue reads it: a body that cannot be parsed as a form (multipart
+    without a boundary, too large, too many fields) has no fields."""
+    try:
+        return request.POST
+    except (
+        MultiPartParserError,
+        RequestDataTooBig,
+        TooManyFieldsSent,
+        TooManyFilesSent,
+    ):
+        return QueryDict()
+
+
 @endpoint(("GET", "POST"), public=("GET", "POST"))
 def callback(request: HttpRequest) -> HttpResponse:
     """GET|POST /callback?code=&state=: the provider sends the browser back here;
     it goes on to `redirect_to` signed in, or with the error in the fragment."""
     from accounts import oauth
 
-    params = request.POST if request.method == "POST" else request.GET
+    query = _form(request) if request.method == "POST" else request.GET
     try:
-        state = oauth.read_state(params.get("state"))
+        state = oauth.read_state(query.get("state"))
     except AuthApiError as error:
         fragment = urlencode(oauth.error_fragment(error))
         return HttpResponseRedirect(f"{safe_redirect(None)}#{fragment}")
     target = safe_redirect(state.redirect_to)
-    if params.get("error"):
+    if query.get("error"):
         fragment = {
-            "error": params.get("error", ""),
+            "error": query.get("error", ""),
             "error_code": "bad_oauth_callback",
-            "error_description": params.get("error_description", ""),
+            "error_description": query.get("error_description", ""),
         }
         return HttpResponseRedirect(f"{target}#{urlencode(fragment)}")
     try:
         signed_in = oauth.complete(
-            request, state, params.get("code"), **_client(request)
+            request, state, query.get("code"), **_client(request)
         )
     except AuthApiError as error:
         log.warning("oauth.failed", provider=state.provider, code=error.error_code)

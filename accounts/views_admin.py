@@ -6,14 +6,12 @@ of `accounts.admin_users` and renders GoTrue's JSON.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 
-from accounts import admin_users, keys, mfa, services
+from accounts import admin_users, keys, mfa, params, services
 from accounts.errors import (
-    BadJson,
     BadJwt,
     InvalidApiKey,
     InvalidToken,
@@ -25,22 +23,8 @@ from accounts.errors import (
 from accounts.models import User
 from accounts.render import json_response
 from accounts.users import user_json
-from accounts.views import _body, endpoint
+from accounts.views import endpoint
 
-# GoTrue's AdminUserParams: the JSON type of each field it reads.
-_FIELD_TYPES: dict[str, tuple[type, str]] = {
-    "email": (str, "a string"),
-    "phone": (str, "a string"),
-    "password": (str, "a string"),
-    "password_hash": (str, "a string"),
-    "ban_duration": (str, "a string"),
-    "role": (str, "a string"),
-    "id": (str, "a string"),
-    "email_confirm": (bool, "true or false"),
-    "phone_confirm": (bool, "true or false"),
-    "user_metadata": (dict, "an object"),
-    "app_metadata": (dict, "an object"),
-}
 # Large enough for any real page; small enough that OFFSET fits SQLite's int64.
 _MAX_PAGE_DIGITS = 9
 
@@ -68,21 +52,11 @@ def _require_service_role(request: HttpRequest) -> None:
         raise NotAdmin()
 
 
-def _attributes(body: dict[str, Any]) -> admin_users.UserAttributes:
-    """The body's fields with the JSON types GoTrue's AdminUserParams declares;
-    JSON null reads as absent, and unknown keys are ignored, as in Go."""
-    values: dict[str, Any] = {}
-    for name, (kind, described) in _FIELD_TYPES.items():
-        value = body.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, kind):
-            raise BadJson(
-                f"Could not parse request body as JSON: {name} must be {described}"
-            )
-        values[name] = value
-    aud = body.get("aud")
-    if aud not in (None, "", "authenticated"):
+def _attributes(request: HttpRequest) -> admin_users.UserAttributes:
+    """The body as GoTrue's AdminUserParams."""
+    values = params.read_body(request, params.ADMIN_USER)
+    aud = values.pop("aud", "")
+    if aud not in ("", "authenticated"):
         raise ValidationFailed(
             f"aud {aud!r} is not supported; users have the audience 'authenticated'"
         )
@@ -145,7 +119,7 @@ def _paging_headers(
 def users(request: HttpRequest) -> HttpResponse:
     _require_service_role(request)
     if request.method == "POST":
-        created = admin_users.create_user(_attributes(_body(request)))
+        created = admin_users.create_user(_attributes(request))
         return json_response(user_json(created))
     page = admin_users.list_users(
         _positive_int(request, "page", 1),
@@ -164,15 +138,11 @@ def users(request: HttpRequest) -> HttpResponse:
 def user(request: HttpRequest, user_id: str) -> HttpResponse:
     _require_service_role(request)
     if request.method == "PUT":
-        updated = admin_users.update_user(user_id, _attributes(_body(request)))
+        updated = admin_users.update_user(user_id, _attributes(request))
         return json_response(user_json(updated))
     if request.method == "DELETE":
-        soft_delete = _body(request).get("should_soft_delete", False)
-        if not isinstance(soft_delete, bool):
-            raise BadJson(
-                "Could not parse request body as JSON: should_soft_delete must be "
-                "true or false"
-            )
+        body = params.read_body(request, params.ADMIN_DELETE_USER, optional=True)
+        soft_delete = body.get("should_soft_delete", False)
         admin_users.delete_user(user_id, soft_delete=soft_delete)
         return json_response({})
     return json_response(user_json(admin_users.get_user(user_id)))
@@ -196,8 +166,8 @@ def factor(request: HttpRequest, user_id: str, factor_id: str) -> HttpResponse:
         shown = _factor_json(user, factor_id)
         mfa.remove_factor(found)
         return json_response(shown)
-    name = _body(request).get("friendly_name")
-    if not isinstance(name, str):
+    name = params.read_body(request, params.ADMIN_UPDATE_FACTOR).get("friendly_name")
+    if name is None:
         raise ValidationFailed("friendly_name must be a string")
     found.friendly_name = name[:120]
     found.save(update_fields=["friendly_name", "updated_at"])
@@ -211,7 +181,7 @@ def _factor_json(user: User, factor_id: str) -> dict:
 @endpoint(("POST",))
 def invite(request: HttpRequest) -> HttpResponse:
     _require_service_role(request)
-    body = _body(request)
+    body = params.read_body(request, params.INVITE)
     return json_response(
         user_json(services.invite(body, request.GET.get("redirect_to")))
     )
@@ -220,4 +190,6 @@ def invite(request: HttpRequest) -> HttpResponse:
 @endpoint(("POST",))
 def generate_link(request: HttpRequest) -> HttpResponse:
     _require_service_role(request)
-    return json_response(services.generate_link(_body(request)))
+    return json_response(
+        services.generate_link(params.read_body(request, params.GENERATE_LINK))
+    )
