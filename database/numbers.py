@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from koyalite.errors import KoyaError
-
 
 class JsonNumber(Decimal):
     """A JSON number with a fraction or exponent (or too long to be an int),
@@ -54,8 +52,8 @@ def _constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def loads_exact(body: bytes, error: type[KoyaError]) -> object:
-    """Decode `body` keeping every number exact; `error` for what is not JSON."""
+def loads_exact(body: bytes | str) -> object:
+    """Decode `body` keeping every number exact; ValueError if it is not JSON."""
     try:
         return json.loads(
             body,
@@ -63,8 +61,8 @@ def loads_exact(body: bytes, error: type[KoyaError]) -> object:
             parse_int=_integer,
             parse_constant=_constant,
         )
-    except (ValueError, RecursionError):
-        raise error("Empty or invalid json") from None
+    except RecursionError:
+        raise ValueError("JSON is nested too deeply") from None
 
 
 def dumps_exact(value: object) -> str:

@@ -159,3 +159,63 @@ def test_unknown_paths_and_rpc_answer_in_postgrest_json(live, rest):
     assert nested.json()["code"] == "PGRST125"
     assert rpc.status_code == 404
     assert rpc.json()["code"] == "PGRST202"
+
+
+def _nested(depth: int, leaf: str = "1") -> str:
+    """A JSON document `depth` levels deep: objects and arrays in turn."""
+    text = leaf
+    for level in range(depth):
+        text = f'{{"k": {text}}}' if level % 2 else f"[{text}]"
+    return text
+
+
+@pytest.mark.parametrize("leaf", ["1", "0.1234567890123456789"])
+def test_deepest_accepted_json_is_stored_and_read_back_everywhere(live, rest, leaf):
+    headers = live.headers(key=live.service_key)
+    deepest = _nested(127, leaf)  # the row's object is the 128th level
+    body = f'{{"owner": "{BOB}", "title": "deep", "data": {deepest}}}'
+
+    created = rest.post(
+        "/todos",
+        headers=headers
+        | {"Prefer": "return=representation", "Content-Type": "application/json"},
+        content=body.encode(),
+    )
+    todo = created.json()[0]["id"] if created.status_code == 201 else None
+    read = rest.get(f"/todos?id=eq.{todo}&select=data", headers=headers)
+    # A JSON path one level in, and the whole row as CSV.
+    inner = rest.get(f"/todos?id=eq.{todo}&select=d:data->0", headers=headers)
+    csv = rest.get(
+        f"/todos?id=eq.{todo}&select=data", headers=headers | {"Accept": "text/csv"}
+    )
+    rest.delete(f"/todos?id=eq.{todo}", headers=headers)
+
+    assert created.status_code == 201, created.text
+    assert read.status_code == 200, read.text
+    assert (inner.status_code, csv.status_code) == (200, 200)
+    assert leaf in read.text and leaf in inner.text and leaf in csv.text
+    assert read.json()[0]["data"] == created.json()[0]["data"]
+    assert inner.json()[0]["d"] == read.json()[0]["data"][0]
+
+
+@pytest.mark.parametrize("leaf", ["1", "1e400"])
+@pytest.mark.parametrize("method", ["POST", "PATCH", "PUT"])
+def test_json_nested_past_the_limit_is_refused_and_writes_nothing(
+    live, rest, method, leaf
+):
+    before = snapshot(live, rest)
+    body = f'{{"id": 1, "body": "x", "score": {_nested(129, leaf)}}}'
+    query = "" if method == "POST" else "?id=eq.1"
+
+    response = rest.request(
+        method,
+        f"/notes{query}",
+        headers=live.headers(key=live.service_key)
+        | {"Content-Type": "application/json"},
+        content=body.encode(),
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "PGRST102"
+    assert response.json()["message"] == "JSON is nested deeper than 128 levels"
+    assert snapshot(live, rest) == before

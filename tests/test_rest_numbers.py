@@ -322,3 +322,24 @@ def test_any_numeric_is_stored_exactly_or_refused(
     else:
         assert response.status_code == 400, response.text
         assert response.json()["code"] == "22003"
+
+
+@pytest.mark.parametrize(
+    "accept", ["text/csv", "application/vnd.pgrst.array+json;nulls=stripped"]
+)
+def test_reshaped_bodies_keep_numbers_as_stored(live, rest, table, accept):
+    live.sql(
+        "insert into numbers (id, doc, exact) values "
+        """(30, '{"x": 0.1234567890123456789, "y": 1e400}', 0.30000000000000004);"""
+    )
+
+    response = rest.get(
+        "/numbers?id=eq.30&select=doc,exact,label",
+        headers=live.headers(key=live.service_key) | {"Accept": accept},
+    )
+    live.sql("delete from numbers where id = 30;")
+
+    assert response.status_code == 200, response.text
+    assert "0.1234567890123456789" in response.text
+    assert "1e400" in response.text
+    assert "0.30000000000000004" in response.text

@@ -10,17 +10,23 @@ from __future__ import annotations
 import csv
 import io
 
-import orjson
 from django.http import HttpResponse
 
 from api.rest.errors import InvalidRange
+from database import numbers
 from database.errors import SingularResponse
+from database.numbers import JsonNumber
 from database.services import ReadResult, WriteResult
 from database.types import ReadRequest, WriteRequest
 
 JSON = "application/json; charset=utf-8"
 OBJECT = "application/vnd.pgrst.object+json; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
+
+
+# Bodies are reshaped by decoding SQLite's JSON with every number kept as
+# written (a double would round 0.1234567890123456789, and orjson refuses
+# 1e400), then writing it back the same way.
 
 
 def _strip_nulls(value):
@@ -32,7 +38,7 @@ def _strip_nulls(value):
 
 
 def _csv(body: bytes) -> bytes:
-    rows = orjson.loads(body)
+    rows = numbers.loads_exact(body)
     if isinstance(rows, dict):
         rows = [rows]
     out = io.StringIO()
@@ -53,7 +59,9 @@ def _csv_cell(value) -> str:
     if value is False:
         return "false"
     if isinstance(value, dict | list):
-        return orjson.dumps(value).decode()
+        return numbers.dumps_exact(value)
+    if isinstance(value, JsonNumber):
+        return value.text
     return str(value)
 
 
@@ -65,7 +73,7 @@ def _shape_body(
             raise SingularResponse(count)
         body = body[1:-1]
     if strip_nulls:
-        body = orjson.dumps(_strip_nulls(orjson.loads(body)))
+        body = numbers.dumps_exact(_strip_nulls(numbers.loads_exact(body))).encode()
     if fmt == "csv":
         return _csv(body), CSV
     return body, OBJECT if fmt == "object" else JSON

@@ -19,21 +19,35 @@ from api.rest.parse.limits import WRITE_METHODS
 from api.rest.parse.query import apply_range_header, header_value, read_query
 from database import numbers
 from database.types import ReadRequest, WriteMethod, WriteRequest
+from koyalite import jsonbody
 
 
 def _decode(body: bytes) -> object:
-    """The JSON body, every number exactly as sent (see `database/numbers.py`)."""
+    """The JSON body, nested at most `jsonbody.MAX_DEPTH` levels, every number
+    exactly as sent (see `database/numbers.py`)."""
     try:
-        document = orjson.loads(body)
+        document = jsonbody.loads(body)
+    except jsonbody.TooDeep as error:
+        raise InvalidBody(str(error)) from None
     except orjson.JSONDecodeError as error:
-        if "number" in str(error):
-            # A number orjson cannot hold (past 1.8e308, thousands of digits)
-            # is valid JSON: its column's range check refuses it later.
-            return numbers.loads_exact(body, InvalidBody)
-        # PostgREST drops the decoder's message for a generic one (#2344).
-        raise InvalidBody("Empty or invalid json") from None
+        if "number" not in str(error):
+            # PostgREST drops the decoder's message for a generic one (#2344).
+            raise InvalidBody("Empty or invalid json") from None
+        # A number orjson cannot hold (past 1.8e308, thousands of digits) is
+        # valid JSON: its column's range check refuses it later.
+        return _decode_exact(body)
     if numbers.needs_exact_reading(document):
-        return numbers.loads_exact(body, InvalidBody)
+        return _decode_exact(body)
+    return document
+
+
+def _decode_exact(body: bytes) -> object:
+    try:
+        document = numbers.loads_exact(body)
+    except ValueError:
+        raise InvalidBody("Empty or invalid json") from None
+    if jsonbody.depth_exceeds(document, jsonbody.MAX_DEPTH):
+        raise InvalidBody(str(jsonbody.TooDeep(jsonbody.MAX_DEPTH)))
     return document
 
 
