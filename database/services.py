@@ -33,7 +33,7 @@ class ReadResult:
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     affected: int
-    count: int  # rows in `body`
+    count: int  # rows in `body`, or `affected` when there is no body
     body: bytes | None
     location: str | None = None
 
@@ -122,7 +122,7 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
             raise MaxAffectedExceeded(
                 f"Query result exceeds max-affected preference constraint ({affected} > {request.max_affected})"
             )
-        body, count = None, 0
+        body, count = None, affected
         if plan.representation is not None:
             if plan.method == "delete":
                 count = affected
@@ -136,8 +136,10 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
                     # Postgres refuses to return a written row its caller may not read.
                     raise _row_violation(table, auth)
                 body = text.encode()
-            if request.format == "object" and count != 1:
-                raise SingularResponse(count)
+        if request.format == "object" and count != 1:
+            # Checked on what the write affected, whatever it returns, and
+            # raised inside the transaction so that nothing is written.
+            raise SingularResponse(count)
         location = None
         if request.returning == "headers-only" and returned and plan.table.primary_key:
             location = _location(plan, returned[0][0])

@@ -130,8 +130,7 @@ def write_response(request: WriteRequest, result: WriteResult) -> HttpResponse:
     else:
         status = 201 if request.method == "insert" else 204
         response = HttpResponse(status=status)
-        if status == 204:
-            del response["Content-Type"]
+        del response["Content-Type"]  # no body, no type
     total = str(result.affected) if request.count else "*"
     response["Content-Range"] = f"*/{total}"
     if result.location:
