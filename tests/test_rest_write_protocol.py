@@ -110,3 +110,45 @@ def test_singular_write_of_one_row_with_return_minimal_has_no_body(
     assert response.status_code == status, response.text
     assert response.content == b""
     assert "content-type" not in response.headers
+    assert response.headers["preference-applied"] == "return=minimal"
+
+
+# ---------------------------------------------------------------- preferences
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "prefer", "applied"),
+    [
+        ("PATCH", "/wp_items?id=eq.1", {"qty": 1}, None, None),
+        ("DELETE", "/wp_items?id=eq.99", None, None, None),
+        ("POST", "/wp_items", {"id": 30, "label": "p"}, None, None),
+        (
+            "POST",
+            "/wp_items?columns=id,label",
+            {"id": 31, "label": "p"},
+            "return=representation,missing=default,resolution=merge-duplicates",
+            "resolution=merge-duplicates, missing=default, return=representation",
+        ),
+        (
+            "PATCH",
+            "/wp_items?id=eq.1",
+            {"qty": 1},
+            "count=exact,return=representation,tx=rollback",
+            "return=representation, count=exact, tx=rollback",
+        ),
+    ],
+)
+def test_preference_applied_echoes_what_was_asked_in_postgrest_order(
+    rest, headers, method, path, body, prefer, applied
+):
+    """UpsertSpec: 'INSERTs and UPDATEs rows with SERIAL surrogate primary keys
+    using Prefer: missing=default' ("resolution=merge-duplicates,
+    missing=default, return=representation"); DeleteSpec: 'returns the deleted
+    item and count if requested' ("return=representation, count=exact"); a
+    request without Prefer gets no Preference-Applied."""
+    extra = {"Prefer": prefer} if prefer else {}
+
+    response = rest.request(method, path, json=body, headers=headers | extra)
+
+    assert response.status_code < 300, response.text
+    assert response.headers.get("preference-applied") == applied

@@ -72,21 +72,25 @@ def _shape_body(
 
 
 def _preferences(request: ReadRequest | WriteRequest) -> str:
-    applied = []
-    if isinstance(request, WriteRequest):
-        if request.returning != "minimal" or request.method != "insert":
-            applied.append(f"return={request.returning}")
-        if request.resolution:
-            applied.append(f"resolution={request.resolution}")
-        if request.missing_default:
-            applied.append("missing=default")
-        if request.rollback:
-            applied.append("tx=rollback")
-        if request.max_affected is not None:
-            applied.append(f"max-affected={request.max_affected}")
-    if request.count:
-        applied.append(f"count={request.count}")
-    return ", ".join(applied)
+    """`Preference-Applied`: what was asked and honoured, in PostgREST's order."""
+    if not isinstance(request, WriteRequest):
+        return f"count={request.count}" if request.count else ""
+    method = request.method
+    applied = [
+        f"resolution={request.resolution}"
+        if request.resolution and method == "insert"
+        else "",
+        "missing=default"
+        if request.missing_default and method in ("insert", "update")
+        else "",
+        f"return={request.returning}" if request.returning else "",
+        f"count={request.count}" if request.count else "",
+        "tx=rollback" if request.rollback else "",
+        f"max-affected={request.max_affected}"
+        if request.max_affected is not None and method in ("update", "delete")
+        else "",
+    ]
+    return ", ".join(value for value in applied if value)
 
 
 def read_response(request: ReadRequest, result: ReadResult) -> HttpResponse:

@@ -755,11 +755,11 @@ def test_read_takes_count_preference() -> None:
     assert read(headers={"Prefer": "count=exact"}).count == "exact"
 
 
-def test_write_defaults_to_minimal_return() -> None:
+def test_write_without_prefer_leaves_return_unset() -> None:
     request = write("POST", b"{}")
 
     assert (request.returning, request.count, request.resolution) == (
-        "minimal",
+        None,
         None,
         None,
     )

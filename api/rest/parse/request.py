@@ -65,7 +65,7 @@ def write_request(request: HttpRequest, table: str) -> WriteRequest:
         on_conflict=query.on_conflict,
         resolution=preferences.resolution,
         missing_default=preferences.missing_default,
-        returning=preferences.returning or "minimal",
+        returning=preferences.returning,
         count=preferences.count,
         format=response_format,
         strip_nulls=strip_nulls,
