@@ -490,8 +490,10 @@ def compile_insert(plan: WritePlan, columns: list[int], rows_json: str) -> Sql:
     )
     if plan.conflict is not None:
         sql = sql + Sql(f" ON CONFLICT ({', '.join(q(c) for c in plan.conflict)})")
-        updatable = [n for n in names if n not in plan.conflict]
-        if plan.merge and updatable:
+        # With only key columns to set, setting them to themselves still
+        # makes the existing row part of the result, as in PostgREST.
+        updatable = [n for n in names if n not in plan.conflict] or names
+        if plan.merge:
             sets = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in updatable)
             sql = sql + Sql(f" DO UPDATE SET {sets}")
             if plan.write_policy is not None:
@@ -501,6 +503,25 @@ def compile_insert(plan: WritePlan, columns: list[int], rows_json: str) -> Sql:
         else:
             sql = sql + Sql(" DO NOTHING")
     return sql + Sql(" RETURNING rowid, ") + _check_column(plan)
+
+
+def compile_conflicting(
+    plan: WritePlan, columns: list[int], rows_json: str
+) -> Sql | None:
+    """The rowids of stored rows an upsert of `rows_json` would update; None
+    when the rows do not carry every conflict column (nothing can conflict)."""
+    names = [plan.columns[i].name for i in columns]
+    if not all(name in names for name in plan.conflict or ()):
+        return None
+    table = q(plan.table.name)
+    matches = " AND ".join(
+        f"{table}.{q(name)} = json_extract(w.value, '$[{names.index(name)}]')"
+        for name in plan.conflict or ()
+    )
+    return Sql(
+        f"SELECT {table}.rowid FROM json_each(?) AS w JOIN {table} ON {matches}",
+        (rows_json,),
+    )
 
 
 def _target_filter(plan: WritePlan) -> Sql:

@@ -648,7 +648,8 @@ def plan_write(
                 raise ColumnNotFound(table.name, name)
         conflict = request.on_conflict
     elif request.resolution is not None and request.method == "insert":
-        conflict = table.primary_key
+        # Without a key there is nothing to conflict on: a plain insert.
+        conflict = table.primary_key or None
     merge = request.method == "upsert" or request.resolution == "merge-duplicates"
     if (
         conflict is not None

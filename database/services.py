@@ -7,6 +7,7 @@ formats need.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 import orjson
@@ -36,6 +37,7 @@ class WriteResult:
     count: int  # rows in `body`, or `affected` when there is no body
     body: bytes | None
     location: str | None = None
+    inserted: int = 0  # rows an insert or upsert added, as opposed to updated
 
 
 def prepare_read(
@@ -89,6 +91,33 @@ def _insert_groups(plan: WritePlan) -> list[tuple[list[int], list[list[object]]]
     return result
 
 
+def _insert(
+    raw: sqlite3.Connection, plan: WritePlan, auth: Auth
+) -> tuple[list[tuple], int]:
+    """Run an insert or upsert: (rowid, passes check) per written row, and
+    how many of the rows are new rather than updated."""
+    table = plan.table.name
+    returned: list[tuple] = []
+    existing: set[int] = set()
+    for columns, rows in _insert_groups(plan):
+        if not columns:
+            for _ in rows:
+                returned += execute_all(
+                    raw, compiler.compile_insert(plan, [], ""), auth, table
+                )
+            continue
+        rows_json = orjson.dumps(rows).decode()
+        if plan.merge and plan.conflict:
+            conflicting = compiler.compile_conflicting(plan, columns, rows_json)
+            if conflicting is not None:
+                existing.update(
+                    row[0] for row in execute_all(raw, conflicting, auth, table)
+                )
+        sql = compiler.compile_insert(plan, columns, rows_json)
+        returned += execute_all(raw, sql, auth, table)
+    return returned, len({row[0] for row in returned} - existing)
+
+
 def write(request: WriteRequest, auth: Auth) -> WriteResult:
     schema, policies = catalog()
     plan = plan_write(
@@ -98,17 +127,9 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
     with write_transaction() as tx:
         raw = tx.raw
         returned: list[tuple] = []
+        inserted = 0
         if plan.method in ("insert", "upsert"):
-            for columns, rows in _insert_groups(plan):
-                if not columns:
-                    for _ in rows:
-                        returned += execute_all(
-                            raw, compiler.compile_insert(plan, [], ""), auth, table
-                        )
-                    continue
-                rows_json = orjson.dumps(rows).decode()
-                sql = compiler.compile_insert(plan, columns, rows_json)
-                returned += execute_all(raw, sql, auth, table)
+            returned, inserted = _insert(raw, plan, auth)
         elif plan.method == "update":
             if plan.columns:
                 returned = execute_all(raw, compiler.compile_update(plan), auth, table)
@@ -118,6 +139,10 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
         if plan.method != "delete" and any(not ok for _, ok in returned):
             raise _row_violation(table, auth)
         affected = len(returned)
+        if plan.method == "upsert" and affected != 1:
+            # The key matched the body (plan checked it), so the row exists
+            # and the caller may not update it: Postgres raises here too.
+            raise _row_violation(table, auth)
         if request.max_affected is not None and affected > request.max_affected:
             raise MaxAffectedExceeded(
                 f"Query result exceeds max-affected preference constraint ({affected} > {request.max_affected})"
@@ -141,11 +166,16 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
             # raised inside the transaction so that nothing is written.
             raise SingularResponse(count)
         location = None
-        if request.returning == "headers-only" and returned and plan.table.primary_key:
+        if (
+            request.returning == "headers-only"
+            and plan.method == "insert"
+            and affected == 1
+            and plan.table.primary_key
+        ):
             location = _location(plan, returned[0][0])
         if request.rollback:
             tx.rollback_only = True
-    return WriteResult(affected, count, body, location)
+    return WriteResult(affected, count, body, location, inserted)
 
 
 def _location(plan: WritePlan, rowid: int) -> str:

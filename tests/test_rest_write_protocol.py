@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import ALICE
+
 SCHEMA = """
 create table wp_items (
   id bigint primary key,
@@ -152,3 +154,259 @@ def test_preference_applied_echoes_what_was_asked_in_postgrest_order(
 
     assert response.status_code < 300, response.text
     assert response.headers.get("preference-applied") == applied
+
+
+# ---------------------------------------------------------------- statuses
+
+
+def ensure(rest, headers, *rows: dict) -> None:
+    """Store `rows` in wp_items whatever state earlier tests left."""
+    response = rest.post(
+        "/wp_items",
+        json=list(rows),
+        headers=headers | {"Prefer": "resolution=merge-duplicates"},
+    )
+    assert response.status_code in (200, 201), response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "prefer", "status", "content_range"),
+    [
+        # UpdateSpec: 'can update a single item'
+        ("PATCH", "/wp_items?id=eq.40", {"qty": 5}, None, 204, "0-0/*"),
+        # UpdateSpec: 'returns updated object as array when return=rep'
+        ("PATCH", "/wp_items?id=eq.40", {"qty": 5}, "return=representation", 200, "0-0/*"),
+        # UpdateSpec: 'can update multiple items'
+        ("PATCH", "/wp_items?id=in.(40,41)", {"qty": 5}, None, 204, "0-1/*"),
+        ("PATCH", "/wp_items?id=in.(40,41)", {"qty": 5}, "count=exact", 204, "0-1/2"),
+        # UpdateSpec: 'returns status code 200 when no rows updated' (a 204)
+        ("PATCH", "/wp_items?id=eq.99", {"qty": 5}, None, 204, "*/*"),
+        ("PATCH", "/wp_items?id=eq.99", {"qty": 5}, "count=exact", 204, "*/0"),
+        # UpdateSpec: 'returns empty array when no rows updated and return=rep'
+        ("PATCH", "/wp_items?id=eq.99", {"qty": 5}, "return=representation", 200, "*/*"),
+        # DeleteSpec: 'succeeds with 204 and deletion count'
+        ("DELETE", "/wp_items?id=eq.40", None, None, 204, "*/*"),
+        # DeleteSpec: 'returns the deleted item and count if requested'
+        ("DELETE", "/wp_items?id=eq.40", None, "return=representation,count=exact", 200, "*/1"),
+        # DeleteSpec: 'known route, no records matched: includes [] body if return=rep'
+        ("DELETE", "/wp_items?id=eq.99", None, "return=representation", 200, "*/*"),
+        # InsertSpec: 'accepts disparate json types' (201, no body, no type)
+        ("POST", "/wp_items", {"id": 42, "label": "new"}, None, 201, "*/*"),
+        # InsertSpec: 'includes related data after insert' (count=exact)
+        ("POST", "/wp_items", {"id": 42, "label": "new"}, "return=representation,count=exact", 201, "*/1"),
+        # UpsertSpec: 'UPDATEs rows on pk conflict' (200: nothing created)
+        ("POST", "/wp_items", [{"id": 40, "label": "x"}], "resolution=merge-duplicates", 200, "*/*"),
+        # UpsertSpec: 'INSERTs and UPDATEs rows on pk conflict'
+        ("POST", "/wp_items", [{"id": 40, "label": "x"}, {"id": 42, "label": "y"}], "resolution=merge-duplicates", 201, "*/*"),
+        # UpsertSpec: 'succeeds when the payload has no elements'
+        ("POST", "/wp_items", [], "return=representation,resolution=merge-duplicates", 200, "*/*"),
+        # UpsertSpec: 'INSERTs and ignores rows on pk conflict' (201 all the same)
+        ("POST", "/wp_items", [{"id": 40, "label": "x"}], "resolution=ignore-duplicates", 201, "*/*"),
+        # UpsertSpec: 'Inserting row: succeeds on table with single pk col'
+        ("PUT", "/wp_items?id=eq.42", {"id": 42, "label": "put"}, "return=representation", 201, None),
+        # UpsertSpec: 'Updating row: succeeds on table with single pk col'
+        ("PUT", "/wp_items?id=eq.40", {"id": 40, "label": "put"}, "return=representation", 200, None),
+        # UpsertSpec: 'works with PUT' / 'works with request method PUT and return=minimal'
+        ("PUT", "/wp_items?id=eq.40", {"id": 40, "label": "put"}, None, 204, None),
+        ("PUT", "/wp_items?id=eq.42", {"id": 42, "label": "put"}, "return=minimal", 204, None),
+    ],
+)  # fmt: skip
+def test_write_status_and_content_range_are_postgrests(
+    rest, headers, method, path, body, prefer, status, content_range
+):
+    """PATCH answers the rows it touched as a range (`0-0/*`), POST and DELETE
+    only a total (`*/*`, `*/N` with count=exact), PUT no range; POST is 201
+    unless a merge only updated, PUT 201 when it inserted, 200 when it replaced
+    (with return=representation, else 204), as the spec cases beside each
+    row say."""
+    rest.delete("/wp_items?id=in.(40,41,42)", headers=headers)
+    ensure(rest, headers, {"id": 40, "label": "forty"}, {"id": 41, "label": "41"})
+    extra = {"Prefer": prefer} if prefer else {}
+
+    response = rest.request(method, path, json=body, headers=headers | extra)
+
+    assert response.status_code == status, response.text
+    assert response.headers.get("content-range") == content_range
+    if status == 204 or (method == "POST" and "representation" not in (prefer or "")):
+        assert response.content == b""
+        assert "content-type" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("body", "location"),
+    [
+        ({"id": 44, "label": "one"}, "/wp_items?id=eq.44"),
+        ([{"id": 45, "label": "a"}, {"id": 46, "label": "b"}], None),
+    ],
+)
+def test_location_names_the_one_row_an_insert_created(rest, headers, body, location):
+    """InsertSpec: 'requesting headers only representation' gives a Location
+    built from the primary key; 'with bulk insert returns 201 but no location
+    header'."""
+    rest.delete("/wp_items?id=in.(44,45,46)", headers=headers)
+
+    response = rest.post(
+        "/wp_items", json=body, headers=headers | {"Prefer": "return=headers-only"}
+    )
+
+    assert response.status_code == 201
+    assert response.headers.get("location") == location
+    assert response.headers["content-range"] == "*/*"
+    assert response.content == b""
+
+
+# ---------------------------------------------------------------- PUT
+
+
+PUT_SCHEMA = """
+create table wp_pairs (
+  a bigint,
+  b text,
+  note text,
+  primary key (a, b)
+);
+create table wp_keyless (a bigint, b text);
+create table wp_keys (id bigint primary key);
+insert into wp_keys (id) values (1), (2);
+insert into wp_pairs (a, b, note) values (1, 'x', 'first');
+"""
+
+
+@pytest.fixture(scope="module")
+def put_tables(live, tables):
+    live.sql(PUT_SCHEMA)
+    yield
+    live.sql("drop table wp_pairs; drop table wp_keyless; drop table wp_keys;")
+
+
+def put_snapshot(rest, headers) -> dict[str, bytes]:
+    return snapshot(rest, headers) | {
+        table: rest.get(f"/{table}?order=a", headers=headers).content
+        for table in ("wp_pairs", "wp_keyless", "wp_keys")
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code"),
+    [
+        # UpsertSpec: 'rejects every other filter than pk cols eq's'
+        ("/wp_items?label=eq.one", {"id": 1, "label": "one"}, 405, "PGRST105"),
+        ("/wp_items?id=not.eq.1", {"id": 1, "label": "one"}, 405, "PGRST105"),
+        ("/wp_items?id=in.(1)", {"id": 1, "label": "one"}, 405, "PGRST105"),
+        ("/wp_items?and=(id.eq.1)", {"id": 1, "label": "one"}, 405, "PGRST105"),
+        ("/wp_items?or=(id.eq.1)", {"id": 1, "label": "one"}, 405, "PGRST105"),
+        ("/wp_items?id=eq.1&label=eq.one", {"id": 1, "label": "one"}, 405, "PGRST105"),
+        ("/wp_items", {"id": 1, "label": "one"}, 405, "PGRST105"),
+        # UpsertSpec: 'fails if not all composite key cols are specified as eq filters'
+        ("/wp_pairs?a=eq.1", {"a": 1, "b": "x", "note": "n"}, 405, "PGRST105"),
+        # UpsertSpec: 'fails if the table has no PK'
+        ("/wp_keyless?a=eq.1&b=eq.x", {"a": 1, "b": "x"}, 405, "PGRST105"),
+        # UpsertSpec: 'fails if limit is specified' / 'fails if offset is specified'
+        ("/wp_items?id=eq.1&limit=1", {"id": 1, "label": "one"}, 400, "PGRST114"),
+        ("/wp_items?id=eq.1&offset=1", {"id": 1, "label": "one"}, 400, "PGRST114"),
+        # UpsertSpec: 'fails if the uri primary key doesn't match the payload primary key'
+        ("/wp_items?id=eq.1", {"id": 2, "label": "one"}, 400, "PGRST115"),
+        ("/wp_items?id=eq.1", {"label": "no key"}, 400, "PGRST115"),
+        ("/wp_pairs?a=eq.1&b=eq.y", {"a": 1, "b": "x", "note": "n"}, 400, "PGRST115"),
+    ],
+)  # fmt: skip
+def test_put_refuses_anything_but_its_primary_key_and_writes_nothing(
+    rest, headers, put_tables, path, body, status, code
+):
+    """PUT takes exactly `eq` on every primary-key column, nothing else, and a
+    body with the same key values (UpsertSpec, 'Restrictions')."""
+    before = put_snapshot(rest, headers)
+
+    response = rest.put(path, json=body, headers=headers)
+
+    assert response.status_code == status, response.text
+    assert response.json()["code"] == code
+    assert put_snapshot(rest, headers) == before
+
+
+def test_put_on_a_composite_key_inserts_then_replaces(rest, headers, put_tables):
+    """UpsertSpec: 'Inserting row succeeds on table with composite pk' (201),
+    'Updating row succeeds on table with composite pk' (200)."""
+    rest.delete("/wp_pairs?a=eq.2", headers=headers)
+    prefer = headers | {"Prefer": "return=representation"}
+
+    inserted = rest.put(
+        "/wp_pairs?a=eq.2&b=eq.y", json={"a": 2, "b": "y", "note": "n"}, headers=prefer
+    )
+    replaced = rest.put(
+        "/wp_pairs?b=eq.y&a=eq.2",
+        json=[{"a": 2, "b": "y", "note": "m"}],
+        headers=prefer,
+    )
+
+    assert (inserted.status_code, inserted.json()) == (
+        201,
+        [{"a": 2, "b": "y", "note": "n"}],
+    )
+    assert (replaced.status_code, replaced.json()) == (
+        200,
+        [{"a": 2, "b": "y", "note": "m"}],
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "rows"),
+    [
+        ("PUT", "/wp_keys?id=eq.1", [{"id": 1}], 200, [{"id": 1}]),
+        (
+            "POST",
+            "/wp_keys",
+            [{"id": 1}, {"id": 2}],
+            200,
+            [{"id": 1}, {"id": 2}],
+        ),
+    ],
+)
+def test_upsert_of_a_table_with_only_key_columns_returns_the_row(
+    rest, headers, put_tables, method, path, body, status, rows
+):
+    """UpsertSpec: 'succeeds if the table has only PK cols and no other cols'
+    (PUT, 'Updating row'; POST with merge-duplicates): the existing rows are
+    the result, though there is nothing to change in them."""
+    prefer = "return=representation,resolution=merge-duplicates"
+
+    response = rest.request(
+        method, path, json=body, headers=headers | {"Prefer": prefer}
+    )
+
+    assert (response.status_code, response.json()) == (status, rows)
+
+
+def test_resolution_on_a_table_without_primary_key_is_a_plain_insert(
+    rest, headers, put_tables
+):
+    """UpsertSpec: 'succeeds and ignores the Prefer: resolution header ... if
+    the table has no PK'."""
+    response = rest.post(
+        "/wp_keyless",
+        json=[{"a": 5, "b": "five"}],
+        headers=headers
+        | {"Prefer": "return=representation,resolution=merge-duplicates"},
+    )
+
+    assert (response.status_code, response.json()) == (201, [{"a": 5, "b": "five"}])
+
+
+def test_put_on_a_row_the_caller_may_not_update_is_refused(live, rest, alice):
+    """PUT writes exactly one row (PostgREST's failPut): where row-level
+    security keeps the caller from replacing the existing row, Postgres
+    raises 42501 and nothing changes, rather than a 204 that wrote nothing."""
+    service = live.headers(key=live.service_key)
+    bobs = rest.get("/todos?title=eq.bob fixes bike&select=*", headers=service)
+    row = bobs.json()[0]
+    before = rest.get("/todos?order=id", headers=service).content
+
+    response = rest.put(
+        f"/todos?id=eq.{row['id']}",
+        json={"id": row["id"], "owner": ALICE, "title": "taken"},
+        headers=live.headers(user=ALICE),
+    )
+
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "42501"
+    assert rest.get("/todos?order=id", headers=service).content == before

@@ -124,19 +124,40 @@ def read_response(request: ReadRequest, result: ReadResult) -> HttpResponse:
     return response
 
 
+def _write_status(request: WriteRequest, result: WriteResult) -> int:
+    method = request.method
+    if method == "insert":
+        # An upsert that only updated existing rows created nothing.
+        merged_only = request.resolution == "merge-duplicates" and not result.inserted
+        return 200 if merged_only else 201
+    if result.body is None:
+        return 204
+    if method == "upsert":
+        return 201 if result.inserted else 200
+    return 200
+
+
+def _write_range(request: WriteRequest, rows: int) -> str:
+    """`Content-Range` of a write: the rows a PATCH touched as a range from
+    0, only the total (with `count=`) for POST and DELETE, as PostgREST."""
+    total = str(rows) if request.count else "*"
+    if request.method == "update" and rows > 0:
+        return f"0-{rows - 1}/{total}"
+    return f"*/{total}"
+
+
 def write_response(request: WriteRequest, result: WriteResult) -> HttpResponse:
+    status = _write_status(request, result)
     if result.body is not None:
         body, content_type = _shape_body(
             result.body, result.count, request.format, request.strip_nulls
         )
-        status = 201 if request.method == "insert" else 200
         response = HttpResponse(body, status=status, content_type=content_type)
     else:
-        status = 201 if request.method == "insert" else 204
         response = HttpResponse(status=status)
         del response["Content-Type"]  # no body, no type
-    total = str(result.affected) if request.count else "*"
-    response["Content-Range"] = f"*/{total}"
+    if request.method != "upsert":  # PostgREST sends no range for a PUT
+        response["Content-Range"] = _write_range(request, result.count)
     if result.location:
         response["Location"] = result.location
     if preferences := _preferences(request):
