@@ -683,7 +683,10 @@ def plan_write(
                 catalog.predicate(table.name, "update", auth.role, alias, "check"),
             )
 
-    if request.method in ("update", "delete") and safe_updates:
+    # An empty PATCH body (`{}`, `[]`, `[{}]`) sets nothing and runs no
+    # UPDATE, so it needs no filter, as in PostgREST.
+    sets_nothing = request.method == "update" and not (columns and rows)
+    if request.method in ("update", "delete") and safe_updates and not sets_nothing:
         _check_filtered(request)
     return WritePlan(
         method=request.method,

@@ -131,7 +131,7 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
         if plan.method in ("insert", "upsert"):
             returned, inserted = _insert(raw, plan, auth)
         elif plan.method == "update":
-            if plan.columns:
+            if plan.columns and plan.rows:
                 returned = execute_all(raw, compiler.compile_update(plan), auth, table)
         else:
             returned = execute_all(raw, compiler.compile_delete(plan), auth, table)

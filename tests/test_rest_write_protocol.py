@@ -410,3 +410,69 @@ def test_put_on_a_row_the_caller_may_not_update_is_refused(live, rest, alice):
     assert response.status_code == 403, response.text
     assert response.json()["code"] == "42501"
     assert rest.get("/todos?order=id", headers=service).content == before
+
+
+# ---------------------------------------------------------------- empty bodies
+
+
+@pytest.mark.parametrize("body", [{}, [], [{}]])
+@pytest.mark.parametrize(
+    ("query", "prefer", "status", "content"),
+    [
+        ("", None, 204, b""),
+        ("?select=id", None, 204, b""),
+        ("", "return=representation", 200, b"[]"),
+        ("?select=id", "return=representation", 200, b"[]"),
+    ],
+)
+def test_patch_with_an_empty_body_changes_nothing(
+    rest, headers, body, query, prefer, status, content
+):
+    """UpdateSpec: 'when patching with an empty body makes no updates and
+    returns 204 without return= (with and without ?select=)' and '... returns
+    200 with return=rep': no UPDATE runs, so no filter is needed."""
+    before = snapshot(rest, headers)
+    extra = {"Prefer": prefer} if prefer else {}
+
+    response = rest.patch(f"/wp_items{query}", json=body, headers=headers | extra)
+
+    assert response.status_code == status, response.text
+    assert response.content == content
+    assert response.headers["content-range"] == "*/*"
+    assert snapshot(rest, headers) == before
+
+
+def test_patch_with_several_objects_is_refused(rest, headers):
+    """PostgREST would update with one of several objects, unsaid which;
+    KoyaLite refuses the body and writes nothing."""
+    before = snapshot(rest, headers)
+
+    response = rest.patch(
+        "/wp_items?id=eq.1", json=[{"qty": 1}, {"qty": 2}], headers=headers
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "PGRST102"
+    assert snapshot(rest, headers) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "added"), [({}, 1), ([{}], 1), ([{}, {}], 2), ([], 0)]
+)
+def test_post_of_empty_objects_inserts_rows_of_defaults(rest, headers, body, added):
+    """InsertSpec: 'successfully inserts a row with all-default columns',
+    '... two rows with all-default columns', '... with prefer=rep and
+    &select=', and 'returns empty array when no items inserted, and
+    return=rep'."""
+    before = rest.get("/wp_defaults?select=id&order=id", headers=headers).json()
+
+    response = rest.post(
+        "/wp_defaults?select=label",
+        json=body,
+        headers=headers | {"Prefer": "return=representation"},
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json() == [{"label": "none"}] * added
+    after = rest.get("/wp_defaults?select=id&order=id", headers=headers).json()
+    assert len(after) == len(before) + added

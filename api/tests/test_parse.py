@@ -1005,9 +1005,17 @@ def test_update_takes_one_object_and_filters() -> None:
     )
 
 
-def test_update_rejects_an_array() -> None:
+@pytest.mark.parametrize(
+    ("body", "rows"),
+    [(b"[]", ()), (b"[{}]", ({},)), (b'[{"done":true}]', ({"done": True},))],
+)
+def test_update_takes_an_array_of_at_most_one_object(body: bytes, rows) -> None:
+    assert write("PATCH", body).rows == rows
+
+
+def test_update_rejects_several_objects() -> None:
     with pytest.raises(InvalidBody, match="PATCH body must be a single JSON object"):
-        write("PATCH", b'[{"done":true}]')
+        write("PATCH", b'[{"done":true},{"done":false}]')
 
 
 def test_delete_has_no_rows_and_ignores_any_body() -> None:

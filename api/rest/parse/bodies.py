@@ -60,8 +60,9 @@ def read_rows(
     except RequestDataTooBig:
         raise PayloadTooLarge("Request body is larger than the allowed size") from None
     rows, is_array = _json_rows(body)
-    if is_array and method == "update":
-        raise InvalidBody("PATCH body must be a single JSON object, not an array")
+    if method == "update" and len(rows) > 1:
+        # PostgREST would update with one of them, unsaid which.
+        raise InvalidBody("PATCH body must be a single JSON object, not several")
     if method == "upsert" and len(rows) != 1:
         raise InvalidBody("PUT body must be a single JSON object")
     # With ?columns= the keys are taken from it; otherwise rows must agree.
