@@ -476,3 +476,112 @@ def test_post_of_empty_objects_inserts_rows_of_defaults(rest, headers, body, add
     assert response.json() == [{"label": "none"}] * added
     after = rest.get("/wp_defaults?select=id&order=id", headers=headers).json()
     assert len(after) == len(before) + added
+
+
+# ---------------------------------------------------------------- form and CSV bodies
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def test_form_body_inserts_with_the_columns_types(rest, headers):
+    """InsertSpec: 'from an html form accepts disparate json types': fields
+    arrive as text and are coerced as JSON strings would be."""
+    rest.delete("/wp_items?id=eq.50", headers=headers)
+
+    response = rest.post(
+        "/wp_items",
+        content=b"id=50&label=forms+are+fun&qty=7",
+        headers=headers | {"Content-Type": FORM, "Prefer": "return=representation"},
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json() == [{"id": 50, "label": "forms are fun", "qty": 7}]
+
+
+def test_form_body_patches_like_a_json_object(rest, headers):
+    """A form body on PATCH is the object of its fields (Payload.hs turns a
+    form into one JSON object for every mutation)."""
+    ensure(rest, headers, {"id": 51, "label": "before"})
+
+    response = rest.patch(
+        "/wp_items?id=eq.51",
+        content=b"label=after&qty=3",
+        headers=headers | {"Content-Type": FORM, "Prefer": "return=representation"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == [{"id": 51, "label": "after", "qty": 3}]
+
+
+def test_csv_body_inserts_rows_and_csv_comes_back(rest, headers):
+    """InsertSpec (CSV insert): 'returns full details of inserted record',
+    'can post nulls' (`NULL`; an unquoted empty field too), 'only returns the
+    requested column header with its associated data'; quoted fields keep
+    commas, newlines and doubled quotes."""
+    rest.delete("/wp_items?id=in.(52,53,54)", headers=headers)
+    body = b'id,label,qty\n52,"say ""hi"", twice",NULL\n53,"two\nlines",\n54,plain,4\n'
+
+    response = rest.post(
+        "/wp_items?select=id,qty",
+        content=body,
+        headers=headers
+        | {
+            "Content-Type": "text/csv",
+            "Accept": "text/csv",
+            "Prefer": "return=representation",
+        },
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.text == "id,qty\n52,\n53,\n54,4\n"
+    stored = rest.get("/wp_items?id=in.(52,53)&order=id", headers=headers).json()
+    assert stored == [
+        {"id": 52, "label": 'say "hi", twice', "qty": None},
+        {"id": 53, "label": "two\nlines", "qty": None},
+    ]
+
+
+def test_csv_body_patches_with_its_one_row(rest, headers):
+    """A CSV body on PATCH is its one data line."""
+    ensure(rest, headers, {"id": 55, "label": "before"})
+
+    response = rest.patch(
+        "/wp_items?id=eq.55",
+        content=b'label,qty\n"after",',
+        headers=headers
+        | {"Content-Type": "text/csv", "Prefer": "return=representation"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == [{"id": 55, "label": "after", "qty": None}]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "code", "message"),
+    [
+        # InsertSpec: 'with wrong number of columns fails for too few'
+        ("text/csv", b"id,label\n60,a\n61", "PGRST102", "All lines must have same number of fields"),
+        ("text/csv", b"id,label\n60,a,b", "PGRST102", "All lines must have same number of fields"),
+        ("text/csv", b"id,label\n60,\"a", "PGRST102", "CSV has a quoted field without a closing quote"),
+        ("text/csv", b"id,label\n60,a\n61,b\nx,c", "22P02", 'invalid input syntax for type bigint: "x"'),
+        ("text/csv", b"id,nosuch\n60,a", "PGRST204", "Could not find the 'nosuch' column of 'wp_items' in the schema cache"),
+        (FORM, b"id=60&label=a&qty=lots", "22P02", 'invalid input syntax for type integer: "lots"'),
+        (FORM, b"id=60&label=a&qty=", "22P02", 'invalid input syntax for type integer: ""'),
+        (FORM, b"id=60&nosuch=a", "PGRST204", "Could not find the 'nosuch' column of 'wp_items' in the schema cache"),
+    ],
+)  # fmt: skip
+def test_bad_form_or_csv_body_is_refused_and_writes_nothing(
+    rest, headers, content_type, body, code, message
+):
+    """Every row or none: a malformed line or a value its column cannot take
+    refuses the whole body, in PostgREST's error shape."""
+    before = snapshot(rest, headers)
+
+    response = rest.post(
+        "/wp_items", content=body, headers=headers | {"Content-Type": content_type}
+    )
+
+    assert response.status_code == 400, response.text
+    assert (response.json()["code"], response.json()["message"]) == (code, message)
+    assert snapshot(rest, headers) == before

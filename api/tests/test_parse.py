@@ -77,6 +77,8 @@ def write(
     )
     if content_type is None:
         request.META.pop("CONTENT_TYPE", None)
+    else:  # the factory leaves it out when the body is empty
+        request.META["CONTENT_TYPE"] = content_type
     return write_request(request, "todos")
 
 
@@ -1042,6 +1044,71 @@ def test_put_rejects_several_rows() -> None:
         write("PUT", b'[{"id":1},{"id":2}]')
 
 
+# ---------------------------------------------------------------- form and CSV
+
+
+def test_form_body_is_one_row_of_text() -> None:
+    request = write(
+        "POST",
+        b"title=forms+are+fun&done=false&empty=&title2=%E2%9C%93",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert request.rows == (
+        {"title": "forms are fun", "done": "false", "empty": "", "title2": "\u2713"},
+    )
+
+
+def test_empty_form_body_is_one_empty_row() -> None:
+    form = "application/x-www-form-urlencoded"
+
+    assert write("POST", b"", content_type=form).rows == ({},)
+
+
+def test_form_body_that_is_not_utf8_is_pgrst102() -> None:
+    with pytest.raises(InvalidBody, match="Invalid form body"):
+        write("POST", b"title=%FF", content_type="application/x-www-form-urlencoded")
+
+
+@pytest.mark.parametrize(
+    ("body", "rows"),
+    [
+        (b"a,b\n1,x\n2,y\n", ({"a": "1", "b": "x"}, {"a": "2", "b": "y"})),
+        (b"a,b\r\n1,x\r\n", ({"a": "1", "b": "x"},)),
+        (b'a,b\n,""', ({"a": None, "b": ""},)),
+        (b'a,b\nNULL,"NULL"', ({"a": None, "b": None},)),
+        (b'a,b\n"say ""hi""","x,\ny"', ({"a": 'say "hi"', "b": "x,\ny"},)),
+        (b"a,b\n\n1,x\n\n", ({"a": "1", "b": "x"},)),
+        (b"a,b\n", ()),
+        (b"a,b\n1,", ({"a": "1", "b": None},)),
+    ],
+)
+def test_csv_body_is_rows_of_text_with_unquoted_empty_as_null(body, rows) -> None:
+    request = write("POST", body, content_type="text/csv")
+
+    assert (request.rows, request.is_bulk) == (rows, True)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"a,b\n1,x\n2", "All lines must have same number of fields"),
+        (b"a,b\n1,x,3", "All lines must have same number of fields"),
+        (b"", "CSV body needs a header line of column names"),
+        (b"a,a\n1,2", "CSV header names a column more than once"),
+        (b'a,b\n"open,x', "CSV has a quoted field without a closing quote"),
+        (b'a,b\n1,x"y', "CSV line 2 has a quote inside an unquoted field"),
+        (b'a,b\n"1"x,y', "CSV line 2 has a quote inside an unquoted field"),
+        (b"a,b\n\xff,x", "CSV body is not valid UTF-8"),
+    ],
+)
+def test_malformed_csv_is_pgrst102(body: bytes, message: str) -> None:
+    with pytest.raises(InvalidBody) as caught:
+        write("POST", body, content_type="text/csv")
+
+    assert (caught.value.code, str(caught.value)) == ("PGRST102", message)
+
+
 def test_put_ignores_columns_param() -> None:
     assert write("PUT", b'{"id":1}', {"columns": "id"}).columns is None
 
@@ -1080,10 +1147,8 @@ def test_too_many_query_params_is_400() -> None:
         read([("a", "eq.1")] * 4)
 
 
-@pytest.mark.parametrize(
-    "content_type", ["text/plain", "text/csv", "application/x-www-form-urlencoded"]
-)
-def test_non_json_body_is_415(content_type: str) -> None:
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml"])
+def test_body_of_another_media_type_is_415(content_type: str) -> None:
     with pytest.raises(UnsupportedMediaType) as caught:
         write("POST", b"a=1", content_type=content_type)
 
