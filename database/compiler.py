@@ -549,19 +549,27 @@ def compile_update(plan: WritePlan) -> Sql:
     return sql + _target_filter(plan) + Sql(" RETURNING rowid, ") + _check_column(plan)
 
 
-def compile_delete(plan: WritePlan) -> Sql:
-    body = (
-        object_sql(plan.representation)
-        if plan.representation is not None
-        else Sql("NULL")
-    )
-    sql = Sql(f"DELETE FROM {q(plan.table.name)}") + _target_filter(plan)
-    return sql + Sql(" RETURNING rowid, ") + body
+def compile_target(plan: WritePlan) -> Sql:
+    """The rowids of the rows an UPDATE or DELETE of `plan` would write."""
+    return Sql(f"SELECT rowid FROM {q(plan.table.name)}") + _target_filter(plan)
+
+
+def compile_delete(plan: WritePlan, rowids_json: str | None = None) -> Sql:
+    """DELETE the target rows, or the rows of `rowids_json` (a JSON array of
+    rowids from `compile_target`), returning the rowid of each."""
+    sql = Sql(f"DELETE FROM {q(plan.table.name)}")
+    if rowids_json is None:
+        sql = sql + _target_filter(plan)
+    else:
+        sql = sql + Sql(
+            " WHERE rowid IN (SELECT value FROM json_each(?))", (rowids_json,)
+        )
+    return sql + Sql(" RETURNING rowid")
 
 
 def compile_read_back(node: ReadNode, rowids_json: str) -> Sql:
-    """Read written rows back, in write order, through the select policy."""
-    order = Sql(" ORDER BY w.key")
+    """Read written rows back through the select policy, in the node's order
+    and otherwise in write order."""
     rows = (
         Sql("SELECT ")
         + object_sql(node)
@@ -570,8 +578,9 @@ def compile_read_back(node: ReadNode, rowids_json: str) -> Sql:
             (rowids_json,),
         )
         + where_clause(node)
-        + order
     )
+    order = order_sql(node)
+    rows = rows + (order + Sql(", w.key") if node.order else Sql(" ORDER BY w.key"))
     return (
         Sql(
             "SELECT NULL, count(*), '[' || coalesce(group_concat(j, ','), '') || ']' FROM ("

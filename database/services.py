@@ -118,6 +118,30 @@ def _insert(
     return returned, len({row[0] for row in returned} - existing)
 
 
+def _read_back(plan: WritePlan, rowids: str, auth: Auth) -> tuple[int, str]:
+    """The representation of the rows of `rowids`: (rows, JSON text)."""
+    assert plan.representation is not None
+    sql = compiler.compile_read_back(plan.representation, rowids)
+    _, count, text = fetch_one(sql, auth)
+    return count, text
+
+
+def _delete(
+    raw: sqlite3.Connection, plan: WritePlan, auth: Auth
+) -> tuple[list[tuple], tuple[int, str] | None]:
+    """Run a delete: its rowids, and the representation when one is asked."""
+    table = plan.table.name
+    if plan.representation is None:
+        return execute_all(raw, compiler.compile_delete(plan), auth, table), None
+    # Read what is returned before deleting, so that rows and their embeds
+    # show as they were, as the snapshot of a Postgres CTE does.
+    targets = execute_all(raw, compiler.compile_target(plan), auth, table)
+    rowids = orjson.dumps([row[0] for row in targets]).decode()
+    representation = _read_back(plan, rowids, auth)
+    sql = compiler.compile_delete(plan, rowids)
+    return execute_all(raw, sql, auth, table), representation
+
+
 def write(request: WriteRequest, auth: Auth) -> WriteResult:
     schema, policies = catalog()
     plan = plan_write(
@@ -128,13 +152,13 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
         raw = tx.raw
         returned: list[tuple] = []
         inserted = 0
+        representation: tuple[int, str] | None = None
         if plan.method in ("insert", "upsert"):
             returned, inserted = _insert(raw, plan, auth)
-        elif plan.method == "update":
-            if plan.columns and plan.rows:
-                returned = execute_all(raw, compiler.compile_update(plan), auth, table)
-        else:
-            returned = execute_all(raw, compiler.compile_delete(plan), auth, table)
+        elif plan.method == "delete":
+            returned, representation = _delete(raw, plan, auth)
+        elif plan.columns and plan.rows:
+            returned = execute_all(raw, compiler.compile_update(plan), auth, table)
 
         if plan.method != "delete" and any(not ok for _, ok in returned):
             raise _row_violation(table, auth)
@@ -149,18 +173,14 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
             )
         body, count = None, affected
         if plan.representation is not None:
-            if plan.method == "delete":
-                count = affected
-                body = ("[" + ",".join(r[1] for r in returned) + "]").encode()
-            else:
-                rowids = orjson.dumps([r[0] for r in returned]).decode()
-                _, count, text = fetch_one(
-                    compiler.compile_read_back(plan.representation, rowids), auth
-                )
-                if count < affected:
-                    # Postgres refuses to return a written row its caller may not read.
-                    raise _row_violation(table, auth)
-                body = text.encode()
+            if representation is None:
+                rowids = orjson.dumps([row[0] for row in returned]).decode()
+                representation = _read_back(plan, rowids, auth)
+            count, text = representation
+            if count < affected:
+                # Postgres refuses to return a written row its caller may not read.
+                raise _row_violation(table, auth)
+            body = text.encode()
         if request.format == "object" and count != 1:
             # Checked on what the write affected, whatever it returns, and
             # raised inside the transaction so that nothing is written.

@@ -585,3 +585,177 @@ def test_bad_form_or_csv_body_is_refused_and_writes_nothing(
     assert response.status_code == 400, response.text
     assert (response.json()["code"], response.json()["message"]) == (code, message)
     assert snapshot(rest, headers) == before
+
+
+# ---------------------------------------------------------------- representations
+
+EMBED_SCHEMA = """
+create table wp_nodes (
+  id bigint primary key,
+  name text not null,
+  parent_id bigint references wp_nodes(id)
+);
+create table wp_books (id bigint primary key, title text not null);
+create table wp_genres (id bigint primary key, name text not null);
+create table wp_book_genres (
+  book_id bigint references wp_books(id) on delete cascade,
+  genre_id bigint references wp_genres(id),
+  primary key (book_id, genre_id)
+);
+insert into wp_nodes (id, name, parent_id) values
+  (1, 'root', null), (2, 'fezz', 1), (3, 'foo', 1), (4, 'bar', 1), (5, 'wut', 2);
+insert into wp_books (id, title) values (1, 'Dune'), (2, 'Emma');
+insert into wp_genres (id, name) values (1, 'scifi'), (2, 'classic'), (3, 'drama');
+insert into wp_book_genres (book_id, genre_id) values (1, 1), (1, 3), (2, 2), (2, 3);
+"""
+CHILDREN = "children:wp_nodes!wp_nodes_parent_id_fkey"
+
+
+@pytest.fixture(scope="module")
+def embed_tables(live, tables):
+    live.sql(EMBED_SCHEMA)
+    yield
+    live.sql(
+        "drop table wp_book_genres; drop table wp_genres; drop table wp_books;"
+        "drop table wp_nodes;"
+    )
+
+
+def represent(rest, headers, method, path, body=None, prefer=""):
+    response = rest.request(
+        method,
+        path,
+        json=body,
+        headers=headers
+        | {"Prefer": ",".join(filter(None, ["return=representation", prefer]))},
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def test_patch_orders_the_rows_it_returns(rest, headers, embed_tables):
+    """UpdateSpec: 'with ordering on top-level resource': `order=` sorts the
+    returned rows, not only the ones a limit picks."""
+    rows = represent(
+        rest, headers, "PATCH", "/wp_nodes?id=in.(2,3,4)&select=id&order=name.desc", {}
+    )
+    named = represent(
+        rest,
+        headers,
+        "PATCH",
+        "/wp_nodes?id=in.(2,3,4)&select=id,name&order=name.desc",
+        {"parent_id": 1},
+    )
+
+    assert rows == []  # an empty body updates nothing
+    assert named == [
+        {"id": 3, "name": "foo"},
+        {"id": 2, "name": "fezz"},
+        {"id": 4, "name": "bar"},
+    ]
+
+
+def test_patch_embeds_self_referencing_parent_and_filtered_children(
+    rest, headers, embed_tables
+):
+    """UpdateSpec: 'embeds parent, children and grandchildren after update
+    with filters', and 'with ordering works with request method PATCH and
+    embedded resource'."""
+    path = (
+        f"/wp_nodes?id=eq.1&select=id,name,{CHILDREN}(name,"
+        f"grandchildren:wp_nodes!wp_nodes_parent_id_fkey(name)),"
+        "parent:parent_id(name)"
+        "&children.name=like.f*&children.order=name.asc"
+        "&children.grandchildren.id=eq.5"
+    )
+
+    rows = represent(rest, headers, "PATCH", path, {"name": "root"})
+
+    assert rows == [
+        {
+            "id": 1,
+            "name": "root",
+            "children": [
+                {"name": "fezz", "grandchildren": [{"name": "wut"}]},
+                {"name": "foo", "grandchildren": []},
+            ],
+            "parent": None,
+        }
+    ]
+
+
+def test_patch_embeds_a_filtered_many_to_many(rest, headers, embed_tables):
+    """UpdateSpec: 'embeds an M2M relationship plus parent after update with
+    filters'."""
+    path = "/wp_books?id=eq.1&select=title,wp_genres(name)&wp_genres.name=neq.drama"
+
+    rows = represent(rest, headers, "PATCH", path, {"title": "Dune"})
+
+    assert rows == [{"title": "Dune", "wp_genres": [{"name": "scifi"}]}]
+
+
+def test_insert_embeds_parent_and_orders_rows(rest, headers, embed_tables):
+    """InsertSpec: 'tables with self reference foreign keys embeds parent
+    after insert'; UpsertSpec: 'works with batch upserts and embedded
+    resource' (order=id.desc)."""
+    rest.delete("/wp_nodes?id=in.(10,11)", headers=headers)
+    path = "/wp_nodes?select=id,name,parent:parent_id(name)&order=id.desc"
+    body = [
+        {"id": 10, "name": "ten", "parent_id": 4},
+        {"id": 11, "name": "eleven", "parent_id": 5},
+    ]
+
+    inserted = represent(rest, headers, "POST", path, body)
+    upserted = represent(
+        rest, headers, "POST", path, body, "resolution=merge-duplicates"
+    )
+
+    expected = [
+        {"id": 11, "name": "eleven", "parent": {"name": "wut"}},
+        {"id": 10, "name": "ten", "parent": {"name": "bar"}},
+    ]
+    assert inserted == expected
+    assert upserted == expected
+
+
+def test_put_embeds_ordered_children(rest, headers, embed_tables):
+    """UpsertSpec: 'with ordering works with request method PUT and embedded
+    resource'."""
+    path = f"/wp_nodes?id=eq.1&select=id,{CHILDREN}(name)&children.order=name.asc"
+
+    rows = represent(rest, headers, "PUT", path, {"id": 1, "name": "root"})
+
+    assert rows == [
+        {"id": 1, "children": [{"name": "bar"}, {"name": "fezz"}, {"name": "foo"}]}
+    ]
+
+
+def test_delete_returns_rows_and_embeds_as_they_were(rest, headers, embed_tables):
+    """DeleteSpec: 'works with request method DELETE and embedded resource'
+    (order=id.desc) and 'can embed (parent) entities': the junction rows the
+    delete cascades away still show in what it returns."""
+    rest.delete("/wp_books?id=in.(20,21)", headers=headers)
+    represent(
+        rest,
+        headers,
+        "POST",
+        "/wp_books",
+        [{"id": 20, "title": "A"}, {"id": 21, "title": "B"}],
+    )
+    represent(
+        rest,
+        headers,
+        "POST",
+        "/wp_book_genres",
+        [{"book_id": 20, "genre_id": 1}, {"book_id": 21, "genre_id": 2}],
+    )
+    path = "/wp_books?id=in.(20,21)&select=id,wp_genres(name)&order=id.desc"
+
+    rows = represent(rest, headers, "DELETE", path)
+
+    assert rows == [
+        {"id": 21, "wp_genres": [{"name": "classic"}]},
+        {"id": 20, "wp_genres": [{"name": "scifi"}]},
+    ]
+    left = rest.get("/wp_book_genres?book_id=in.(20,21)", headers=headers).json()
+    assert left == []
