@@ -568,23 +568,28 @@ def compile_delete(plan: WritePlan, rowids_json: str | None = None) -> Sql:
 
 
 def compile_read_back(node: ReadNode, rowids_json: str) -> Sql:
-    """Read written rows back through the select policy, in the node's order
-    and otherwise in write order."""
+    """Read written rows back: (rows the select policy shows, rows returned,
+    JSON body), in the node's order and otherwise in write order.
+
+    The two counts differ when an `!inner` embed drops a row from the body;
+    only a row the policy hides means the caller may not read what it wrote.
+    """
+    alias = q(node.alias)
+    source = Sql(
+        f" FROM json_each(?) AS w JOIN {q(node.table.name)} AS {alias} ON {alias}.rowid = w.value",
+        (rowids_json,),
+    )
+    policy = node.policy.wrap(" WHERE (", ")") if node.policy is not None else Sql("")
+    visible = Sql("(SELECT count(*)") + source + policy + Sql(")")
     rows = (
-        Sql("SELECT ")
-        + object_sql(node)
-        + Sql(
-            f" AS j FROM json_each(?) AS w JOIN {q(node.table.name)} AS {q(node.alias)} ON {q(node.alias)}.rowid = w.value",
-            (rowids_json,),
-        )
-        + where_clause(node)
+        Sql("SELECT ") + object_sql(node) + Sql(" AS j") + source + where_clause(node)
     )
     order = order_sql(node)
     rows = rows + (order + Sql(", w.key") if node.order else Sql(" ORDER BY w.key"))
     return (
-        Sql(
-            "SELECT NULL, count(*), '[' || coalesce(group_concat(j, ','), '') || ']' FROM ("
-        )
+        Sql("SELECT ")
+        + visible
+        + Sql(", count(*), '[' || coalesce(group_concat(j, ','), '') || ']' FROM (")
         + rows
         + Sql(")")
     )

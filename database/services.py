@@ -118,17 +118,18 @@ def _insert(
     return returned, len({row[0] for row in returned} - existing)
 
 
-def _read_back(plan: WritePlan, rowids: str, auth: Auth) -> tuple[int, str]:
-    """The representation of the rows of `rowids`: (rows, JSON text)."""
+def _read_back(plan: WritePlan, rowids: str, auth: Auth) -> tuple[int, int, str]:
+    """The representation of the rows of `rowids`: (rows the caller may read,
+    rows returned, JSON text)."""
     assert plan.representation is not None
     sql = compiler.compile_read_back(plan.representation, rowids)
-    _, count, text = fetch_one(sql, auth)
-    return count, text
+    visible, count, text = fetch_one(sql, auth)
+    return visible, count, text
 
 
 def _delete(
     raw: sqlite3.Connection, plan: WritePlan, auth: Auth
-) -> tuple[list[tuple], tuple[int, str] | None]:
+) -> tuple[list[tuple], tuple[int, int, str] | None]:
     """Run a delete: its rowids, and the representation when one is asked."""
     table = plan.table.name
     if plan.representation is None:
@@ -152,7 +153,7 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
         raw = tx.raw
         returned: list[tuple] = []
         inserted = 0
-        representation: tuple[int, str] | None = None
+        representation: tuple[int, int, str] | None = None
         if plan.method in ("insert", "upsert"):
             returned, inserted = _insert(raw, plan, auth)
         elif plan.method == "delete":
@@ -176,8 +177,8 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
             if representation is None:
                 rowids = orjson.dumps([row[0] for row in returned]).decode()
                 representation = _read_back(plan, rowids, auth)
-            count, text = representation
-            if count < affected:
+            visible, count, text = representation
+            if visible < affected:
                 # Postgres refuses to return a written row its caller may not read.
                 raise _row_violation(table, auth)
             body = text.encode()

@@ -759,3 +759,21 @@ def test_delete_returns_rows_and_embeds_as_they_were(rest, headers, embed_tables
     ]
     left = rest.get("/wp_book_genres?book_id=in.(20,21)", headers=headers).json()
     assert left == []
+
+
+def test_inner_embed_filters_what_a_write_returns_not_what_it_writes(
+    rest, headers, embed_tables
+):
+    """EmbedInnerJoinSpec: 'filters source tables when the embedded table is
+    filtered', on the rows a PATCH returns (PostgREST reads them with the same
+    read plan): a row the filter drops is still written, and it is not an
+    error of row-level security."""
+    path = (
+        "/wp_books?id=eq.2&select=title,wp_genres!inner(name)&wp_genres.name=eq.scifi"
+    )
+
+    rows = represent(rest, headers, "PATCH", path, {"title": "Emma!"})
+
+    assert rows == []
+    stored = rest.get("/wp_books?id=eq.2&select=title", headers=headers).json()
+    assert stored == [{"title": "Emma!"}]
