@@ -8,6 +8,7 @@ every refused request is checked to leave the tables as they were.
 from __future__ import annotations
 
 import pytest
+from postgrest.exceptions import APIError
 
 from tests.conftest import ALICE
 
@@ -777,3 +778,147 @@ def test_inner_embed_filters_what_a_write_returns_not_what_it_writes(
     assert rows == []
     stored = rest.get("/wp_books?id=eq.2&select=title", headers=headers).json()
     assert stored == [{"title": "Emma!"}]
+
+
+# ---------------------------------------------------------------- select and columns
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("POST", "/wp_items?select=id,nosuch", {"id": 70, "label": "s"}, 201),
+        ("PATCH", "/wp_items?id=eq.70&select=id,nosuch", {"qty": 9}, 204),
+        ("DELETE", "/wp_items?id=eq.70&select=id,nosuch", None, 204),
+    ],
+)
+@pytest.mark.parametrize("prefer", [None, "return=minimal"])
+def test_select_is_ignored_when_nothing_is_returned(
+    rest, headers, method, path, body, status, prefer
+):
+    """InsertSpec / UpdateSpec / DeleteSpec: 'ignores ?select= when return
+    not set or return=minimal': the select's columns are never read, so they
+    are not checked either, and the write happens."""
+    if method == "POST":
+        rest.delete("/wp_items?id=eq.70", headers=headers)
+    else:
+        ensure(rest, headers, {"id": 70, "label": "s"})
+    extra = {"Prefer": prefer} if prefer else {}
+
+    response = rest.request(method, path, json=body, headers=headers | extra)
+
+    assert response.status_code == status, response.text
+    stored = rest.get("/wp_items?id=eq.70&select=qty", headers=headers).json()
+    assert stored == {"POST": [{"qty": 0}], "PATCH": [{"qty": 9}], "DELETE": []}[method]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        # InsertSpec / UpdateSpec: 'disallows ?columns which don't exist'
+        ("POST", "/wp_items?columns=id,helicopter", 400, "PGRST204"),
+        ("PATCH", "/wp_items?id=eq.1&columns=helicopter", 400, "PGRST204"),
+        # InsertSpec / UpdateSpec: 'returns missing table error even if also
+        # has invalid ?columns'
+        ("POST", "/garlic?columns=helicopter", 404, "PGRST205"),
+        ("PATCH", "/garlic?id=eq.1&columns=helicopter", 404, "PGRST205"),
+        # InsertSpec: 'disallows blank ?columns'
+        ("POST", "/wp_items?columns=", 400, "PGRST100"),
+    ],
+)
+def test_columns_naming_an_unknown_column_is_refused_before_parsing_values(
+    rest, headers, method, path, status, code
+):
+    """InsertSpec / UpdateSpec (datarep): 'fails without parsing anything if
+    at least one specified column doesn't exist': the bad `qty` is never
+    looked at, and nothing is written."""
+    before = snapshot(rest, headers)
+
+    response = rest.request(
+        method,
+        path,
+        json={"id": 71, "label": "c", "qty": "not a number"},
+        headers=headers | {"Prefer": "return=representation"},
+    )
+
+    assert response.status_code == status, response.text
+    assert response.json()["code"] == code
+    if code == "PGRST204":
+        assert response.json()["message"] == (
+            "Could not find the 'helicopter' column of 'wp_items' in the schema cache"
+        )
+    assert snapshot(rest, headers) == before
+
+
+def test_columns_takes_only_the_keys_it_names(rest, headers):
+    """InsertSpec: 'POST with ?columns parameter ignores json keys not
+    included in ?columns': `qty` is left out and takes its default."""
+    rest.delete("/wp_items?id=in.(72,73)", headers=headers)
+
+    rows = represent(
+        rest,
+        headers,
+        "POST",
+        "/wp_items?columns=id,label&select=id,label,qty",
+        [
+            {"id": 72, "label": "a", "smth": "here", "qty": "ignored"},
+            {"id": 73, "label": "b", "garbage": "%%$&"},
+        ],
+    )
+
+    assert rows == [
+        {"id": 72, "label": "a", "qty": 0},
+        {"id": 73, "label": "b", "qty": 0},
+    ]
+
+
+# ---------------------------------------------------------------- supabase-py
+
+
+def test_client_single_insert_of_two_rows_raises_and_writes_nothing(
+    rest, headers, service
+):
+    """SingularSpec: 'raises an error when attempting to create multiple
+    entities', through supabase-py's `.insert(...).single()`."""
+    before = snapshot(rest, headers)
+
+    with pytest.raises(APIError) as error:
+        (
+            service.table("wp_items")
+            .insert([{"id": 80, "label": "a"}, {"id": 81, "label": "b"}])
+            .single()
+            .execute()
+        )
+
+    assert error.value.code == "PGRST116"
+    assert snapshot(rest, headers) == before
+
+
+def test_client_insert_returns_rows_in_the_order_asked(rest, headers, service):
+    """UpsertSpec: 'works with batch upserts and embedded resource', through
+    supabase-py's `.upsert(...).order(...)`."""
+    rest.delete("/wp_items?id=in.(82,83)", headers=headers)
+
+    rows = (
+        service.table("wp_items")
+        .upsert([{"id": 82, "label": "a"}, {"id": 83, "label": "b"}])
+        .order("id", desc=True)
+        .execute()
+        .data
+    )
+
+    assert [row["id"] for row in rows] == [83, 82]
+
+
+def test_client_update_count_reads_the_patch_range(rest, headers, service):
+    """UpdateSpec: 'can update multiple items' (Content-Range 0-1/*), with
+    count=exact the total supabase-py reads after the slash."""
+    ensure(rest, headers, {"id": 84, "label": "a"}, {"id": 85, "label": "b"})
+
+    result = (
+        service.table("wp_items")
+        .update({"qty": 4}, count="exact", returning="minimal")
+        .in_("id", [84, 85])
+        .execute()
+    )
+
+    assert result.count == 2
