@@ -484,34 +484,45 @@ def test_post_of_empty_objects_inserts_rows_of_defaults(rest, headers, body, add
 FORM = "application/x-www-form-urlencoded"
 
 
-def test_form_body_inserts_with_the_columns_types(rest, headers):
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "row"),
+    [
+        (
+            "POST",
+            "/wp_items",
+            b"id=50&label=forms+are+fun&qty=7",
+            201,
+            {"id": 50, "label": "forms are fun", "qty": 7},
+        ),
+        (
+            "PATCH",
+            "/wp_items?id=eq.50",
+            b"label=after&qty=3",
+            200,
+            {"id": 50, "label": "after", "qty": 3},
+        ),
+    ],
+)
+def test_form_body_writes_one_row_with_the_columns_types(
+    rest, headers, method, path, body, status, row
+):
     """InsertSpec: 'from an html form accepts disparate json types': fields
-    arrive as text and are coerced as JSON strings would be."""
+    arrive as text and are coerced as JSON strings would be; on PATCH the
+    form is the object of its fields (Payload.hs makes one JSON object of a
+    form for every mutation)."""
     rest.delete("/wp_items?id=eq.50", headers=headers)
+    if method == "PATCH":
+        ensure(rest, headers, {"id": 50, "label": "before"})
 
-    response = rest.post(
-        "/wp_items",
-        content=b"id=50&label=forms+are+fun&qty=7",
+    response = rest.request(
+        method,
+        path,
+        content=body,
         headers=headers | {"Content-Type": FORM, "Prefer": "return=representation"},
     )
 
-    assert response.status_code == 201, response.text
-    assert response.json() == [{"id": 50, "label": "forms are fun", "qty": 7}]
-
-
-def test_form_body_patches_like_a_json_object(rest, headers):
-    """A form body on PATCH is the object of its fields (Payload.hs turns a
-    form into one JSON object for every mutation)."""
-    ensure(rest, headers, {"id": 51, "label": "before"})
-
-    response = rest.patch(
-        "/wp_items?id=eq.51",
-        content=b"label=after&qty=3",
-        headers=headers | {"Content-Type": FORM, "Prefer": "return=representation"},
-    )
-
-    assert response.status_code == 200, response.text
-    assert response.json() == [{"id": 51, "label": "after", "qty": 3}]
+    assert response.status_code == status, response.text
+    assert response.json() == [row]
 
 
 def test_csv_body_inserts_rows_and_csv_comes_back(rest, headers):
