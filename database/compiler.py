@@ -530,8 +530,10 @@ def compile_insert(plan: WritePlan, columns: list[int], rows_json: str) -> Sql:
     )
     if plan.conflict is not None:
         sql = sql + Sql(f" ON CONFLICT ({', '.join(q(c) for c in plan.conflict)})")
-        updatable = [n for n in names if n not in plan.conflict]
-        if plan.merge and updatable:
+        # With only key columns to set, setting them to themselves still
+        # makes the existing row part of the result, as in PostgREST.
+        updatable = [n for n in names if n not in plan.conflict] or names
+        if plan.merge:
             sets = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in updatable)
             sql = sql + Sql(f" DO UPDATE SET {sets}")
             if plan.write_policy is not None:
@@ -541,6 +543,25 @@ def compile_insert(plan: WritePlan, columns: list[int], rows_json: str) -> Sql:
         else:
             sql = sql + Sql(" DO NOTHING")
     return sql + Sql(" RETURNING rowid, ") + _check_column(plan)
+
+
+def compile_conflicting(
+    plan: WritePlan, columns: list[int], rows_json: str
+) -> Sql | None:
+    """The rowids of stored rows an upsert of `rows_json` would update; None
+    when the rows do not carry every conflict column (nothing can conflict)."""
+    names = [plan.columns[i].name for i in columns]
+    if not all(name in names for name in plan.conflict or ()):
+        return None
+    table = q(plan.table.name)
+    matches = " AND ".join(
+        f"{table}.{q(name)} = json_extract(w.value, '$[{names.index(name)}]')"
+        for name in plan.conflict or ()
+    )
+    return Sql(
+        f"SELECT {table}.rowid FROM json_each(?) AS w JOIN {table} ON {matches}",
+        (rows_json,),
+    )
 
 
 def _target_filter(plan: WritePlan) -> Sql:
@@ -568,33 +589,47 @@ def compile_update(plan: WritePlan) -> Sql:
     return sql + _target_filter(plan) + Sql(" RETURNING rowid, ") + _check_column(plan)
 
 
-def compile_delete(plan: WritePlan) -> Sql:
-    body = (
-        object_sql(plan.representation)
-        if plan.representation is not None
-        else Sql("NULL")
-    )
-    sql = Sql(f"DELETE FROM {q(plan.table.name)}") + _target_filter(plan)
-    return sql + Sql(" RETURNING rowid, ") + body
+def compile_target(plan: WritePlan) -> Sql:
+    """The rowids of the rows an UPDATE or DELETE of `plan` would write."""
+    return Sql(f"SELECT rowid FROM {q(plan.table.name)}") + _target_filter(plan)
+
+
+def compile_delete(plan: WritePlan, rowids_json: str | None = None) -> Sql:
+    """DELETE the target rows, or the rows of `rowids_json` (a JSON array of
+    rowids from `compile_target`), returning the rowid of each."""
+    sql = Sql(f"DELETE FROM {q(plan.table.name)}")
+    if rowids_json is None:
+        sql = sql + _target_filter(plan)
+    else:
+        sql = sql + Sql(
+            " WHERE rowid IN (SELECT value FROM json_each(?))", (rowids_json,)
+        )
+    return sql + Sql(" RETURNING rowid")
 
 
 def compile_read_back(node: ReadNode, rowids_json: str) -> Sql:
-    """Read written rows back, in write order, through the select policy."""
-    order = Sql(" ORDER BY w.key")
-    rows = (
-        Sql("SELECT ")
-        + object_sql(node)
-        + Sql(
-            f" AS j FROM json_each(?) AS w JOIN {q(node.table.name)} AS {q(node.alias)} ON {q(node.alias)}.rowid = w.value",
-            (rowids_json,),
-        )
-        + where_clause(node)
-        + order
+    """Read written rows back: (rows the select policy shows, rows returned,
+    JSON body), in the node's order and otherwise in write order.
+
+    The two counts differ when an `!inner` embed drops a row from the body;
+    only a row the policy hides means the caller may not read what it wrote.
+    """
+    alias = q(node.alias)
+    source = Sql(
+        f" FROM json_each(?) AS w JOIN {q(node.table.name)} AS {alias} ON {alias}.rowid = w.value",
+        (rowids_json,),
     )
+    policy = node.policy.wrap(" WHERE (", ")") if node.policy is not None else Sql("")
+    visible = Sql("(SELECT count(*)") + source + policy + Sql(")")
+    rows = (
+        Sql("SELECT ") + object_sql(node) + Sql(" AS j") + source + where_clause(node)
+    )
+    order = order_sql(node)
+    rows = rows + (order + Sql(", w.key") if node.order else Sql(" ORDER BY w.key"))
     return (
-        Sql(
-            "SELECT NULL, count(*), '[' || coalesce(group_concat(j, ','), '') || ']' FROM ("
-        )
+        Sql("SELECT ")
+        + visible
+        + Sql(", count(*), '[' || coalesce(group_concat(j, ','), '') || ']' FROM (")
         + rows
         + Sql(")")
     )

@@ -520,7 +520,8 @@ def plan_write(
                 raise ColumnNotFound(table.name, name)
         conflict = request.on_conflict
     elif request.resolution is not None and request.method == "insert":
-        conflict = table.primary_key
+        # Without a key there is nothing to conflict on: a plain insert.
+        conflict = table.primary_key or None
     merge = request.method == "upsert" or request.resolution == "merge-duplicates"
     if (
         conflict is not None
@@ -554,7 +555,10 @@ def plan_write(
                 catalog.predicate(table.name, "update", auth.role, alias, "check"),
             )
 
-    if request.method in ("update", "delete") and safe_updates:
+    # An empty PATCH body (`{}`, `[]`, `[{}]`) sets nothing and runs no
+    # UPDATE, so it needs no filter, as in PostgREST.
+    sets_nothing = request.method == "update" and not (columns and rows)
+    if request.method in ("update", "delete") and safe_updates and not sets_nothing:
         _check_filtered(request)
     return WritePlan(
         method=request.method,
@@ -581,25 +585,23 @@ def _representation(
 
     PostgREST plans the representation of every mutation, whatever it returns,
     so a parameter naming an embed, column or relation the request cannot use
-    is refused before anything is written. Root filters, order and range select
-    the written rows (`plan.target`); the rest belong to embeds. With nothing
-    to return, the select's own columns are never read and are not checked,
-    as in PostgREST.
+    is refused before anything is written. Root filters and range select the
+    written rows (`plan.target`) and root order also sorts the rows returned;
+    the rest belong to embeds. With nothing to return, the select's own
+    columns are never read and are not checked, as in PostgREST.
     """
     shape = request.shape
+    returns_rows = request.returning == "representation"
     embed_shape = Shape(
         filters={path: value for path, value in shape.filters.items() if path},
-        order={path: value for path, value in shape.order.items() if path},
+        order={
+            path: value for path, value in shape.order.items() if path or returns_rows
+        },
         limit={path: value for path, value in shape.limit.items() if path},
         offset={path: value for path, value in shape.offset.items() if path},
     )
-    select = request.select
-    if request.returning != "representation":
-        select = _embeds_only(select)
-    # DELETE builds its representation in RETURNING, which can only name the
-    # table itself; inserts and updates read rows back afterwards.
-    alias = table.name if request.method == "delete" else None
-    node = planner.read_node(table, select, embed_shape, (), alias=alias)
+    select = request.select if returns_rows else _embeds_only(request.select)
+    node = planner.read_node(table, select, embed_shape, ())
     _check_paths(node, shape)
     return node
 

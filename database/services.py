@@ -7,6 +7,7 @@ formats need.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 import orjson
@@ -33,9 +34,10 @@ class ReadResult:
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     affected: int
-    count: int  # rows in `body`
+    count: int  # rows in `body`, or `affected` when there is no body
     body: bytes | None
     location: str | None = None
+    inserted: int = 0  # rows an insert or upsert added, as opposed to updated
 
 
 def prepare_read(
@@ -89,6 +91,58 @@ def _insert_groups(plan: WritePlan) -> list[tuple[list[int], list[list[object]]]
     return result
 
 
+def _insert(
+    raw: sqlite3.Connection, plan: WritePlan, auth: Auth
+) -> tuple[list[tuple], int]:
+    """Run an insert or upsert: (rowid, passes check) per written row, and
+    how many of the rows are new rather than updated."""
+    table = plan.table.name
+    returned: list[tuple] = []
+    existing: set[int] = set()
+    for columns, rows in _insert_groups(plan):
+        if not columns:
+            for _ in rows:
+                returned += execute_all(
+                    raw, compiler.compile_insert(plan, [], ""), auth, table
+                )
+            continue
+        rows_json = orjson.dumps(rows).decode()
+        if plan.merge and plan.conflict:
+            conflicting = compiler.compile_conflicting(plan, columns, rows_json)
+            if conflicting is not None:
+                existing.update(
+                    row[0] for row in execute_all(raw, conflicting, auth, table)
+                )
+        sql = compiler.compile_insert(plan, columns, rows_json)
+        returned += execute_all(raw, sql, auth, table)
+    return returned, len({row[0] for row in returned} - existing)
+
+
+def _read_back(plan: WritePlan, rowids: str, auth: Auth) -> tuple[int, int, str]:
+    """The representation of the rows of `rowids`: (rows the caller may read,
+    rows returned, JSON text)."""
+    assert plan.representation is not None
+    sql = compiler.compile_read_back(plan.representation, rowids)
+    visible, count, text = fetch_one(sql, auth)
+    return visible, count, text
+
+
+def _delete(
+    raw: sqlite3.Connection, plan: WritePlan, auth: Auth
+) -> tuple[list[tuple], tuple[int, int, str] | None]:
+    """Run a delete: its rowids, and the representation when one is asked."""
+    table = plan.table.name
+    if plan.representation is None:
+        return execute_all(raw, compiler.compile_delete(plan), auth, table), None
+    # Read what is returned before deleting, so that rows and their embeds
+    # show as they were, as the snapshot of a Postgres CTE does.
+    targets = execute_all(raw, compiler.compile_target(plan), auth, table)
+    rowids = orjson.dumps([row[0] for row in targets]).decode()
+    representation = _read_back(plan, rowids, auth)
+    sql = compiler.compile_delete(plan, rowids)
+    return execute_all(raw, sql, auth, table), representation
+
+
 def write(request: WriteRequest, auth: Auth) -> WriteResult:
     schema, policies = catalog()
     plan = plan_write(
@@ -98,52 +152,51 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
     with write_transaction() as tx:
         raw = tx.raw
         returned: list[tuple] = []
+        inserted = 0
+        representation: tuple[int, int, str] | None = None
         if plan.method in ("insert", "upsert"):
-            for columns, rows in _insert_groups(plan):
-                if not columns:
-                    for _ in rows:
-                        returned += execute_all(
-                            raw, compiler.compile_insert(plan, [], ""), auth, table
-                        )
-                    continue
-                rows_json = orjson.dumps(rows).decode()
-                sql = compiler.compile_insert(plan, columns, rows_json)
-                returned += execute_all(raw, sql, auth, table)
-        elif plan.method == "update":
-            if plan.columns:
-                returned = execute_all(raw, compiler.compile_update(plan), auth, table)
-        else:
-            returned = execute_all(raw, compiler.compile_delete(plan), auth, table)
+            returned, inserted = _insert(raw, plan, auth)
+        elif plan.method == "delete":
+            returned, representation = _delete(raw, plan, auth)
+        elif plan.columns and plan.rows:
+            returned = execute_all(raw, compiler.compile_update(plan), auth, table)
 
         if plan.method != "delete" and any(not ok for _, ok in returned):
             raise _row_violation(table, auth)
         affected = len(returned)
+        if plan.method == "upsert" and affected != 1:
+            # The key matched the body (plan checked it), so the row exists
+            # and the caller may not update it: Postgres raises here too.
+            raise _row_violation(table, auth)
         if request.max_affected is not None and affected > request.max_affected:
             raise MaxAffectedExceeded(
                 f"Query result exceeds max-affected preference constraint ({affected} > {request.max_affected})"
             )
-        body, count = None, 0
+        body, count = None, affected
         if plan.representation is not None:
-            if plan.method == "delete":
-                count = affected
-                body = ("[" + ",".join(r[1] for r in returned) + "]").encode()
-            else:
-                rowids = orjson.dumps([r[0] for r in returned]).decode()
-                _, count, text = fetch_one(
-                    compiler.compile_read_back(plan.representation, rowids), auth
-                )
-                if count < affected:
-                    # Postgres refuses to return a written row its caller may not read.
-                    raise _row_violation(table, auth)
-                body = text.encode()
-            if request.format == "object" and count != 1:
-                raise SingularResponse(count)
+            if representation is None:
+                rowids = orjson.dumps([row[0] for row in returned]).decode()
+                representation = _read_back(plan, rowids, auth)
+            visible, count, text = representation
+            if visible < affected:
+                # Postgres refuses to return a written row its caller may not read.
+                raise _row_violation(table, auth)
+            body = text.encode()
+        if request.format == "object" and count != 1:
+            # Checked on what the write affected, whatever it returns, and
+            # raised inside the transaction so that nothing is written.
+            raise SingularResponse(count)
         location = None
-        if request.returning == "headers-only" and returned and plan.table.primary_key:
+        if (
+            request.returning == "headers-only"
+            and plan.method == "insert"
+            and affected == 1
+            and plan.table.primary_key
+        ):
             location = _location(plan, returned[0][0])
         if request.rollback:
             tx.rollback_only = True
-    return WriteResult(affected, count, body, location)
+    return WriteResult(affected, count, body, location, inserted)
 
 
 def _location(plan: WritePlan, rowid: int) -> str:

@@ -179,7 +179,8 @@ class WriteRequest:
 
     `rows` is the decoded JSON body as a list of objects (a single object becomes
     a list of one); None for DELETE. `columns` comes from `?columns=`; when absent
-    the union of the rows' keys is used.
+    the union of the rows' keys is used. `returning` is None when the client
+    did not say, which returns nothing, as `minimal` does.
     """
 
     table: str
@@ -191,7 +192,7 @@ class WriteRequest:
     on_conflict: tuple[str, ...] | None = None
     resolution: Literal["merge-duplicates", "ignore-duplicates"] | None = None
     missing_default: bool = False
-    returning: Returning = "minimal"
+    returning: Returning | None = None
     count: CountMethod | None = None
     format: ResponseFormat = "json"
     strip_nulls: bool = False

@@ -80,21 +80,25 @@ def _shape_body(
 
 
 def _preferences(request: ReadRequest | WriteRequest) -> str:
-    applied = []
-    if isinstance(request, WriteRequest):
-        if request.returning != "minimal" or request.method != "insert":
-            applied.append(f"return={request.returning}")
-        if request.resolution:
-            applied.append(f"resolution={request.resolution}")
-        if request.missing_default:
-            applied.append("missing=default")
-        if request.rollback:
-            applied.append("tx=rollback")
-        if request.max_affected is not None:
-            applied.append(f"max-affected={request.max_affected}")
-    if request.count:
-        applied.append(f"count={request.count}")
-    return ", ".join(applied)
+    """`Preference-Applied`: what was asked and honoured, in PostgREST's order."""
+    if not isinstance(request, WriteRequest):
+        return f"count={request.count}" if request.count else ""
+    method = request.method
+    applied = [
+        f"resolution={request.resolution}"
+        if request.resolution and method == "insert"
+        else "",
+        "missing=default"
+        if request.missing_default and method in ("insert", "update")
+        else "",
+        f"return={request.returning}" if request.returning else "",
+        f"count={request.count}" if request.count else "",
+        "tx=rollback" if request.rollback else "",
+        f"max-affected={request.max_affected}"
+        if request.max_affected is not None and method in ("update", "delete")
+        else "",
+    ]
+    return ", ".join(value for value in applied if value)
 
 
 def read_response(request: ReadRequest, result: ReadResult) -> HttpResponse:
@@ -128,20 +132,40 @@ def read_response(request: ReadRequest, result: ReadResult) -> HttpResponse:
     return response
 
 
+def _write_status(request: WriteRequest, result: WriteResult) -> int:
+    method = request.method
+    if method == "insert":
+        # An upsert that only updated existing rows created nothing.
+        merged_only = request.resolution == "merge-duplicates" and not result.inserted
+        return 200 if merged_only else 201
+    if result.body is None:
+        return 204
+    if method == "upsert":
+        return 201 if result.inserted else 200
+    return 200
+
+
+def _write_range(request: WriteRequest, rows: int) -> str:
+    """`Content-Range` of a write: the rows a PATCH touched as a range from
+    0, only the total (with `count=`) for POST and DELETE, as PostgREST."""
+    total = str(rows) if request.count else "*"
+    if request.method == "update" and rows > 0:
+        return f"0-{rows - 1}/{total}"
+    return f"*/{total}"
+
+
 def write_response(request: WriteRequest, result: WriteResult) -> HttpResponse:
+    status = _write_status(request, result)
     if result.body is not None:
         body, content_type = _shape_body(
             result.body, result.count, request.format, request.strip_nulls
         )
-        status = 201 if request.method == "insert" else 200
         response = HttpResponse(body, status=status, content_type=content_type)
     else:
-        status = 201 if request.method == "insert" else 204
         response = HttpResponse(status=status)
-        if status == 204:
-            del response["Content-Type"]
-    total = str(result.affected) if request.count else "*"
-    response["Content-Range"] = f"*/{total}"
+        del response["Content-Type"]  # no body, no type
+    if request.method != "upsert":  # PostgREST sends no range for a PUT
+        response["Content-Range"] = _write_range(request, result.count)
     if result.location:
         response["Location"] = result.location
     if preferences := _preferences(request):

@@ -77,6 +77,8 @@ def write(
     )
     if content_type is None:
         request.META.pop("CONTENT_TYPE", None)
+    else:  # the factory leaves it out when the body is empty
+        request.META["CONTENT_TYPE"] = content_type
     return write_request(request, "todos")
 
 
@@ -755,11 +757,11 @@ def test_read_takes_count_preference() -> None:
     assert read(headers={"Prefer": "count=exact"}).count == "exact"
 
 
-def test_write_defaults_to_minimal_return() -> None:
+def test_write_without_prefer_leaves_return_unset() -> None:
     request = write("POST", b"{}")
 
     assert (request.returning, request.count, request.resolution) == (
-        "minimal",
+        None,
         None,
         None,
     )
@@ -945,21 +947,33 @@ def test_empty_or_invalid_json_is_pgrst102(body: bytes) -> None:
     assert str(caught.value) == "Empty or invalid json"
 
 
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        (b"1", "JSON body must be an object or an array of objects"),
-        (b'"x"', "JSON body must be an object or an array of objects"),
-        (b'[{"a":1},2]', "JSON array body must contain only objects"),
-        (b'[{"a":1},{"b":2}]', "All object keys must match"),
-        (b'[{"a":1},{"a":1,"b":2}]', "All object keys must match"),
-    ],
-)
-def test_body_shape_errors(body: bytes, message: str) -> None:
-    with pytest.raises(InvalidBody) as caught:
-        write("POST", body)
+JSON = "application/json"
 
-    assert str(caught.value) == message
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "message"),
+    [
+        (JSON, b"1", "JSON body must be an object or an array of objects"),
+        (JSON, b'"x"', "JSON body must be an object or an array of objects"),
+        (JSON, b'[{"a":1},2]', "JSON array body must contain only objects"),
+        (JSON, b'[{"a":1},{"b":2}]', "All object keys must match"),
+        (JSON, b'[{"a":1},{"a":1,"b":2}]', "All object keys must match"),
+        ("text/csv", b"a,b\n1,x\n2", "All lines must have same number of fields"),
+        ("text/csv", b"a,b\n1,x,3", "All lines must have same number of fields"),
+        ("text/csv", b"", "CSV body needs a header line of column names"),
+        ("text/csv", b"a,a\n1,2", "CSV header names a column more than once"),
+        ("text/csv", b'a,b\n"open,x', "CSV has a quoted field without a closing quote"),
+        ("text/csv", b'a,b\n1,x"y', "CSV line 2 has a quote inside an unquoted field"),
+        ("text/csv", b'a,b\n"1"x,y', "CSV line 2 has a quote inside an unquoted field"),
+        ("text/csv", b"a,b\n\xff,x", "CSV body is not valid UTF-8"),
+        ("application/x-www-form-urlencoded", b"a=%FF", "Invalid form body: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"),
+    ],
+)  # fmt: skip
+def test_body_shape_errors(content_type: str, body: bytes, message: str) -> None:
+    with pytest.raises(InvalidBody) as caught:
+        write("POST", body, content_type=content_type)
+
+    assert (caught.value.code, str(caught.value)) == ("PGRST102", message)
 
 
 @pytest.mark.parametrize("columns", ['"a","b"', "a,b", " a , b "])
@@ -1005,9 +1019,17 @@ def test_update_takes_one_object_and_filters() -> None:
     )
 
 
-def test_update_rejects_an_array() -> None:
+@pytest.mark.parametrize(
+    ("body", "rows"),
+    [(b"[]", ()), (b"[{}]", ({},)), (b'[{"done":true}]', ({"done": True},))],
+)
+def test_update_takes_an_array_of_at_most_one_object(body: bytes, rows) -> None:
+    assert write("PATCH", body).rows == rows
+
+
+def test_update_rejects_several_objects() -> None:
     with pytest.raises(InvalidBody, match="PATCH body must be a single JSON object"):
-        write("PATCH", b'[{"done":true}]')
+        write("PATCH", b'[{"done":true},{"done":false}]')
 
 
 def test_delete_has_no_rows_and_ignores_any_body() -> None:
@@ -1032,6 +1054,46 @@ def test_put_takes_one_object_or_an_array_of_one() -> None:
 def test_put_rejects_several_rows() -> None:
     with pytest.raises(InvalidBody, match="PUT body must be a single JSON object"):
         write("PUT", b'[{"id":1},{"id":2}]')
+
+
+# ---------------------------------------------------------------- form and CSV
+
+
+def test_form_body_is_one_row_of_text() -> None:
+    request = write(
+        "POST",
+        b"title=forms+are+fun&done=false&empty=&title2=%E2%9C%93",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert request.rows == (
+        {"title": "forms are fun", "done": "false", "empty": "", "title2": "\u2713"},
+    )
+
+
+def test_empty_form_body_is_one_empty_row() -> None:
+    form = "application/x-www-form-urlencoded"
+
+    assert write("POST", b"", content_type=form).rows == ({},)
+
+
+@pytest.mark.parametrize(
+    ("body", "rows"),
+    [
+        (b"a,b\n1,x\n2,y\n", ({"a": "1", "b": "x"}, {"a": "2", "b": "y"})),
+        (b"a,b\r\n1,x\r\n", ({"a": "1", "b": "x"},)),
+        (b'a,b\n,""', ({"a": None, "b": ""},)),
+        (b'a,b\nNULL,"NULL"', ({"a": None, "b": None},)),
+        (b'a,b\n"say ""hi""","x,\ny"', ({"a": 'say "hi"', "b": "x,\ny"},)),
+        (b"a,b\n\n1,x\n\n", ({"a": "1", "b": "x"},)),
+        (b"a,b\n", ()),
+        (b"a,b\n1,", ({"a": "1", "b": None},)),
+    ],
+)
+def test_csv_body_is_rows_of_text_with_unquoted_empty_as_null(body, rows) -> None:
+    request = write("POST", body, content_type="text/csv")
+
+    assert (request.rows, request.is_bulk) == (rows, True)
 
 
 def test_put_ignores_columns_param() -> None:
@@ -1072,10 +1134,8 @@ def test_too_many_query_params_is_400() -> None:
         read([("a", "eq.1")] * 4)
 
 
-@pytest.mark.parametrize(
-    "content_type", ["text/plain", "text/csv", "application/x-www-form-urlencoded"]
-)
-def test_non_json_body_is_415(content_type: str) -> None:
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml"])
+def test_body_of_another_media_type_is_415(content_type: str) -> None:
     with pytest.raises(UnsupportedMediaType) as caught:
         write("POST", b"a=1", content_type=content_type)
 
