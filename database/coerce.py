@@ -20,7 +20,7 @@ import orjson
 
 from database.errors import InvalidValue, NumberOutOfRange
 from database.numbers import JsonNumber, dumps_exact
-from database.schema import ColumnInfo, TypeKind
+from database.schema import ColumnInfo, TypeKind, number_type, type_kind
 
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 _NUMERIC = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
@@ -197,10 +197,43 @@ def _from_text(kind: TypeKind, text: str, number_type: str = "bigint") -> object
 
 
 def filter_value(column: ColumnInfo, text: str) -> object:
-    """Coerce a filter's text to the column's type."""
-    if column.kind in ("json", "array"):
+    """Coerce a filter's text to the column's type.
+
+    A JSON document becomes its canonical text (keys sorted, no spaces), the
+    form `koyalite_jsonb` gives the stored side, so equal documents compare
+    equal as jsonb's do.
+    """
+    if column.kind == "json":
+        try:
+            return orjson.dumps(
+                orjson.loads(text), option=orjson.OPT_SORT_KEYS
+            ).decode()
+        except orjson.JSONDecodeError:
+            raise _invalid("json", text) from None
+    if column.kind == "array":
         return text
     return _from_text(column.kind, text, column.number_type)
+
+
+def cast_value(value: object, cast: str) -> object:
+    """`value::cast` as Postgres computes it from the value's text: a checked
+    cast (SQLite's CAST turns 'baz' into 0; Postgres refuses it)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, bytes):
+        text = value.decode(errors="replace")
+    else:
+        text = str(value)
+    kind, _ = type_kind(cast)
+    if kind == "json":
+        try:
+            orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise _invalid("json", text) from None
+        return text
+    return _from_text(kind, text, number_type(cast))
 
 
 def json_path_value(text: str) -> object:

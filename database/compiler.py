@@ -25,9 +25,11 @@ from database.plan import (
     ReadNode,
     ReadPlan,
     WritePlan,
+    compares_json,
 )
 from database.relationships import Relationship
 from database.sql import Sql, quote_ident
+from database.types import JsonStep
 from database.views import InlinedView
 
 TRUE = Sql("1")
@@ -48,17 +50,40 @@ def col(alias: str, name: str) -> str:
 # ---------------------------------------------------------------- values
 
 
-def field_value(field: FieldPlan, alias: str) -> Sql:
-    """The SQL value of a field, as filters and order compare it."""
-    text = col(alias, field.column.name)
+def json_path_text(steps: tuple[JsonStep, ...]) -> str:
+    """A JSON path in SQLite's syntax: `data->0->a->>-1` is `$[0]."a"[#-1]`.
+
+    One path string rather than a chain of `->`: SQLite reads a bare label
+    that starts with a digit (`0xy1`) as an array index.
+    """
+    parts = ["$"]
+    for step in steps:
+        key = step.key
+        if isinstance(key, int):
+            parts.append(f"[{key}]" if key >= 0 else f"[#{key}]")
+        else:
+            parts.append(f'."{key}"')  # plan refuses keys holding '"'
+    return "".join(parts)
+
+
+def field_value(field: FieldPlan, alias: str, scalar: bool = False) -> Sql:
+    """The SQL value of a field, as filters and order compare it.
+
+    The last step of a JSON path decides the type: `->>` is a SQL value, `->`
+    JSON text, or with `scalar` the SQL value too (a number compares as a
+    number, as jsonb's do).
+    """
     if not field.json_path:
-        return Sql(text)
-    params: list[object] = []
-    for step in field.json_path:
-        text += f" {step.arrow} ?"
-        params.append(step.key)
-    # The last step decides the type: `->>` is a SQL value, `->` JSON text.
-    return Sql(f"({text})", tuple(params))
+        return Sql(col(alias, field.column.name))
+    arrow = "->>" if scalar else field.json_path[-1].arrow
+    return _path_value(field, alias, arrow)
+
+
+def _path_value(field: FieldPlan, alias: str, arrow: str) -> Sql:
+    return Sql(
+        f"({col(alias, field.column.name)} {arrow} ?)",
+        (json_path_text(field.json_path),),
+    )
 
 
 def _boolean(value: Sql, true: str, false: str) -> Sql:
@@ -79,6 +104,25 @@ def _real(value: Sql) -> Sql:
     )
 
 
+def _path_text(field: FieldPlan, alias: str) -> Sql:
+    """What `->>` yields in Postgres: text, for numbers and booleans too (as
+    the document writes them); SQLite's `->>` yields those as SQL values."""
+    path = json_path_text(field.json_path)
+    kind = Sql(f"json_type({col(alias, field.column.name)}, ?)", (path,))
+    # Concatenation drops the JSON subtype `->` gives (CAST keeps it), so
+    # json_object writes a string.
+    written = _path_value(field, alias, "->").wrap("(", " || '')")
+    return (
+        Sql("CASE WHEN ")
+        + kind
+        + Sql(" IN ('integer', 'real', 'true', 'false') THEN ")
+        + written
+        + Sql(" ELSE ")
+        + _path_value(field, alias, "->>")
+        + Sql(" END")
+    )
+
+
 def output_value(field: FieldPlan, alias: str) -> Sql:
     """The field as a JSON-typed value for json_object."""
     value = field_value(field, alias)
@@ -89,15 +133,19 @@ def output_value(field: FieldPlan, alias: str) -> Sql:
             if kind == "boolean" and not field.json_path:
                 return _boolean(value, "'true'", "'false'")
             return value.wrap("CAST(", " AS TEXT)")
+        # Checked: 'baz'::integer is 22P02, not SQLite's 0.
+        cast = value.wrap("koyalite_cast(", "") + Sql(", ?)", (field.cast,))
         if target == "integer":
-            return value.wrap("CAST(", " AS INTEGER)")
+            return cast
         if target == "numeric":
-            return _real(value.wrap("CAST(", " AS REAL)"))
+            return _real(cast)
         if target == "boolean":
-            return _boolean(value, "json('true')", "json('false')")
-        kind = "json"
+            return _boolean(cast, "json('true')", "json('false')")
+        return cast.wrap("json(", ")")
     if field.json_path:
-        return value
+        if field.json_path[-1].arrow == "->":
+            return value
+        return _path_text(field, alias)
     if kind == "boolean":
         return _boolean(value, "json('true')", "json('false')")
     if kind == "numeric":
@@ -179,9 +227,15 @@ def _one(op: str, value: Sql, operand: object) -> Sql:
     raise AssertionError(op)
 
 
+# Operators that compare what a `->` path holds as a SQL value.
+_SCALAR_OPS = frozenset({"gt", "gte", "lt", "lte", "like", "ilike", "match", "imatch"})
+
+
 def filter_sql(condition: FilterPlan, alias: str) -> Sql:
-    value = field_value(condition.field, alias)
     op = condition.op
+    value = field_value(condition.field, alias, scalar=op in _SCALAR_OPS)
+    if compares_json(condition.field, op):
+        value = value.wrap("koyalite_jsonb(", ")")
     values = condition.values
     if op == "is":
         keyword = {
@@ -454,12 +508,12 @@ def order_sql(node: ReadNode) -> Sql:
             child = term.embed.node
             value = (
                 Sql("(SELECT ")
-                + field_value(term.field, child.alias)
+                + field_value(term.field, child.alias, scalar=True)
                 + _from_child(term.embed, node.alias)
                 + Sql(" LIMIT 1)")
             )
         else:
-            value = field_value(term.field, node.alias)
+            value = field_value(term.field, node.alias, scalar=True)
         direction = " DESC" if term.descending else " ASC"
         nulls = ""
         if term.embed is not None or term.field.json_path or term.field.column.nullable:

@@ -152,6 +152,14 @@ class InsufficientPrivilege(KoyaError):
     code = "42501"
 
 
+class OperatorNotFound(KoyaError):
+    """`->` after `->>`: Postgres has no json operator on text (42883, which
+    PostgREST answers with 404 as for an unknown function)."""
+
+    status = 404
+    code = "42883"
+
+
 class QueryFailed(KoyaError):
     """Any other error SQLite reports for a well-formed request."""
 

@@ -31,6 +31,7 @@ from database.errors import (
 )
 from database.schema import SchemaCache, get_schema
 from database.sql import AuthValue, Slot, Sql
+from database.sqlite import functions
 from koyalite.errors import KoyaError
 from rls.expr import resolve_auth_value
 from rls.services import PolicyCatalog, catalog_version_sql, load_catalog
@@ -106,6 +107,10 @@ _CHECK = re.compile(r"CHECK constraint failed: (.+)")
 def translate_error(error: sqlite3.Error, table: str) -> KoyaError:
     """Map SQLite's error onto the SQLSTATE a Postgres client would see."""
     message = str(error)
+    if message == "user-defined function raised exception":
+        raised = functions.take_error()
+        if raised is not None:
+            return raised
     if match := _UNIQUE.match(message):
         columns = [c.split(".", 1)[-1] for c in match.group(1).split(", ")]
         constraint = f"{table}_{'_'.join(columns)}_key"

@@ -22,6 +22,7 @@ from database.errors import (
     InvalidPutFilters,
     InvalidValue,
     NotImplementedFeature,
+    OperatorNotFound,
     OrderByToMany,
     PutPrimaryKeyMismatch,
     TableNotFound,
@@ -67,6 +68,9 @@ CASTS: dict[str, str] = {
     "json": "json", "jsonb": "json",
     "uuid": "text", "date": "text", "timestamptz": "text", "timestamp": "text",
 }  # fmt: skip
+
+# A column of JSON documents: what a value compared with `data->key` takes.
+JSON_DOCUMENT = ColumnInfo("json", "jsonb", "json", None, True, None, 0, False)
 
 # ---------------------------------------------------------------- plan types
 
@@ -248,6 +252,7 @@ class _Planner:
             raise InvalidValue(
                 f"column '{column}' of '{table.name}' is not json; '->' needs a json column",
             )
+        _check_json_path(json_path)
         return FieldPlan(info, tuple(json_path), cast)
 
     # ------------------------------------------------------------ select
@@ -382,29 +387,32 @@ class _Planner:
             if condition.quantifier:
                 return tuple(str(v) for v in coerce.parse_array_literal(str(value)))
             return (value,)
-        if op == "in":
-            items = value if isinstance(value, tuple) else (value,)
-            return tuple(self.one_value(plan, str(item), typed) for item in items)
         if op in ("cs", "cd", "ov"):
             return (self.containment_value(column, str(value)),)
-        if condition.quantifier:
-            items = coerce.parse_array_literal(str(value))
-            return tuple(self.one_value(plan, str(item), typed) for item in items)
-        return (self.one_value(plan, str(value), typed),)
-
-    def one_value(self, plan: FieldPlan, text: str, typed: bool) -> object:
-        if self.slots and text.startswith(SLOT_MARK):
-            index = int(text[len(SLOT_MARK) :])
-            if plan.cast is not None:
-                return Slot(index, _cast_column(plan.cast))
-            return Slot(index, plan.column if typed else None)
-        if typed:
-            return coerce.filter_value(plan.column, text)
+        # The type a value takes: the column's, the cast's, a JSON document's
+        # (compared as jsonb), or None for what a JSON path yields, where
+        # numbers compare as numbers when the value looks like one.
+        target: ColumnInfo | None = None
         if plan.cast is not None:
-            return coerce.filter_value(_cast_column(plan.cast), text)
-        # A `->>` path yields text in Postgres; numbers compare as numbers when
-        # the value looks like one, which is what a client filtering JSON means.
-        return coerce.json_path_value(text)
+            target = _cast_column(plan.cast)
+        elif compares_json(plan, op):
+            target = plan.column if not plan.json_path else JSON_DOCUMENT
+        elif typed:
+            target = plan.column
+        if op == "in":
+            items = value if isinstance(value, tuple) else (value,)
+        elif condition.quantifier:
+            items = tuple(str(v) for v in coerce.parse_array_literal(str(value)))
+        else:
+            items = (str(value),)
+        return tuple(self.one_value(target, str(item)) for item in items)
+
+    def one_value(self, target: ColumnInfo | None, text: str) -> object:
+        if self.slots and text.startswith(SLOT_MARK):
+            return Slot(int(text[len(SLOT_MARK) :]), target)
+        if target is None:
+            return coerce.json_path_value(text)
+        return coerce.filter_value(target, text)
 
     def containment_value(self, column: ColumnInfo, text: str) -> str:
         import orjson
@@ -434,11 +442,12 @@ class _Planner:
                 if embed is None:
                     raise EmbedFilterNotSelected(
                         f"'{term.relation}' is not an embedded resource in this request",
+                        hint=f"Verify that '{term.relation}' is included in the 'select' query parameter.",
                     )
                 if not embed.relationship.to_one:
                     raise OrderByToMany(
                         f"A related order on '{term.relation}' is not possible",
-                        hint="Only to-one relationships can order the parent.",
+                        details=f"'{node.table.name}' and '{embed.node.table.name}' do not form a many-to-one or one-to-one relationship",
                     )
                 table = embed.node.table
             plan = self.field(table, term.field.column, term.field.json_path)
@@ -446,6 +455,32 @@ class _Planner:
                 term.descending if term.nulls_first is None else term.nulls_first
             )
             node.order.append(OrderPlan(plan, term.descending, nulls_first, embed))
+
+
+def compares_json(field: FieldPlan, op: str) -> bool:
+    """Whether `op` compares JSON documents, as jsonb's `=` does: a json
+    column or a path ending in `->`, under eq, neq or in."""
+    if op not in ("eq", "neq", "in") or field.cast is not None:
+        return False
+    if field.json_path:
+        return field.json_path[-1].arrow == "->"
+    return field.column.kind == "json"
+
+
+def _check_json_path(path: tuple[JsonStep, ...]) -> None:
+    for before, step in zip(path, path[1:]):
+        if before.arrow == "->>":
+            operand = "integer" if isinstance(step.key, int) else "unknown"
+            raise OperatorNotFound(
+                f"operator does not exist: text {step.arrow} {operand}",
+                details="No operator of that name accepts the given argument types.",
+                hint="You might need to add explicit type casts.",
+            )
+    for step in path:
+        if isinstance(step.key, str) and '"' in step.key:
+            raise InvalidValue(
+                f"JSON key {step.key!r} holds a '\"', which SQLite's JSON paths cannot name"
+            )
 
 
 def _cast_column(cast: str) -> ColumnInfo:

@@ -30,10 +30,11 @@ class FieldRef:
 
     @property
     def default_name(self) -> str:
-        """The key PostgREST gives this field in the output (the last path key)."""
-        if self.json_path:
-            key = self.json_path[-1].key
-            return str(key)
+        """The key PostgREST gives this field in the output: the last key of
+        its JSON path that is not an array index, else the column."""
+        for step in reversed(self.json_path):
+            if isinstance(step.key, str):
+                return step.key
         return self.column
 
 
