@@ -926,12 +926,64 @@ JSON_OPERATORS = [
     ),
 ]
 
+RANGES_AND_LISTS = [
+    Case(
+        "RangeSpec: succeeds if offset is negative as a no-op",
+        "/projects?select=id&offset=-4&order=id",
+        [{"id": 1}, {"id": 2}, {"id": 3}, {"id": 4}, {"id": 5}],
+        response_headers={"Content-Range": "0-4/*"},
+    ),
+    Case(
+        "RangeSpec: fails if limit is negative",
+        "/projects?select=id&limit=-1",
+        {
+            "message": "Requested range not satisfiable",
+            "code": "PGRST103",
+            "details": "Limit should be greater than or equal to zero.",
+            "hint": None,
+        },
+        status=416,
+    ),
+    Case(
+        "QuerySpec: returns an empty result set when the in value is empty",
+        "/projects?id=in.(    )",
+        [],
+    ),
+    Case(
+        "QuerySpec: only returns an empty result set if the in value is empty",
+        "/tasks?project_id=in.( ,3,4)",
+        {
+            "hint": None,
+            "details": None,
+            "code": "22P02",
+            "message": 'invalid input syntax for type integer: ""',
+        },
+        status=400,
+    ),
+    Case(
+        "AndOrParamsSpec: can have a single condition",
+        "/entities?or=(id.eq.1)&select=id",
+        [{"id": 1}],
+    ),
+    Case(
+        "AndOrParamsSpec: can have four conditions combining and/or",
+        "/grandchild_entities?or=( id.eq.1, id.eq.2, and(id.in.(1,3), id.in.(2,3)), id.eq.4 )&select=id",
+        [{"id": 1}, {"id": 2}, {"id": 3}, {"id": 4}],
+    ),
+    Case(
+        "AndOrParamsSpec: can query columns that begin with and/or reserved words",
+        "/grandchild_entities?or=(and_starting_col.eq.smth, or_starting_col.eq.smth)&select=id",
+        [],
+    ),
+]
+
 CASES = (
     EMBED_DISAMBIGUATION
     + EMPTY_EMBEDS
     + NULL_EMBED_FILTERS
     + RELATED_ORDER
     + JSON_OPERATORS
+    + RANGES_AND_LISTS
 )
 
 

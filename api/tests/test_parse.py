@@ -682,12 +682,41 @@ def test_zero_offset_is_left_out() -> None:
     assert read({"offset": "0"}).shape.offset == {}
 
 
+@pytest.mark.parametrize("value", ["-1", "-4", "-" + "9" * 30])
+def test_negative_limit_is_an_unsatisfiable_range(value: str) -> None:
+    """RangeSpec: 'fails if limit is negative' (416 PGRST103)."""
+    with pytest.raises(InvalidRange) as caught:
+        read({"limit": value})
+
+    assert caught.value.details == "Limit should be greater than or equal to zero."
+
+
+@pytest.mark.parametrize("value", ["-1", "-4"])
+def test_negative_offset_is_no_offset(value: str) -> None:
+    """RangeSpec: 'succeeds if offset is negative as a no-op'."""
+    assert read({"offset": value}).shape.offset == {}
+
+
+def test_in_list_of_only_spaces_is_empty() -> None:
+    """QuerySpec: 'returns an empty result set when the in value is empty'."""
+    condition = read({"id": "in.(    )"}).shape.filters[()][0]
+
+    assert condition.value == ()
+
+
+def test_in_list_with_a_blank_item_keeps_it() -> None:
+    """QuerySpec: 'only returns an empty result set if the in value is empty'."""
+    condition = read({"id": "in.( ,3,4)"}).shape.filters[()][0]
+
+    assert condition.value == ("", "3", "4")
+
+
 def test_repeated_limit_keeps_the_last() -> None:
     assert read([("limit", "5"), ("limit", "7")]).shape.limit == {(): 7}
 
 
 @pytest.mark.parametrize(
-    "value", ["abc", "-1", "1.5", "", " 1", "١٢", "9" * 20, "9" * 5000]
+    "value", ["abc", "-", "1.5", "", " 1", "١٢", "9" * 20, "9" * 5000]
 )
 def test_limit_must_be_a_non_negative_integer(value: str) -> None:
     with pytest.raises(InvalidQuery) as caught:

@@ -138,9 +138,14 @@ def _operation(cur: Cursor, field: FieldRef, *, in_logic: bool) -> Filter:
 
 
 def _list_value(cur: Cursor) -> tuple[str, ...]:
-    """`(1,2,"x,y")`; `()` is the empty list, matching nothing."""
+    """`(1,2,"x,y")`; `()` and `(  )` are the empty list, matching nothing.
+
+    Spaces next to the parentheses go, as PostgREST's `lexeme` drops them;
+    spaces inside an item stay (`in.(a, b)` holds " b").
+    """
     cur.skip_space()
     cur.expect("(")
+    cur.skip_space()
     items: list[str] = []
     if cur.eat(")"):
         cur.skip_space()

@@ -32,6 +32,7 @@ AGGREGATES = frozenset({"sum", "avg", "count", "max", "min"})
 SPACE = " \t\r\n"
 NESTED_LOGIC = re.compile(r"(not\.)?(and|or)[ \t]*\(")
 DIGITS = re.compile(r"[0-9]+")
+NEGATIVE = re.compile(r"-[0-9]+")
 RANGE_HEADER = re.compile(r"([0-9]+)-([0-9]*)")
 QUALITY = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
 JSON_INDEX = re.compile(r"-?[0-9]+(?=->|::|[.,) \t]|\Z)")

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from api.rest.errors import InvalidQuery, InvalidRange
 from api.rest.parse.cursor import Budget, excerpt, read_names, tree_path
 from api.rest.parse.filters import non_negative_int, read_condition, small_int
-from api.rest.parse.limits import RANGE_HEADER
+from api.rest.parse.limits import NEGATIVE, RANGE_HEADER
 from api.rest.parse.select import parse_order, parse_select
 from database.types import (
     Column,
@@ -101,7 +101,14 @@ def read_query(request: HttpRequest, query_string: str | None = None) -> _Query:
                     order[path] = order.get(path, ()) + parse_order(value)
             elif last == "limit":
                 # Repeats: the last one wins, as PostgREST's HashMap does.
+                if NEGATIVE.fullmatch(values[-1]):
+                    raise InvalidRange(
+                        "Requested range not satisfiable",
+                        details="Limit should be greater than or equal to zero.",
+                    )
                 limit[path] = non_negative_int(values[-1], key)
+            elif NEGATIVE.fullmatch(values[-1]):
+                pass  # PostgREST takes a negative offset as none at all
             elif (number := non_negative_int(values[-1], key)) > 0:
                 offset[path] = number
         else:
