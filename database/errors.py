@@ -152,6 +152,13 @@ class InsufficientPrivilege(KoyaError):
     code = "42501"
 
 
+class TypeNotFound(KoyaError):
+    """A cast to a type Postgres does not know (42704)."""
+
+    status = 400
+    code = "42704"
+
+
 class OperatorNotFound(KoyaError):
     """`->` after `->>`: Postgres has no json operator on text (42883, which
     PostgREST answers with 404 as for an unknown function)."""

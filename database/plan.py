@@ -26,6 +26,7 @@ from database.errors import (
     OrderByToMany,
     PutPrimaryKeyMismatch,
     TableNotFound,
+    TypeNotFound,
     WhereClauseRequired,
 )
 from database.relationships import Relationship, find_relationship
@@ -243,7 +244,7 @@ class _Planner:
         if cast is not None:
             cast = " ".join(cast.lower().split())
             if cast not in CASTS:
-                raise InvalidValue(
+                raise TypeNotFound(
                     f'type "{cast}" does not exist',
                     hint="Supported casts: " + ", ".join(sorted(CASTS)),
                 )

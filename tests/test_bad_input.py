@@ -25,6 +25,8 @@ def snapshot(live, rest):
         ("/todos?select=id,(", 400, "PGRST100"),
         ("/todos?order=id.sideways", 400, "PGRST100"),
         ("/todos?limit=-1", 416, "PGRST103"),
+        ("/todos?select=id::nonsense", 400, "42704"),
+        ("/todos?select=data->>a->b", 404, "42883"),
         ("/todos?limit=-", 400, "PGRST100"),
         ("/todos?id=in.( ,3)", 400, "22P02"),
         ("/todos?limit=abc", 400, "PGRST100"),

@@ -736,6 +736,20 @@ JSON_OPERATORS = [
         },
         status=400,
     ),
+    *[
+        Case(
+            "JsonOperatorSpec: fails when a double arrow ->> is followed with a single arrow ->",
+            f"/json_arr?select=data->>c->{key}",
+            {
+                "hint": "You might need to add explicit type casts.",
+                "details": "No operator of that name accepts the given argument types.",
+                "code": "42883",
+                "message": f"operator does not exist: text -> {operand}",
+            },
+            status=404,
+        )
+        for key, operand in (("1", "integer"), ("b", "unknown"))
+    ],
     Case(
         "JsonOperatorSpec: obtains a json subfield two levels (string)",
         "/complex_items?id=eq.1&select=settings->foo->>bar",
