@@ -549,7 +549,10 @@ def plan_write(
     conflict: tuple[str, ...] | None = None
     if request.method == "upsert":
         conflict = table.primary_key
-        _check_put(table, request, columns, rows, target)
+        chosen = _check_put(table, columns, rows, target)
+        # PostgREST puts the row the URL names and drops the rest of an
+        # array body (UpsertSpec: "it only puts the first element").
+        rows, missing = [rows[chosen]], [missing[chosen]]
     elif request.on_conflict is not None and request.method == "insert":
         for name in request.on_conflict:
             if table.column(name) is None:
@@ -704,8 +707,9 @@ def _body(table: TableInfo, request: WriteRequest):
 
 
 def _check_put(
-    table: TableInfo, request: WriteRequest, columns, rows, target: ReadNode
-) -> None:
+    table: TableInfo, columns, rows: list[list[object]], target: ReadNode
+) -> int:
+    """Check PUT's filters; return the index of the body row the URL names."""
     if not table.primary_key:
         raise InvalidPutFilters(
             f"table '{table.name}' has no primary key; PUT needs one"
@@ -725,11 +729,11 @@ def _check_put(
         raise InvalidPutFilters(
             "Filters must include all and only primary key columns with 'eq' operators",
         )
-    if len(rows) != 1:
-        raise InvalidPutFilters("PUT accepts one row")
-    body = {c.name: v for c, v in zip(columns, rows[0])}
-    for key, value in eq.items():
-        if key not in body or body[key] != value:
-            raise PutPrimaryKeyMismatch(
-                "Payload values do not match URL in primary key column(s)"
-            )
+    names = [column.name for column in columns]
+    for index, row in enumerate(rows):
+        body = dict(zip(names, row))
+        if all(key in body and body[key] == value for key, value in eq.items()):
+            return index
+    raise PutPrimaryKeyMismatch(
+        "Payload values do not match URL in primary key column(s)"
+    )

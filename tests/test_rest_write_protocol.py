@@ -350,6 +350,29 @@ def test_put_on_a_composite_key_inserts_then_replaces(rest, headers, put_tables)
     )
 
 
+def test_put_with_several_rows_puts_the_one_the_url_names(rest, headers, put_tables):
+    """UpsertSpec: 'succeeds if the payload has more than one row, but it only
+    puts the first element'."""
+    rest.delete("/wp_pairs?a=in.(3,4)", headers=headers)
+
+    response = rest.put(
+        "/wp_pairs?a=eq.3&b=eq.z",
+        json=[{"a": 3, "b": "z", "note": "put"}, {"a": 4, "b": "z", "note": "dropped"}],
+        headers=headers
+        | {
+            "Prefer": "return=representation",
+            "Accept": "application/vnd.pgrst.object+json",
+        },
+    )
+    stored = rest.get("/wp_pairs?a=in.(3,4)&order=a", headers=headers).json()
+
+    assert (response.status_code, response.json()) == (
+        201,
+        {"a": 3, "b": "z", "note": "put"},
+    )
+    assert stored == [{"a": 3, "b": "z", "note": "put"}]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "rows"),
     [

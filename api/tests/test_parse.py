@@ -1080,9 +1080,13 @@ def test_put_takes_one_object_or_an_array_of_one() -> None:
     assert (array.rows, array.is_bulk) == (({"id": 1},), True)
 
 
-def test_put_rejects_several_rows() -> None:
-    with pytest.raises(InvalidBody, match="PUT body must be a single JSON object"):
-        write("PUT", b'[{"id":1},{"id":2}]')
+def test_put_keeps_several_rows_for_plan_to_choose() -> None:
+    assert len(write("PUT", b'[{"id":1},{"id":2}]').rows) == 2
+
+
+def test_put_refuses_an_empty_array() -> None:
+    with pytest.raises(InvalidBody, match="PUT body must hold the row to put"):
+        write("PUT", b"[]")
 
 
 # ---------------------------------------------------------------- form and CSV

@@ -174,8 +174,8 @@ def read_rows(
     if method == "update" and len(rows) > 1:
         # PostgREST would update with one of them, unsaid which.
         raise InvalidBody("PATCH body must be a single JSON object, not several")
-    if method == "upsert" and len(rows) != 1:
-        raise InvalidBody("PUT body must be a single JSON object")
+    if method == "upsert" and not rows:
+        raise InvalidBody("PUT body must hold the row to put")
     # With ?columns= the keys are taken from it; otherwise rows must agree.
     if columns is None and rows:
         keys = rows[0].keys()
