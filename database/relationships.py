@@ -61,27 +61,18 @@ class Relationship:
         return self.junction is None and self.name == name
 
 
-def _from_key(fk: ForeignKey, holder: TableInfo) -> Relationship:
-    """The relationship from the table holding `fk` to the table it references."""
+def _by_key(fk: ForeignKey, holder: TableInfo, outward: bool) -> Relationship:
+    """The relationship `fk` gives: `outward` from the table holding it to the
+    table it references, else back. Unique key columns make it one-to-one."""
     unique = holder.is_unique(fk.columns)
+    if outward:
+        cardinality: Cardinality = "one-to-one" if unique else "many-to-one"
+        return Relationship(
+            cardinality, fk.name, fk.columns, fk.ref_columns, child=fk.ref_table
+        )
+    cardinality = "one-to-one" if unique else "one-to-many"
     return Relationship(
-        "one-to-one" if unique else "many-to-one",
-        fk.name,
-        fk.columns,
-        fk.ref_columns,
-        child=fk.ref_table,
-    )
-
-
-def _to_key(fk: ForeignKey, holder: TableInfo) -> Relationship:
-    """The relationship from the referenced table to the table holding `fk`."""
-    unique = holder.is_unique(fk.columns)
-    return Relationship(
-        "one-to-one" if unique else "one-to-many",
-        fk.name,
-        fk.ref_columns,
-        fk.columns,
-        child=fk.table,
+        cardinality, fk.name, fk.ref_columns, fk.columns, child=fk.table
     )
 
 
@@ -121,14 +112,14 @@ def _many_to_many(schema: SchemaCache, parent: TableInfo) -> list[Relationship]:
 def relationships_of(schema: SchemaCache, parent: TableInfo) -> list[Relationship]:
     """Every relationship from `parent`, in PostgREST's kinds."""
     found = [
-        _from_key(fk, parent)
+        _by_key(fk, parent, outward=True)
         for fk in parent.foreign_keys
         if schema.table(fk.ref_table) is not None
     ]
     for fk in schema.referenced_by.get(parent.name, ()):
         holder = schema.table(fk.table)
         if holder is not None:
-            found.append(_to_key(fk, holder))
+            found.append(_by_key(fk, holder, outward=False))
     found.extend(_many_to_many(schema, parent))
     return found
 

@@ -476,6 +476,12 @@ EMBED_DISAMBIGUATION = [
     ),
 ]
 
+USERS = [
+    {"id": 1, "name": "Angela Martin"},
+    {"id": 2, "name": "Michael Scott"},
+    {"id": 3, "name": "Dwight Schrute"},
+]
+
 EMPTY_EMBEDS = [
     Case(
         "QuerySpec: empty embed works on a many-to-one relationship",
@@ -506,11 +512,7 @@ EMPTY_EMBEDS = [
     Case(
         "QuerySpec: empty embed works on a many-to-many relationship",
         "/users?select=*,tasks!inner()",
-        [
-            {"id": 1, "name": "Angela Martin"},
-            {"id": 2, "name": "Michael Scott"},
-            {"id": 3, "name": "Dwight Schrute"},
-        ],
+        USERS,
     ),
     Case(
         "QuerySpec: empty embed works on a many-to-many relationship (filtered)",
@@ -520,11 +522,7 @@ EMPTY_EMBEDS = [
     Case(
         "QuerySpec: empty embed works on nested relationships",
         "/users?select=*,users_tasks(tasks(projects()))",
-        [
-            {"id": 1, "name": "Angela Martin"},
-            {"id": 2, "name": "Michael Scott"},
-            {"id": 3, "name": "Dwight Schrute"},
-        ],
+        USERS,
     ),
     Case(
         "QuerySpec: empty embed works on nested relationships (!inner)",
@@ -534,11 +532,7 @@ EMPTY_EMBEDS = [
     Case(
         "QuerySpec: empty embed works on nested relationships (siblings)",
         "/users?select=*,tasks(projects(clients()),users_tasks())",
-        [
-            {"id": 1, "name": "Angela Martin"},
-            {"id": 2, "name": "Michael Scott"},
-            {"id": 3, "name": "Dwight Schrute"},
-        ],
+        USERS,
     ),
     Case(
         "QuerySpec: empty embed works on nested relationships (rendered sibling)",
