@@ -62,9 +62,11 @@ def read(request: ReadRequest, auth: Auth) -> ReadResult:
     return run_read(prepare_read(request, auth, schema, policies), auth)
 
 
-def _row_violation(table: str, auth: Auth) -> InsufficientPrivilege:
+def _row_violation(
+    table: str, auth: Auth, expression: str = ""
+) -> InsufficientPrivilege:
     error = InsufficientPrivilege(
-        f'new row violates row-level security policy for table "{table}"'
+        f'new row violates row-level security policy {expression}for table "{table}"'
     )
     if auth.role == "anon":
         error.status = 401
@@ -164,6 +166,15 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
         if plan.method != "delete" and any(not ok for _, ok in returned):
             raise _row_violation(table, auth)
         affected = len(returned)
+        if (
+            plan.method == "insert"
+            and plan.merge
+            and plan.write_policy is not None
+            and affected < len(plan.rows)
+        ):
+            # A merge-duplicates row met a stored row the caller may not
+            # update: Postgres refuses the whole insert rather than skip it.
+            raise _row_violation(table, auth, "(USING expression) ")
         if plan.method == "upsert" and affected != 1:
             # The key matched the body (plan checked it), so the row exists
             # and the caller may not update it: Postgres raises here too.

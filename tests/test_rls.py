@@ -125,10 +125,17 @@ def test_upsert_cannot_overwrite_another_users_row(bob, service):
         .data[0]
     )
 
-    bob.table("todos").upsert(
-        {"id": alice_row["id"], "owner": BOB, "title": "hijacked"}
-    ).execute()
+    with pytest.raises(APIError) as refused:
+        bob.table("todos").upsert(
+            [
+                {"id": alice_row["id"], "owner": BOB, "title": "hijacked"},
+                {"id": 9990, "owner": BOB, "title": "bob's own, refused with it"},
+            ]
+        ).execute()
 
+    assert refused.value.code == "42501"
+    assert "(USING expression)" in refused.value.message
+    assert service.table("todos").select("id").eq("id", 9990).execute().data == []
     after = (
         service.table("todos")
         .select("owner,title")
