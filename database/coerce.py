@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import orjson
 
-from database.errors import InvalidValue, NumberOutOfRange
+from database.errors import InvalidValue, NumberOutOfRange, StringTooLong
 from database.numbers import JsonNumber, dumps_exact
 from database.schema import ColumnInfo, TypeKind, number_type, type_kind
 
@@ -385,4 +385,9 @@ def body_value(column: ColumnInfo, value: object) -> object:
         if not isinstance(value, list):
             raise _invalid("array", value)
         return _json_text(array_value(column, value))
-    return body_value_of_kind(column.kind, value, column.number_type)
+    coerced = body_value_of_kind(column.kind, value, column.number_type)
+    limit = column.max_length
+    if limit is not None and isinstance(coerced, str) and len(coerced) > limit:
+        # Postgres refuses it (and so never cuts it short).
+        raise StringTooLong(f"value too long for type {column.length_type}({limit})")
+    return coerced

@@ -125,6 +125,13 @@ class NumberOutOfRange(KoyaError):
     code = "22003"
 
 
+class StringTooLong(KoyaError):
+    """Text longer than a `varchar(n)`/`char(n)` column holds (22001)."""
+
+    status = 400
+    code = "22001"
+
+
 class UniqueViolation(KoyaError):
     status = 409
     code = "23505"

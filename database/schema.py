@@ -44,6 +44,10 @@ _KINDS: dict[str, TypeKind] = {
 }  # fmt: skip
 
 _ARGS = re.compile(r"\s*\(.*?\)\s*")
+_LENGTH = re.compile(
+    r"\s*(varchar|character\s+varying|char|character|bpchar)\s*\(\s*(\d+)\s*\)\s*",
+    re.IGNORECASE,
+)
 
 # Declared number type → the Postgres type whose range it has. Anything else of
 # kind integer is bigint: SQLite's own integers are 64-bit.
@@ -104,6 +108,21 @@ class ColumnInfo:
             # (identity and serial keys are all declared `integer`).
             return "bigint"
         return number_type(self.declared_type)
+
+    @property
+    def max_length(self) -> int | None:
+        """n of `varchar(n)` or `char(n)`: the longest text the column takes."""
+        match = _LENGTH.fullmatch(self.declared_type)
+        return int(match.group(2)) if match else None
+
+    @property
+    def length_type(self) -> str:
+        """The Postgres name of a length-bound text type, for messages."""
+        match = _LENGTH.fullmatch(self.declared_type)
+        name = " ".join(match.group(1).lower().split()) if match else "text"
+        return {"varchar": "character varying", "char": "character"}.get(
+            name, "character" if name == "bpchar" else name
+        )
 
     @property
     def is_rowid_alias(self) -> bool:

@@ -223,3 +223,30 @@ def test_json_nested_past_the_limit_is_refused_and_writes_nothing(
     assert response.json()["code"] == "PGRST102"
     assert response.json()["message"] == "JSON is nested deeper than 128 levels"
     assert snapshot(live, rest) == before
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "PUT"])
+def test_text_longer_than_its_varchar_is_22001_and_writes_nothing(live, rest, method):
+    live.sql(
+        "create table if not exists codes (id bigint primary key, code varchar(5), "
+        "letter char(1)); insert or ignore into codes values (1, 'abc', 'x');"
+    )
+    headers = live.headers(key=live.service_key)
+    before = rest.get("/codes?order=id", headers=headers).content
+    query = "" if method == "POST" else "?id=eq.1"
+
+    long = rest.request(
+        method, f"/codes{query}", headers=headers, json={"id": 1, "code": "abcdef"}
+    )
+    wide = rest.request(
+        method, f"/codes{query}", headers=headers, json={"id": 1, "letter": "xy"}
+    )
+    after = rest.get("/codes?order=id", headers=headers).content
+    fits = rest.patch("/codes?id=eq.1", headers=headers, json={"code": "abcde"})
+    rest.patch("/codes?id=eq.1", headers=headers, json={"code": "abc"})
+
+    assert (long.status_code, long.json()["code"]) == (400, "22001")
+    assert long.json()["message"] == "value too long for type character varying(5)"
+    assert wide.json()["message"] == "value too long for type character(1)"
+    assert after == before
+    assert fits.status_code == 204
