@@ -50,10 +50,12 @@ def _shown(value: object) -> str:
 
 
 def _invalid(kind: str, value: object) -> InvalidValue:
+    kind = kind.split("(")[0]  # numeric(10,2) is type numeric
     return InvalidValue(f'invalid input syntax for type {kind}: "{_shown(value)}"')
 
 
 def _out_of_range(value: object, number_type: str) -> NumberOutOfRange:
+    number_type = number_type.split("(")[0]
     if number_type in ("real", "double precision"):
         # Postgres words float overflow without "value".
         return NumberOutOfRange(
@@ -91,6 +93,7 @@ def _number(value: int | float | Decimal, shown: object, number_type: str):
     an integer SQLite can hold, or a double that is the value itself (for
     `numeric`; `real` and `double precision` round as Postgres' do)."""
     if isinstance(value, int) and _INT_MIN <= value <= _INT_MAX:
+        _check_precision(value, number_type)
         return value
     try:
         number = float(value)
@@ -100,9 +103,29 @@ def _number(value: int | float | Decimal, shown: object, number_type: str):
         raise _out_of_range(shown, number_type)
     if number_type == "real" and abs(number) > _REAL_MAX:
         raise _out_of_range(shown, number_type)
-    if number_type == "numeric" and not _is_exact(value, number):
-        raise _out_of_range(shown, number_type)
+    if number_type.startswith("numeric"):
+        if not _is_exact(value, number):
+            raise _out_of_range(shown, "numeric")
+        _check_precision(value, number_type)
     return number
+
+
+_NUMERIC_BOUND = re.compile(r"numeric\((\d+),(\d+)\)")
+
+
+def _check_precision(value: int | float | Decimal, number_type: str) -> None:
+    """`numeric(p,s)` holds values below 10^(p-s), as Postgres bounds them."""
+    match = _NUMERIC_BOUND.fullmatch(number_type)
+    if match is None:
+        return
+    precision, scale = int(match.group(1)), int(match.group(2))
+    exact = value if isinstance(value, int | Decimal) else Decimal(repr(value))
+    if abs(exact) >= Decimal(10) ** (precision - scale):
+        raise NumberOutOfRange(
+            "numeric field overflow",
+            details=f"A field with precision {precision}, scale {scale} must "
+            f"round to an absolute value less than 10^{precision - scale}.",
+        )
 
 
 def _is_exact(value: int | float | Decimal, number: float) -> bool:

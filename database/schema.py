@@ -44,6 +44,7 @@ _KINDS: dict[str, TypeKind] = {
 }  # fmt: skip
 
 _ARGS = re.compile(r"\s*\(.*?\)\s*")
+_PRECISION = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
 _LENGTH = re.compile(
     r"\s*(varchar|character\s+varying|char|character|bpchar)\s*\(\s*(\d+)\s*\)\s*",
     re.IGNORECASE,
@@ -101,13 +102,17 @@ class ColumnInfo:
 
     @property
     def number_type(self) -> str:
-        """`smallint`, `integer`, `bigint`, `numeric`, `real` or `double
-        precision`: what a number for this column is checked against."""
+        """`smallint`, `integer`, `bigint`, `numeric`, `numeric(p,s)`, `real` or
+        `double precision`: what a number for this column is checked against."""
         if self.is_rowid_alias:
             # The rowid: 64-bit whatever Postgres type the column began as
             # (identity and serial keys are all declared `integer`).
             return "bigint"
-        return number_type(self.declared_type)
+        kind = number_type(self.declared_type)
+        if kind == "numeric" and (match := _PRECISION.search(self.declared_type)):
+            # `numeric(p,s)` carries its bound: |value| < 10^(p-s).
+            return f"numeric({match.group(1)},{match.group(2) or 0})"
+        return kind
 
     @property
     def max_length(self) -> int | None:

@@ -343,3 +343,30 @@ def test_reshaped_bodies_keep_numbers_as_stored(live, rest, table, accept):
     assert "0.1234567890123456789" in response.text
     assert "1e400" in response.text
     assert "0.30000000000000004" in response.text
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [("999.99", 201), ("-999.99", 201), ("1000", 400), ("1000.5", 400), ("1e3", 400)],
+)
+def test_numeric_precision_bounds_the_value_as_postgres_does(live, rest, value, status):
+    live.sql(
+        "create table if not exists prices (id bigint primary key, amount numeric(5,2));"
+    )
+    headers = live.headers(key=live.service_key) | {"Content-Type": "application/json"}
+    before = rest.get("/prices", headers=headers).content
+
+    response = rest.post(
+        "/prices", headers=headers, content=f'{{"id": 1, "amount": {value}}}'.encode()
+    )
+    rest.delete("/prices?id=eq.1", headers=headers)
+
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert response.json() == {
+            "code": "22003",
+            "message": "numeric field overflow",
+            "details": "A field with precision 5, scale 2 must round to an absolute value less than 10^3.",
+            "hint": None,
+        }
+        assert rest.get("/prices", headers=headers).content == before
