@@ -565,6 +565,13 @@ def plan_write(
     ):
         # `on_conflict` alone (without a resolution) makes a plain insert in PostgREST.
         conflict = None
+    if conflict is not None and table.is_view:
+        # A view's primary key is its base table's, but SQLite writes a view
+        # only through its `instead of` triggers, which cannot upsert.
+        raise NotImplementedFeature(
+            f"cannot upsert through view '{table.name}'",
+            hint="Upsert into the view's base table.",
+        )
 
     write_policy = None
     check_policy = None
