@@ -310,6 +310,7 @@ class _Planner:
                 junction_policy=self.policy(
                     relationship.junction.name, "select", alias + "j"
                 ),
+                junction_view=self.inline_view(relationship.junction),
             )
         node = self.read_node(child, item.select, shape, child_path, alias)
         if item.spread and not relationship.to_one:
