@@ -376,9 +376,14 @@ def join_sql(relationship: Relationship, parent_alias: str, child_alias: str) ->
         f"{col(junction_alias, j)} = {col(parent_alias, p)}"
         for j, p in zip(relationship.junction_parent, relationship.parent_columns)
     ]
-    sql = Sql(
-        f"EXISTS (SELECT 1 FROM {q(relationship.junction.name)} AS {q(junction_alias)} WHERE "
-        + " AND ".join(conditions)
+    if relationship.junction_view is None:
+        junction = Sql(q(relationship.junction.name))
+    else:
+        junction = view_sql(relationship.junction_view).wrap("(", ")")
+    sql = (
+        Sql("EXISTS (SELECT 1 FROM ")
+        + junction
+        + Sql(f" AS {q(junction_alias)} WHERE " + " AND ".join(conditions))
     )
     if relationship.junction_policy is not None:
         sql = sql + relationship.junction_policy.wrap(" AND (", ")")

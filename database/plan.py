@@ -311,6 +311,7 @@ class _Planner:
                 junction_policy=self.policy(
                     relationship.junction.name, "select", alias + "j"
                 ),
+                junction_view=self.inline_view(relationship.junction),
             )
         node = self.read_node(child, item.select, shape, child_path, alias)
         if item.spread and not relationship.to_one:
@@ -569,6 +570,13 @@ def plan_write(
     ):
         # `on_conflict` alone (without a resolution) makes a plain insert in PostgREST.
         conflict = None
+    if conflict is not None and table.is_view:
+        # A view's primary key is its base table's, but SQLite writes a view
+        # only through its `instead of` triggers, which cannot upsert.
+        raise NotImplementedFeature(
+            f"cannot upsert through view '{table.name}'",
+            hint="Upsert into the view's base table.",
+        )
 
     write_policy = None
     check_policy = None

@@ -4,7 +4,9 @@ Follows PostgREST: every foreign key is a many-to-one (one-to-one when its
 columns are unique) from the table holding it and a one-to-many (one-to-one)
 from the table it references; a table whose primary key holds the columns of
 two of its foreign keys joins their tables many-to-many
-(`SchemaCache.hs addM2MRels`). An embed `target!hint(...)` picks among the
+(`SchemaCache.hs addM2MRels`). A view showing a key's columns unchanged
+(`SchemaCache.view_columns`) takes the key's relationships as its own, to
+tables and to other views, as PostgREST's `addViewM2OAndO2ORels`. An embed `target!hint(...)` picks among the
 parent's relationships as `Plan.hs findRel` does, so the same request embeds
 the same rows, or is ambiguous (300 PGRST201) or unknown (PGRST200), exactly
 when PostgREST says so.
@@ -12,13 +14,15 @@ when PostgREST says so.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass
 from typing import Literal
 
 from database.errors import AmbiguousRelationship, RelationshipNotFound
-from database.schema import ForeignKey, SchemaCache, TableInfo
+from database.schema import SchemaCache, TableInfo
 from database.sql import Sql
+from database.views import InlinedView
 
 Cardinality = Literal["many-to-one", "one-to-one", "one-to-many", "many-to-many"]
 
@@ -39,11 +43,13 @@ class Relationship:
     parent_columns: tuple[str, ...]
     child_columns: tuple[str, ...]
     child: str = ""  # the table it reaches
+    child_is_view: bool = False
     junction: TableInfo | None = None
     junction_parent: tuple[str, ...] = ()
     junction_child: tuple[str, ...] = ()
     junction_keys: tuple[str, str] = ("", "")
     junction_policy: Sql | None = None
+    junction_view: InlinedView | None = None  # a security_invoker junction
 
     @property
     def to_one(self) -> bool:
@@ -61,71 +67,149 @@ class Relationship:
         return self.junction is None and self.name == name
 
 
-def _by_key(fk: ForeignKey, holder: TableInfo, outward: bool) -> Relationship:
-    """The relationship `fk` gives: `outward` from the table holding it to the
-    table it references, else back. Unique key columns make it one-to-one."""
-    unique = holder.is_unique(fk.columns)
-    if outward:
-        cardinality: Cardinality = "one-to-one" if unique else "many-to-one"
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """A foreign key between two tables or views that show its columns: the
+    holder's `columns` reference the target's `ref_columns`."""
+
+    name: str
+    holder: TableInfo
+    columns: tuple[str, ...]
+    target: TableInfo
+    ref_columns: tuple[str, ...]
+    one_to_one: bool
+
+    def forward(self) -> Relationship:
+        """From the holder to the row it references."""
         return Relationship(
-            cardinality, fk.name, fk.columns, fk.ref_columns, child=fk.ref_table
+            "one-to-one" if self.one_to_one else "many-to-one",
+            self.name,
+            self.columns,
+            self.ref_columns,
+            child=self.target.name,
+            child_is_view=self.target.is_view,
         )
-    cardinality = "one-to-one" if unique else "one-to-many"
-    return Relationship(
-        cardinality, fk.name, fk.ref_columns, fk.columns, child=fk.table
-    )
+
+    def inverse(self) -> Relationship:
+        """From the referenced row to the holders."""
+        return Relationship(
+            "one-to-one" if self.one_to_one else "one-to-many",
+            self.name,
+            self.ref_columns,
+            self.columns,
+            child=self.holder.name,
+            child_is_view=self.holder.is_view,
+        )
 
 
-def _many_to_many(schema: SchemaCache, parent: TableInfo) -> list[Relationship]:
+def _shown_as(
+    schema: SchemaCache, table: str, columns: tuple[str, ...]
+) -> list[tuple[TableInfo, tuple[str, ...]]]:
+    """Every view showing all of `table`'s `columns`, with the view columns
+    that show them: one entry per choice when a view shows a column twice
+    (`SchemaCache.hs expandKeyDepCols`)."""
     found = []
-    for junction in schema.tables.values():
+    for name, origins in schema.view_columns.items():
+        view = schema.table(name)
+        if view is None:
+            continue
+        choices = [
+            [column for column in view.columns if origins.get(column) == (table, c)]
+            for c in columns
+        ]
+        if all(choices):
+            found.extend((view, shown) for shown in itertools.product(*choices))
+    return found
+
+
+def _links(schema: SchemaCache) -> list[_Link]:
+    """Every foreign key, and its copies through views (`SchemaCache.hs
+    addViewM2OAndO2ORels`): from a view showing its columns, to a view
+    showing the columns it references, or both."""
+    found = []
+    for holder in schema.tables.values():
+        for fk in holder.foreign_keys:
+            target = schema.table(fk.ref_table)
+            if target is None:
+                continue
+            one_to_one = holder.is_unique(fk.columns)
+            holders = [(holder, fk.columns)] + _shown_as(
+                schema, holder.name, fk.columns
+            )
+            targets = [(target, fk.ref_columns)] + _shown_as(
+                schema, target.name, fk.ref_columns
+            )
+            found.extend(
+                _Link(fk.name, h, columns, t, ref_columns, one_to_one)
+                for h, columns in holders
+                for t, ref_columns in targets
+            )
+    return found
+
+
+def _many_to_many(
+    links: list[_Link], by_holder: dict[str, list[_Link]], parent: TableInfo
+) -> list[Relationship]:
+    """Through a junction (table or view) whose primary key holds the columns
+    of two of its many-to-one links (`SchemaCache.hs addM2MRels`)."""
+    found = []
+    for to_parent in links:
+        junction = to_parent.holder
+        if to_parent.target.name != parent.name or to_parent.one_to_one:
+            continue
         keys = set(junction.primary_key)
-        for to_parent in junction.foreign_keys:
-            if to_parent.ref_table != parent.name or junction.is_unique(
-                to_parent.columns
+        for to_child in by_holder[junction.name]:
+            if (
+                to_child.name == to_parent.name
+                or to_child.one_to_one
+                or not set(to_parent.columns + to_child.columns) <= keys
             ):
                 continue
-            for to_child in junction.foreign_keys:
-                if (
-                    to_child is to_parent
-                    or junction.is_unique(to_child.columns)
-                    or not set(to_parent.columns + to_child.columns) <= keys
-                    or schema.table(to_child.ref_table) is None
-                ):
-                    continue
-                found.append(
-                    Relationship(
-                        "many-to-many",
-                        junction.name,
-                        parent_columns=to_parent.ref_columns,
-                        child_columns=to_child.ref_columns,
-                        child=to_child.ref_table,
-                        junction=junction,
-                        junction_parent=to_parent.columns,
-                        junction_child=to_child.columns,
-                        junction_keys=(to_parent.name, to_child.name),
-                    )
+            found.append(
+                Relationship(
+                    "many-to-many",
+                    junction.name,
+                    parent_columns=to_parent.ref_columns,
+                    child_columns=to_child.ref_columns,
+                    child=to_child.target.name,
+                    child_is_view=to_child.target.is_view,
+                    junction=junction,
+                    junction_parent=to_parent.columns,
+                    junction_child=to_child.columns,
+                    junction_keys=(to_parent.name, to_child.name),
                 )
+            )
     return found
 
 
 def relationships_of(schema: SchemaCache, parent: TableInfo) -> list[Relationship]:
-    """Every relationship from `parent`, in PostgREST's kinds."""
-    found = [
-        _by_key(fk, parent, outward=True)
-        for fk in parent.foreign_keys
-        if schema.table(fk.ref_table) is not None
-    ]
-    for fk in schema.referenced_by.get(parent.name, ()):
-        holder = schema.table(fk.table)
-        if holder is not None:
-            found.append(_by_key(fk, holder, outward=False))
-    found.extend(_many_to_many(schema, parent))
+    """Every relationship from `parent` (a table or a view), in PostgREST's kinds."""
+    links = _cached_links(schema)
+    by_holder: dict[str, list[_Link]] = {}
+    for link in links:
+        by_holder.setdefault(link.holder.name, []).append(link)
+    found = [link.forward() for link in by_holder.get(parent.name, ())]
+    found.extend(link.inverse() for link in links if link.target.name == parent.name)
+    found.extend(_many_to_many(links, by_holder, parent))
     return found
 
 
 _cache_lock = threading.Lock()
 _cache: dict[str, tuple[SchemaCache, list[Relationship]]] = {}
+_links_cache: list[tuple[SchemaCache, list[_Link]]] = []
+
+
+def _cached_links(schema: SchemaCache) -> list[_Link]:
+    # Every table's relationships come from every foreign key and view: found
+    # once per schema.
+    with _cache_lock:
+        for cached, links in _links_cache:
+            if cached is schema:
+                return links
+    links = _links(schema)
+    with _cache_lock:
+        _links_cache[:] = [(schema, links)]
+    return links
 
 
 def _cached_relationships(schema: SchemaCache, parent: TableInfo) -> list[Relationship]:
@@ -163,9 +247,14 @@ def _is_named(
             and relationship.names_single_referenced_column(hint)
         )
     if hint is None:
+        # A view is named by its own name only: a constraint or a column
+        # reaches tables (PostgREST issue 2238).
         return target == child or (
-            relationship.names_constraint(target)
-            or relationship.names_single_column(target)
+            not relationship.child_is_view
+            and (
+                relationship.names_constraint(target)
+                or relationship.names_single_column(target)
+            )
         )
     return target == child and (
         relationship.names_constraint(hint)

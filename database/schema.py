@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Literal
 
@@ -174,6 +174,9 @@ class SchemaCache:
     tables: dict[str, TableInfo]
     # Foreign keys pointing at a table, keyed by the referenced table's name.
     referenced_by: dict[str, tuple[ForeignKey, ...]] = field(default_factory=dict)
+    # Per view, its columns that read a base-table column unchanged: view
+    # column → (table, column). Views have keys and relationships through them.
+    view_columns: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
     def table(self, name: str) -> TableInfo | None:
         return self.tables.get(name)
@@ -324,11 +327,56 @@ def read_schema(cursor, version: int) -> SchemaCache:
         for fk in table.foreign_keys:
             if fk.ref_table in tables:
                 referenced_by.setdefault(fk.ref_table, []).append(fk)
+    view_columns = _view_columns(version, tables)
+    for name, columns in view_columns.items():
+        key = _view_primary_key(tables[name], columns, tables)
+        if key:
+            tables[name] = replace(tables[name], primary_key=key, unique=(key,))
     return SchemaCache(
         version=version,
         tables=tables,
         referenced_by={k: tuple(v) for k, v in referenced_by.items()},
+        view_columns=view_columns,
     )
+
+
+def _view_columns(
+    version: int, tables: dict[str, TableInfo]
+) -> dict[str, dict[str, tuple[str, str]]]:
+    # Imported here: views build on this module.
+    from database.views import base_columns
+
+    described = SchemaCache(version, tables)
+    found = {}
+    for table in tables.values():
+        if table.is_view:
+            columns = base_columns(table, described)
+            if columns:
+                found[table.name] = columns
+    return found
+
+
+def _view_primary_key(
+    view: TableInfo,
+    columns: dict[str, tuple[str, str]],
+    tables: dict[str, TableInfo],
+) -> tuple[str, ...]:
+    """A view's primary key, as PostgREST infers it (`addViewPrimaryKeys`):
+    the primary key of every base table whose key columns the view all shows,
+    each key column as the first view column that shows it."""
+    first: dict[tuple[str, str], str] = {}
+    for name in view.columns:
+        if name in columns:
+            first.setdefault(columns[name], name)
+    key: list[str] = []
+    for base in dict.fromkeys(table for table, _ in columns.values()):
+        info = tables.get(base)
+        if info is None or info.is_view or not info.primary_key:
+            continue
+        shown = [first.get((base, column)) for column in info.primary_key]
+        if None not in shown:
+            key.extend(name for name in shown if name is not None)
+    return tuple(key)
 
 
 _lock = threading.Lock()

@@ -203,6 +203,7 @@ def write(request: WriteRequest, auth: Auth) -> WriteResult:
             and plan.method == "insert"
             and affected == 1
             and plan.table.primary_key
+            and not plan.table.is_view  # a view's rows have no rowid to find
         ):
             location = _location(plan, returned[0][0])
         if request.rollback:

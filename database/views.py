@@ -77,10 +77,7 @@ def _analyse(definition: str) -> ViewQuery:
     if start < 0:
         raise InvalidView("cannot find its query")
     text = definition[start:]
-    try:
-        tree = sqlglot.parse_one(text, dialect="sqlite")
-    except SqlglotError as error:
-        raise InvalidView(f"its query does not parse: {error}") from None
+    tree = _parse(text)
     cte_names = frozenset(
         cte.alias_or_name.casefold() for cte in tree.find_all(exp.CTE)
     )
@@ -118,6 +115,151 @@ def _check_cte_names(view: TableInfo, query: ViewQuery, schema: SchemaCache) -> 
                 f'view "{view.name}" names a common table expression "{name}" '
                 "after a table; rename it so every table it reads is known",
             )
+
+
+# ---------------------------------------------------------------- column origins
+
+# A view column's origin: the base table and column it reads unchanged.
+Origin = tuple[str, str]
+
+
+def base_columns(
+    view: TableInfo, schema: SchemaCache, depth: int = 0
+) -> dict[str, Origin]:
+    """The columns of `view` that are plain references to a base-table column,
+    renamed or not, and the (table, column) each reads.
+
+    Postgres marks such columns (a target entry's `resorigtbl`) and PostgREST
+    infers a view's keys and relationships from them (`SchemaCache.hs
+    allViewsKeyDependencies`); so here: through subqueries, CTEs and views
+    inside, a bare or qualified column or `*` keeps its origin, any other
+    expression (a cast, a function, an aggregate, a set operation) has none.
+    An unreadable query has no origins rather than an error: the view still
+    reads, it only cannot be embedded.
+    """
+    if depth > MAX_DEPTH:
+        return {}
+    try:
+        tree = _parse(query_text(view))
+    except InvalidView:
+        return {}
+    ctes = {}
+    for cte in tree.find_all(exp.CTE):
+        ctes.setdefault(cte.alias_or_name.casefold(), cte.this)
+    outputs = _Origins(schema, ctes, depth).outputs(tree, 0)
+    if len(outputs) != len(view.columns):
+        return {}
+    # By position: `create view v (a, b) as …` renames what the query names.
+    return {
+        name: origin
+        for name, (_, origin) in zip(view.columns, outputs)
+        if origin is not None
+    }
+
+
+def query_text(view: TableInfo) -> str:
+    """The SELECT of a view's `CREATE VIEW` statement."""
+    definition = view.definition or ""
+    start = query_start(definition)
+    if start < 0:
+        raise InvalidView("cannot find its query")
+    return definition[start:]
+
+
+@lru_cache(maxsize=256)
+def _parse(text: str) -> exp.Expression:
+    try:
+        return sqlglot.parse_one(text, dialect="sqlite")
+    except SqlglotError as error:
+        raise InvalidView(f"its query does not parse: {error}") from None
+
+
+# An output column of a query: its name and its origin, if any.
+_Output = tuple[str, Origin | None]
+
+
+class _Origins:
+    """Follow a query's output columns back to the base-table columns."""
+
+    def __init__(
+        self,
+        schema: SchemaCache,
+        ctes: dict[str, exp.Expression],
+        depth: int,
+    ) -> None:
+        self.schema = schema
+        self.ctes = ctes
+        self.depth = depth
+
+    def outputs(self, query: exp.Expression, level: int) -> list[_Output]:
+        if level > MAX_DEPTH:
+            return []
+        if isinstance(query, exp.Subquery):
+            return self.outputs(query.this, level + 1)
+        if not isinstance(query, exp.Select):
+            # A set operation: Postgres gives its columns no origin.
+            names = getattr(query, "named_selects", [])
+            return [(name, None) for name in names]
+        sources = self.sources(query, level)
+        found: list[_Output] = []
+        for item in query.expressions:
+            target = item.this if isinstance(item, exp.Alias) else item
+            if isinstance(target, exp.Star):
+                for columns in sources.values():
+                    found.extend(columns)
+            elif isinstance(target, exp.Column) and isinstance(target.this, exp.Star):
+                found.extend(sources.get(target.table.casefold(), []))
+            elif isinstance(target, exp.Column):
+                found.append((item.alias_or_name, _resolve(target, sources)))
+            else:
+                found.append((item.alias_or_name, None))
+        return found
+
+    def sources(self, query: exp.Select, level: int) -> dict[str, list[_Output]]:
+        """Each table or subquery the query reads from, by its alias."""
+        found: dict[str, list[_Output]] = {}
+        items = []
+        start = query.args.get("from_") or query.args.get("from")
+        if start is not None:
+            items.append(start.this)
+        items.extend(join.this for join in query.args.get("joins") or ())
+        for item in items:
+            alias = item.alias_or_name.casefold()
+            if isinstance(item, exp.Subquery):
+                found[alias] = self.outputs(item.this, level + 1)
+            elif isinstance(item, exp.Table) and isinstance(item.this, exp.Identifier):
+                found[alias] = self.table_outputs(item, level)
+            else:
+                found[alias] = []  # json_each(…), values: no base columns
+        return found
+
+    def table_outputs(self, item: exp.Table, level: int) -> list[_Output]:
+        name = item.name
+        if item.args.get("db") is None and name.casefold() in self.ctes:
+            return self.outputs(self.ctes[name.casefold()], level + 1)
+        table = self.schema.find_table(name)
+        if table is None:
+            return []
+        if not table.is_view:
+            return [(column, (table.name, column)) for column in table.columns]
+        inner = base_columns(table, self.schema, self.depth + 1)
+        return [(column, inner.get(column)) for column in table.columns]
+
+
+def _resolve(column: exp.Column, sources: dict[str, list[_Output]]) -> Origin | None:
+    """The origin of a column reference: its source's column of that name,
+    found as SQLite finds it (names ignore case; unqualified, in exactly one
+    source)."""
+    wanted = column.name.casefold()
+    qualifier = column.table.casefold()
+    candidates = [sources.get(qualifier, [])] if qualifier else list(sources.values())
+    matches = [
+        origin
+        for outputs in candidates
+        for name, origin in outputs
+        if name.casefold() == wanted
+    ]
+    return matches[0] if len(matches) == 1 else None
 
 
 # ---------------------------------------------------------------- planning

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -186,3 +187,69 @@ def test_security_invoker_views_never_show_a_row_their_table_hides(
         )
         if who != "service":
             assert {row["owner"] for row in through_view.json()} <= {CALLERS[who]}
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    who=st.sampled_from(sorted(CALLERS)),
+    embed=st.sampled_from(["p({})", "p!inner({})", "p(count)"]),
+    columns=st.lists(
+        st.sampled_from(["id", "name", "team_id", "archived"]),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ),
+    conditions=st.lists(
+        st.sampled_from(
+            [
+                "p.archived=is.false",
+                "p.name=like.*a*",
+                "p.id=gt.1",
+                "p.order=name.desc,id",
+                "p.limit=1",
+                "p=not.is.null",
+                "p=is.null",
+                "name=neq.red",
+            ]
+        ),
+        max_size=3,
+        unique=True,
+    ),
+    count=st.booleans(),
+)
+def test_an_embedded_security_invoker_view_shows_what_its_table_shows(
+    live, rest, who, embed, columns, conditions, count
+):
+    """Embedding `team_projects` (a security_invoker view of `projects`)
+    answers every caller exactly what embedding `projects` answers."""
+    select = embed.format(",".join(columns))
+    if "count" in select:
+        conditions = [c for c in conditions if "order" not in c and "limit" not in c]
+    headers = caller_headers(live, who)
+    if count:
+        headers["Prefer"] = "count=exact"
+
+    def teams(target: str) -> httpx.Response:
+        embedded = select.replace("p", f"p:{target}", 1)
+        query = "&".join([f"select=id,name,{embedded}", *conditions, "order=id"])
+        return rest.get(f"/teams?{query}", headers=headers)
+
+    through_view, through_table = teams("team_projects"), teams("projects")
+    parents_view = rest.get(
+        "/team_projects?select=id,name,t:teams!inner(name)&order=id", headers=headers
+    )
+    parents_table = rest.get(
+        "/projects?select=id,name,t:teams!inner(name)&order=id", headers=headers
+    )
+
+    assert through_view.status_code == through_table.status_code, through_view.text
+    assert through_view.json() == through_table.json()
+    assert through_view.headers.get("content-range") == through_table.headers.get(
+        "content-range"
+    )
+    assert parents_view.status_code == 200, parents_view.text
+    assert parents_view.json() == parents_table.json()

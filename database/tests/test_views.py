@@ -8,7 +8,12 @@ from django.db import connection
 
 from accounts.keys import Auth
 from database import services
-from database.errors import InsufficientPrivilege, SqlScriptError, ViewNotWritable
+from database.errors import (
+    InsufficientPrivilege,
+    NotImplementedFeature,
+    SqlScriptError,
+    ViewNotWritable,
+)
 from database.runner import run_sql
 from database.schema import TableInfo, get_schema
 from database.types import Column, FieldRef, ReadRequest, Shape, WriteRequest
@@ -75,6 +80,77 @@ def read(name: str, auth: Auth, columns: tuple[str, ...] = ()) -> list[dict]:
     body = orjson.loads(result.body)
     assert result.total == len(body)
     return body
+
+
+# ---------------------------------------------------------------- column origins
+
+
+def view_columns(name: str) -> dict[str, tuple[str, str]]:
+    with connection.cursor() as cursor:
+        return get_schema(cursor).view_columns.get(name, {})
+
+
+def test_a_views_plain_columns_name_their_base_columns(schema) -> None:
+    assert view_columns("my_bodies") == {
+        "id": ("notes", "id"),
+        "body": ("notes", "body"),
+    }
+    assert view_columns("renamed") == {
+        "note": ("notes", "id"),
+        "text": ("notes", "body"),
+    }
+    assert view_columns("labelled") == {
+        "name": ("labels", "name"),
+        "body": ("notes", "body"),
+    }
+
+
+def test_origins_follow_views_and_skip_computed_columns(schema) -> None:
+    assert view_columns("my_short") == {"id": ("notes", "id")}
+    assert view_columns("over_definer") == {"id": ("notes", "id")}
+    assert view_columns("counted") == {}
+
+
+def test_origins_follow_stars_subqueries_and_ctes(schema) -> None:
+    run_sql(
+        "create view starred as select * from labels;\n"
+        "create view nested as select s.n, s.x from "
+        "(select l.note_id as n, upper(l.name) as x from labels l) s;\n"
+        "create view with_cte as with c as (select id, body from notes) "
+        "select c.id as key, cast(c.body as text) as body from c;\n"
+        "create view unioned as select id from notes union select id from labels;"
+    )
+
+    assert view_columns("starred") == {
+        "id": ("labels", "id"),
+        "note_id": ("labels", "note_id"),
+        "name": ("labels", "name"),
+    }
+    assert view_columns("nested") == {"n": ("labels", "note_id")}
+    assert view_columns("with_cte") == {"key": ("notes", "id")}
+    assert view_columns("unioned") == {}
+
+
+def test_a_view_showing_its_tables_key_has_that_primary_key(schema) -> None:
+    assert table("my_bodies").primary_key == ("id",)
+    assert table("renamed").primary_key == ("note",)
+    assert table("labelled").primary_key == ()
+    assert table("counted").primary_key == ()
+
+
+def test_upserts_through_a_view_are_refused_before_writing(schema) -> None:
+    request = WriteRequest(
+        "all_bodies",
+        "insert",
+        ({"id": 9, "body": "new"},),
+        Shape(),
+        resolution="merge-duplicates",
+    )
+
+    with pytest.raises(NotImplementedFeature):
+        services.write(request, SERVICE)
+
+    assert [row["id"] for row in read("notes", SERVICE)] == [1, 2, 3, 4]
 
 
 # ---------------------------------------------------------------- the option
