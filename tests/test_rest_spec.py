@@ -1200,6 +1200,90 @@ VIEW_EMBEDS = [
     ],
 ]
 
+KABUL = {"name": "Kabul"}
+ALGIERS = {"name": "Algiers"}
+ONE_TO_ONE = [
+    Case(
+        "QuerySpec: one to one relationships work when having a pk as fk",
+        "/students_info?select=address,students(name)",
+        [
+            {"address": "Street 1", "students": {"name": "John Doe"}},
+            {"address": "Street 2", "students": {"name": "Jane Doe"}},
+        ],
+    ),
+    Case(
+        "QuerySpec: one to one relationships work when having a pk as fk (inverse)",
+        "/students?select=name,students_info(address)",
+        [
+            {"name": "John Doe", "students_info": {"address": "Street 1"}},
+            {"name": "Jane Doe", "students_info": {"address": "Street 2"}},
+        ],
+    ),
+    *[
+        Case(
+            f"QuerySpec: one to one relationships work {how} ({path})",
+            path,
+            [
+                {"name": "Afghanistan", key: KABUL},
+                {"name": "Algeria", key: ALGIERS},
+            ]
+            if path.startswith("/country")
+            else [
+                {"name": "Kabul", key: {"name": "Afghanistan"}},
+                {"name": "Algiers", key: {"name": "Algeria"}},
+            ],
+        )
+        for how, path, key in [
+            (
+                "when having a fk with a unique constraint",
+                "/country?select=name,capital(name)",
+                "capital",
+            ),
+            (
+                "when having a fk with a unique constraint",
+                "/capital?select=name,country(name)",
+                "country",
+            ),
+            (
+                "when using column as target",
+                "/capital?select=name,country_id(name)",
+                "country_id",
+            ),
+            (
+                "when using column as target",
+                "/capital?select=name,capital_country_id_fkey(name)",
+                "capital_country_id_fkey",
+            ),
+            (
+                "when using column as target",
+                "/country?select=name,capital_country_id_fkey(name)",
+                "capital_country_id_fkey",
+            ),
+            ("when using column as target", "/country?select=name,id(name)", "id"),
+            (
+                "when using column as hint",
+                "/country?select=name,capital!id(name)",
+                "capital",
+            ),
+            (
+                "when using column as hint",
+                "/country?select=name,capital!country_id(name)",
+                "capital",
+            ),
+            (
+                "when using column as hint",
+                "/capital?select=name,country!id(name)",
+                "country",
+            ),
+            (
+                "when using column as hint",
+                "/capital?select=name,country!country_id(name)",
+                "country",
+            ),
+        ]
+    ],
+]
+
 CASES = (
     EMBED_DISAMBIGUATION
     + VIEW_EMBEDS
@@ -1208,6 +1292,7 @@ CASES = (
     + RELATED_ORDER
     + JSON_OPERATORS
     + RANGES_AND_LISTS
+    + ONE_TO_ONE
 )
 
 
