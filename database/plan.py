@@ -314,17 +314,19 @@ class _Planner:
                 junction_view=self.inline_view(relationship.junction),
             )
         node = self.read_node(child, item.select, shape, child_path, alias)
-        if item.spread and not relationship.to_one:
-            raise NotImplementedFeature(
-                f"A spread operation on '{item.relation}' is only supported on to-one relationships",
-            )
-        return OutEmbed(
+        embed = OutEmbed(
             item.name,
             node,
             relationship,
             inner=item.join == "inner",
             spread=item.spread,
         )
+        # An empty spread renders nothing, whatever the cardinality.
+        if item.spread and not relationship.to_one and not embed.is_empty:
+            raise NotImplementedFeature(
+                f"A spread operation on '{item.relation}' is only supported on to-one relationships",
+            )
+        return embed
 
     # ------------------------------------------------------------ filters
 

@@ -544,6 +544,16 @@ EMPTY_EMBEDS = [
         [{"id": 1, "name": "Angela Martin", "tasks": [{"name": "Design w10"}]}],
     ),
     Case(
+        "SpreadQueriesSpec: empty spreads embeds return the same as empty embeddings",
+        "/users?select=*,...tasks()",
+        USERS,
+    ),
+    Case(
+        "SpreadQueriesSpec: empty spreads embeds (nested in a to-one spread)",
+        "/tasks?select=name,...projects(project:name,...clients())&id=eq.1",
+        [{"name": "Design w7", "project": "Windows 7"}],
+    ),
+    Case(
         "QuerySpec: empty root select gives all columns",
         "/projects?select=&id=eq.1",
         [{"id": 1, "name": "Windows 7", "client_id": 1}],
