@@ -29,9 +29,9 @@ log = get_logger("koyalite.rest")
 
 
 def _authenticate(request: HttpRequest) -> None:
-    request.auth = authenticate(
-        request.headers.get("apikey"), request.headers.get("Authorization")
-    )
+    # From META: request.headers would build a dict of every header first.
+    meta = request.META
+    request.auth = authenticate(meta.get("HTTP_APIKEY"), meta.get("HTTP_AUTHORIZATION"))
 
 
 def _failure(request: HttpRequest, error: Exception) -> HttpResponse:
