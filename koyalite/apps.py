@@ -65,8 +65,9 @@ def _skip_idle_resets() -> None:
 
 
 def end_abandoned_transaction(**kwargs) -> None:
-    from django.db import connection
+    from django.db import DEFAULT_DB_ALIAS, connections
 
-    raw = connection.connection
-    if raw is not None and raw.in_transaction and not connection.in_atomic_block:
+    wrapper = connections[DEFAULT_DB_ALIAS]  # one lookup in asgiref's Local
+    raw = wrapper.connection
+    if raw is not None and raw.in_transaction and not wrapper.in_atomic_block:
         raw.rollback()
