@@ -88,11 +88,17 @@ def service_role_key() -> str:
     return _keys_for(settings.JWT_SECRET)[1]
 
 
+@cache
+def _key_bytes_for(secret: str) -> tuple[bytes, bytes]:
+    return tuple(key.encode() for key in _keys_for(secret))  # type: ignore[return-value]
+
+
 def _known_key(value: str) -> Auth | None:
-    anon, service = _keys_for(settings.JWT_SECRET)
+    anon, service = _key_bytes_for(settings.JWT_SECRET)
     # Both comparisons always run, so timing does not tell which key matched.
-    is_anon = hmac.compare_digest(value.encode(), anon.encode())
-    is_service = hmac.compare_digest(value.encode(), service.encode())
+    encoded = value.encode()
+    is_anon = hmac.compare_digest(encoded, anon)
+    is_service = hmac.compare_digest(encoded, service)
     if is_service:
         return SERVICE
     if is_anon:

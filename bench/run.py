@@ -268,6 +268,7 @@ class CpuUse:
     server_cores: float
     wrk_cores: float
     other_cores: float
+    server_s: float = 0.0  # CPU seconds the server's process group used
 
 
 def _process_group_cpu_s(pgid: int | None) -> float:
@@ -312,6 +313,7 @@ def cpu_use(before: CpuSnapshot, after: CpuSnapshot) -> CpuUse:
         wrk_cores=wrk / elapsed,
         # Includes this runner and the idle server: both next to nothing.
         other_cores=max(0.0, busy - server - wrk) / elapsed,
+        server_s=server,
     )
 
 
@@ -397,6 +399,10 @@ def median_of(results: list[RunResult]) -> dict[str, float]:
         "p99_ms": statistics.median(r.p99_ms for r in results),
         "errors": sum(r.error_count for r in results),
         "server_cores": statistics.median(r.cpu.server_cores for r in results),
+        # CPU time per request holds steadier than req/s on a busy machine.
+        "server_us_per_request": statistics.median(
+            r.cpu.server_s / r.requests * 1e6 if r.requests else 0.0 for r in results
+        ),
         "wrk_cores": statistics.median(r.cpu.wrk_cores for r in results),
     }
 
@@ -586,7 +592,8 @@ def print_table(report: dict) -> None:
         print()
     print(
         f"{'scenario':<12} {'product':<11} {'req/s':>10} {'p50 ms':>9} "
-        f"{'p99 ms':>9} {'errors':>7} {'CPU srv':>7} {'CPU wrk':>7}  req/s per run"
+        f"{'p99 ms':>9} {'errors':>7} {'CPU srv':>7} {'CPU wrk':>7} {'µs/req':>7}"
+        "  req/s per run"
     )
     failures: list[str] = []
     for scenario, outcome in report["scenarios"].items():
@@ -598,7 +605,8 @@ def print_table(report: dict) -> None:
                 f"{label:<12} {name:<11} {median['rps']:>10,.0f} "
                 f"{median['p50_ms']:>9.2f} {median['p99_ms']:>9.2f} "
                 f"{median['errors']:>7} {median['server_cores']:>7.2f} "
-                f"{median['wrk_cores']:>7.2f}  {per_run}"
+                f"{median['wrk_cores']:>7.2f} "
+                f"{median.get('server_us_per_request', 0):>7.0f}  {per_run}"
             )
             failures.extend(
                 f"{scenario} {name}: {sample}" for sample in data.get("failures", [])
@@ -617,7 +625,7 @@ def print_table(report: dict) -> None:
         )
     print(
         f"CPU srv / wrk: average cores busy in the server / in wrk "
-        f"(of {report['machine']['cpus']})."
+        f"(of {report['machine']['cpus']}); µs/req: server CPU time per request."
     )
     if failures:
         print()

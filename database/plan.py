@@ -266,13 +266,17 @@ class _Planner:
         path: EmbedPath,
         alias: str | None = None,
         command: Command = "select",
+        renders: bool = True,
     ) -> ReadNode:
+        """A table node; with `renders` off its own columns are never read,
+        so an empty select stays empty."""
         node = ReadNode(table, alias or self.next_alias())
         node.policy = self.policy(table.name, command, node.alias)
         node.view = self.inline_view(table)
         # An empty root select is every column; an empty embed `rel()` is
         # joined but renders nothing.
-        for item in select or (() if path else (Column(FieldRef("*")),)):
+        every_column = renders and not path
+        for item in select or ((Column(FieldRef("*")),) if every_column else ()):
             self.add_item(node, item, shape, path)
         self.add_conditions(node, shape.filters.get(path, ()), path)
         self.add_order(node, shape.order.get(path, ()))
@@ -650,7 +654,7 @@ def _representation(
         offset={path: value for path, value in shape.offset.items() if path},
     )
     select = request.select if returns_rows else _embeds_only(request.select)
-    node = planner.read_node(table, select, embed_shape, ())
+    node = planner.read_node(table, select, embed_shape, (), renders=returns_rows)
     _check_paths(node, shape)
     return node
 

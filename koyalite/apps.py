@@ -11,6 +11,7 @@ class KoyaLiteConfig(AppConfig):
 
         koyalite_logging.configure()
         _keep_sqlite_connections()
+        _skip_idle_resets()
 
 
 def _keep_sqlite_connections() -> None:
@@ -33,9 +34,40 @@ def _keep_sqlite_connections() -> None:
     signals.request_finished.connect(end_abandoned_transaction)
 
 
-def end_abandoned_transaction(**kwargs) -> None:
-    from django.db import connection
+# Cache backends whose close() does nothing: they hold no connection.
+_UNCONNECTED_CACHES = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    }
+)
 
-    raw = connection.connection
-    if raw is not None and raw.in_transaction and not connection.in_atomic_block:
+
+def _skip_idle_resets() -> None:
+    """Skip Django's per-request resets that have nothing to reset here.
+
+    `reset_queries` empties each connection's query log, which only fills
+    with DEBUG on (CaptureQueriesContext keeps its own count), and
+    `close_caches` closes cache connections, which local-memory caches do
+    not have. Each walks every connection or cache through asgiref's
+    `Local` on every request: together 5-6 µs of a 190 µs read.
+    """
+    from django.conf import settings
+    from django.core import signals
+    from django.core.cache import close_caches
+    from django.db import reset_queries
+
+    if not settings.DEBUG:
+        signals.request_started.disconnect(reset_queries)
+    backends = {cache["BACKEND"] for cache in settings.CACHES.values()}
+    if backends <= _UNCONNECTED_CACHES:
+        signals.request_finished.disconnect(close_caches)
+
+
+def end_abandoned_transaction(**kwargs) -> None:
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    wrapper = connections[DEFAULT_DB_ALIAS]  # one lookup in asgiref's Local
+    raw = wrapper.connection
+    if raw is not None and raw.in_transaction and not wrapper.in_atomic_block:
         raw.rollback()

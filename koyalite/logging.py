@@ -17,12 +17,22 @@ from django.conf import settings
 _configured = False
 
 
+# The formatted second of the last line: (whole seconds, text).
+_last_second: tuple[int, str] = (-1, "")
+
+
 def _timestamp(logger, method_name, event_dict):
     # structlog's ISO TimeStamper costs more than the rest of a log line here;
-    # one line per request makes that worth a few lines of code.
+    # one line per request makes that worth a few lines of code, and lines
+    # within one second share its formatted date and time.
+    global _last_second
     now = time.time()
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
-    event_dict["timestamp"] = f"{seconds}.{int(now % 1 * 1_000_000):06d}Z"
+    whole = int(now)
+    second, text = _last_second
+    if second != whole:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _last_second = (whole, text)
+    event_dict["timestamp"] = f"{text}.{int((now - whole) * 1_000_000):06d}Z"
     return event_dict
 
 

@@ -3,9 +3,9 @@ middleware that only browser pages need."""
 
 from __future__ import annotations
 
+import random
 import re
 import time
-import uuid
 
 import structlog
 from django.contrib.auth.middleware import AuthenticationMiddleware
@@ -29,7 +29,11 @@ class RequestLogMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        # 128 random bits as 32 hex digits, as uuid4().hex gave, at a fifth of
+        # its cost: an id names a request in the logs and need not be secret.
+        request_id = (
+            incoming if _SANE_ID.match(incoming) else f"{random.getrandbits(128):032x}"
+        )
         request.request_id = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)

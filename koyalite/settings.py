@@ -147,10 +147,12 @@ MAX_BODY_BYTES = _int("KOYALITE_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 MAX_ROWS = _int("KOYALITE_MAX_ROWS", None, minimum=1)
 # PATCH and DELETE need a filter, as Supabase's pg-safeupdate requires.
 API_SAFE_UPDATES = _bool("KOYALITE_API_SAFE_UPDATES", True)
-# One process more than cores: while one process waits for the write lock the
-# others keep every core busy; two threads each keep GIL hand-offs (which
-# stretch the time a writer holds the lock) rare. Measured in bench/.
-SERVE_WORKERS = _int("KOYALITE_WORKERS", (os.cpu_count() or 1) + 1, minimum=1)
+# One process per core, as Granian counts them (it warns above that): while
+# one thread waits for the write lock the process's other thread keeps its
+# core busy, and two threads keep GIL hand-offs (which stretch the time a
+# writer holds the lock) rare. On 2 cores, 2 x 2 served as much as 3 x 2
+# (interleaved bench/ runs) at 2-8% less CPU per write; see README.
+SERVE_WORKERS = _int("KOYALITE_WORKERS", os.cpu_count() or 1, minimum=1)
 SERVE_THREADS = _int("KOYALITE_THREADS", 2, minimum=1)
 
 # Auth (GoTrue-compatible /auth/v1); defaults follow GoTrue's.

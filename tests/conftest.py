@@ -109,7 +109,11 @@ class LiveServer:
         return run_cli(self.project, "sql", "-f", "-", stdin=text).stdout
 
 
-def start_server(project: Path, env_extra: dict[str, str] | None = None) -> LiveServer:
+def start_server(
+    project: Path,
+    env_extra: dict[str, str] | None = None,
+    serve_args: tuple[str, ...] = ("--workers", "1", "--threads", "4"),
+) -> LiveServer:
     port = free_port()
     log = project / "server.log"
     env = project_env(project)
@@ -117,7 +121,7 @@ def start_server(project: Path, env_extra: dict[str, str] | None = None) -> Live
     env.update(env_extra or {})
     handle = log.open("w")
     process = subprocess.Popen(
-        [KOYALITE, "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
+        [KOYALITE, "serve", "--port", str(port), *serve_args],
         cwd=project,
         env=env,
         stdout=handle,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sqlite3
 
 import httpx
@@ -202,6 +203,23 @@ def test_serve_migrates_serves_and_warns_about_open_tables_and_views(project):
         if event.get("event") == "view.security_definer"
     ]
     assert warned == [("leaky", ["closed"]), ("leaky_too", ["closed"])]
+
+
+def test_serve_with_default_workers_starts_without_server_warnings(project):
+    server = start_server(project, serve_args=())
+    try:
+        health = httpx.get(f"{server.url}/health")
+    finally:
+        stop_server(server)
+
+    assert health.json() == {"status": "ok"}
+    log = server.log.read_text()
+    starting = next(
+        json.loads(line) for line in log.splitlines() if '"server.starting"' in line
+    )
+    # Granian warns when there are more worker processes than it counts cores.
+    assert starting["workers"] == multiprocessing.cpu_count()
+    assert "[WARNING]" not in log
 
 
 def test_serve_without_a_project_names_the_missing_secret(tmp_path):

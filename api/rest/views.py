@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import orjson
 from django.http import HttpRequest, HttpResponse
-from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -29,9 +28,9 @@ log = get_logger("koyalite.rest")
 
 
 def _authenticate(request: HttpRequest) -> None:
-    request.auth = authenticate(
-        request.headers.get("apikey"), request.headers.get("Authorization")
-    )
+    # From META: request.headers would build a dict of every header first.
+    meta = request.META
+    request.auth = authenticate(meta.get("HTTP_APIKEY"), meta.get("HTTP_AUTHORIZATION"))
 
 
 def _failure(request: HttpRequest, error: Exception) -> HttpResponse:
@@ -55,9 +54,14 @@ def _failure(request: HttpRequest, error: Exception) -> HttpResponse:
     )
 
 
-@method_decorator(csrf_exempt, name="dispatch")
 class TableView(View):
     http_method_names = ["get", "head", "post", "patch", "put", "delete", "options"]
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # Exempted once here, as DRF's APIView does: method_decorator on
+        # dispatch wraps and re-decorates the method on every request (~10 µs).
+        return csrf_exempt(super().as_view(**initkwargs))
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
