@@ -30,6 +30,9 @@ Fields = dict[str, type]
 
 _DESCRIBED = {str: "a string", bool: "true or false", dict: "an object"}
 
+# The PKCE pair every flow that mails a link may carry.
+_PKCE: Fields = {"code_challenge": str, "code_challenge_method": str}
+
 # GoTrue's params structs, field by field (the `json:` name and its type;
 # map[string]interface{} is an object).
 SIGNUP: Fields = {
@@ -38,8 +41,7 @@ SIGNUP: Fields = {
     "password": str,
     "data": dict,
     "channel": str,
-    "code_challenge": str,
-    "code_challenge_method": str,
+    **_PKCE,
 }
 PASSWORD_GRANT: Fields = {"email": str, "phone": str, "password": str}
 REFRESH_TOKEN_GRANT: Fields = {"refresh_token": str}
@@ -62,8 +64,7 @@ USER_UPDATE: Fields = {
     "app_metadata": dict,
     "phone": str,
     "channel": str,
-    "code_challenge": str,
-    "code_challenge_method": str,
+    **_PKCE,
 }
 VERIFY: Fields = {
     "type": str,
@@ -73,22 +74,20 @@ VERIFY: Fields = {
     "phone": str,
     "redirect_to": str,
 }
-RECOVER: Fields = {"email": str, "code_challenge": str, "code_challenge_method": str}
+RECOVER: Fields = {"email": str, **_PKCE}
 OTP: Fields = {
     "email": str,
     "phone": str,
     "create_user": bool,
     "data": dict,
     "channel": str,
-    "code_challenge": str,
-    "code_challenge_method": str,
+    **_PKCE,
 }
 RESEND: Fields = {
     "type": str,
     "email": str,
     "phone": str,
-    "code_challenge": str,
-    "code_challenge_method": str,
+    **_PKCE,
 }
 ENROLL_FACTOR: Fields = {
     "friendly_name": str,

@@ -21,6 +21,7 @@ import orjson
 from database.errors import InvalidValue, NumberOutOfRange, StringTooLong
 from database.numbers import JsonNumber, dumps_exact
 from database.schema import ColumnInfo, TypeKind, number_type, type_kind
+from database.sqlite.functions import jsonb_text
 
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 _NUMERIC = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
@@ -228,9 +229,7 @@ def filter_value(column: ColumnInfo, text: str) -> object:
     """
     if column.kind == "json":
         try:
-            return orjson.dumps(
-                orjson.loads(text), option=orjson.OPT_SORT_KEYS
-            ).decode()
+            return jsonb_text(text)
         except orjson.JSONDecodeError:
             raise _invalid("json", text) from None
     if column.kind == "array":

@@ -38,16 +38,25 @@ def real_text(value: object) -> object:
     return repr(value) if isinstance(value, float) else value
 
 
+def jsonb_text(text: str | bytes) -> str:
+    """The one canonical text of a JSON document: keys sorted, no spaces.
+    Filter values take it too (`coerce.filter_value`), so the two sides of a
+    jsonb comparison meet in the same form. Raises orjson.JSONDecodeError."""
+    return orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS).decode()
+
+
 def canonical_json(value: object) -> object:
     if not isinstance(value, str):
         return value
     try:
-        return orjson.dumps(orjson.loads(value), option=orjson.OPT_SORT_KEYS).decode()
+        return jsonb_text(value)
     except orjson.JSONDecodeError:
         return value
 
 
 def checked_cast(value: object, target: str) -> object:
+    # Imported here: the backend loads this module before Django's apps are
+    # ready, and coerce reaches the schema module, which needs them.
     from database import coerce
 
     try:
