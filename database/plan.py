@@ -383,7 +383,6 @@ class _Planner:
     def filter_values(self, plan: FieldPlan, condition: Filter) -> tuple[object, ...]:
         op, value = condition.op, condition.value
         column = plan.column
-        typed = not plan.json_path and plan.cast is None
         if op in ("fts", "plfts", "phfts", "wfts"):
             raise NotImplementedFeature(
                 f"full-text search operator '{op}' is not available on SQLite tables yet",
@@ -405,7 +404,7 @@ class _Planner:
             target = _cast_column(plan.cast)
         elif compares_json(plan, op):
             target = plan.column if not plan.json_path else JSON_DOCUMENT
-        elif typed:
+        elif not plan.json_path:
             target = plan.column
         if op == "in":
             items = value if isinstance(value, tuple) else (value,)
