@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint bench clean
+.PHONY: install static browser serve test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,12 +14,29 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The Studio's browser libraries (pinned in frontend/package-lock.json) bundled
+# into static/vendor, then every static file hashed and compressed into
+# staticfiles/ for `koyalite serve` to serve.
+STATIC_STAMP := staticfiles/staticfiles.json
+STATIC_SOURCES := $(shell find static frontend/src frontend/build.mjs frontend/package-lock.json -type f -not -path 'static/vendor/*' 2>/dev/null)
+
+$(STATIC_STAMP): $(STAMP) $(STATIC_SOURCES)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && node build.mjs
+	KOYALITE_JWT_SECRET=collectstatic-needs-no-secret-0123456789abcdef $(BIN)/python manage.py collectstatic --noinput --clear -v0
+	touch $(STATIC_STAMP)
+
+static: $(STATIC_STAMP)
+
+# Debian's Chromium for the Studio's browser tests (Playwright drives it).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
 # A demo project (todos with row-level security) in ./demo, served on :8000.
-serve: install
+serve: install static
 	test -d demo || ( $(BIN)/koyalite init demo && cp examples/todos/*.sql demo/migrations/ )
 	cd demo && ../$(BIN)/koyalite serve
 
-test: install
+test: install static browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
@@ -33,4 +50,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) demo *.egg-info
+	rm -rf $(VENV) demo *.egg-info staticfiles static/vendor frontend/node_modules

@@ -29,10 +29,6 @@ class UserChangeForm(forms.ModelForm):
         fields = (
             "email",
             "is_active",
-            "is_staff",
-            "is_superuser",
-            "groups",
-            "user_permissions",
             "raw_user_meta_data",
             "raw_app_meta_data",
         )
@@ -55,9 +51,8 @@ class UserAdmin(admin.ModelAdmin):
         "created_at",
         "email_confirmed_at",
         "banned_until",
-        "is_staff",
     )
-    list_filter = ("is_staff", "is_anonymous_user")
+    list_filter = ("is_anonymous_user",)
     search_fields = ("email",)
     ordering = ("-created_at",)
     readonly_fields = (
@@ -71,7 +66,6 @@ class UserAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-    filter_horizontal = ("groups", "user_permissions")
     actions = ("ban_for_24_hours", "unban", "confirm_email")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 
 from accounts.fields import DashedUUIDField
 
 
-class KoyaUserManager(UserManager):
-    def _create_user(self, username, email, password, **extra_fields):
+class KoyaUserManager(BaseUserManager):
+    def create_user(self, email=None, password=None, **extra_fields):
         email = self.normalize_email(email) if email else None
         user = self.model(email=email, **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_user(self, email=None, password=None, **extra_fields):
-        extra_fields.setdefault("is_staff", False)
-        extra_fields.setdefault("is_superuser", False)
-        return self._create_user(None, email, password, **extra_fields)
 
-    def create_superuser(self, email=None, password=None, **extra_fields):
-        extra_fields.setdefault("is_staff", True)
-        extra_fields.setdefault("is_superuser", True)
-        return self._create_user(None, email, password, **extra_fields)
-
-
-class User(AbstractBaseUser, PermissionsMixin):
-    """An app user (and, with `is_staff`, an operator of the Studio and admin).
+class User(AbstractBaseUser):
+    """An app user. Operators of the Studio and admin are `studio.Operator`.
 
     The primary key is the canonical dashed UUID everywhere: in this table, in the
     JWT `sub`, in `auth.uid()` and in user tables that reference `auth.users(id)`.
@@ -39,7 +29,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = DashedUUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(unique=True, null=True, blank=True)
     phone = models.CharField(max_length=32, unique=True, null=True, blank=True)
-    is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     is_anonymous_user = models.BooleanField(default=False)
     raw_app_meta_data = models.JSONField(default=dict, blank=True)

@@ -19,10 +19,33 @@ commands:
   sql -f FILE|-       run SQL as the service role, in one transaction
   migrate             apply KoyaLite's and the project's migrations/*.sql
   keys [--json]       print the API URL and keys
+  createsuperuser     create a Studio/admin operator (--email, --password-stdin)
 
-Any other Django management command works too (e.g. createsuperuser).
+Any other Django management command works too (e.g. shell, dbshell).
 Run `koyalite <command> --help` for a command's options.
 """
+
+
+# Commands that never read the project's tables; every other one (Django's
+# own included) first brings KoyaLite's tables up to date, so it works on a
+# project that has never been served.
+COMMANDS_WITHOUT_DATABASE = frozenset(
+    {
+        "init",
+        "migrate",
+        "check",
+        "makemigrations",
+        "showmigrations",
+        "sqlmigrate",
+        "squashmigrations",
+        "collectstatic",
+        "findstatic",
+        "diffsettings",
+        "startapp",
+        "startproject",
+        "version",
+    }
+)
 
 
 def _fail(message: str, code: int) -> int:
@@ -54,6 +77,19 @@ def main(argv: list[str] | None = None) -> int:
     commands = get_commands()
     if name not in commands:
         return _fail(f"unknown command {name!r}; run `koyalite --help`", 2)
+    if name not in COMMANDS_WITHOUT_DATABASE:
+        from koyalite.commands import bring_database_up_to_date
+
+        try:
+            bring_database_up_to_date()
+        except Exception as error:
+            if show_traceback:
+                raise
+            return _fail(
+                f"could not bring the database up to date ({error}); "
+                "run `koyalite migrate` to see why",
+                2,
+            )
     command = load_command_class(commands[name], name)
     parser = command.create_parser("koyalite", name)
     options = parser.parse_args(argv[2:])  # argparse exits 2 with its own message

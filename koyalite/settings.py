@@ -224,6 +224,8 @@ AUTH_RATE_LIMITS = {
     "otp": _int("KOYALITE_AUTH_RATE_LIMIT_OTP", 30),
     "verify": _int("KOYALITE_AUTH_RATE_LIMIT_VERIFY", 30),
     "refresh": _int("KOYALITE_AUTH_RATE_LIMIT_REFRESH", 150),
+    # Operator sign-in attempts to the Studio and admin, per IP and per address.
+    "studio_sign_in": _int("KOYALITE_STUDIO_RATE_LIMIT_SIGN_IN", 10),
 }
 
 
@@ -342,6 +344,9 @@ INSTALLED_APPS = [
     "rls",
     "accounts",
     "api",
+    "studio",
+    "admin_dashboard",
+    "rest_framework",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -355,6 +360,9 @@ INSTALLED_APPS[INSTALLED_APPS.index("accounts") : 0] = catalogue.installed_apps(
 MIDDLEWARE = [
     "koyalite.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before everything that reads a session or a body: a static file needs
+    # neither.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "koyalite.middleware.ApiCorsMiddleware",
     "koyalite.middleware.BrowserMiddleware",
     # allauth requires it; it gives allauth's provider code the request.
@@ -367,25 +375,68 @@ SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = "koyalite.urls"
 WSGI_APPLICATION = "koyalite.wsgi.application"
-AUTH_USER_MODEL = "accounts.User"
+# Operators of the Studio and admin, not the app's users (accounts.User).
+AUTH_USER_MODEL = "studio.Operator"
+LOGIN_URL = "studio:login"
+LOGIN_REDIRECT_URL = "studio:overview"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 APPEND_SLASH = False
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 STATIC_URL = "static/"
+# Built by `make static` (npm packages bundled into static/vendor, then
+# collectstatic): hashed names, gzip and brotli copies, served by WhiteNoise
+# with far-future cache headers.
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# Operator sessions: a browser session expires after SESSION_COOKIE_AGE of
+# inactivity (saved on every request), and never outlives the browser.
+SESSION_COOKIE_AGE = env.int("KOYALITE_STUDIO_SESSION_SECONDS", default=12 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Operators' passwords (AUTH_PASSWORD_VALIDATORS judge app users', as GoTrue).
+OPERATOR_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
+
+# The Studio's JSON endpoints: operators only, by session with CSRF.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["studio.permissions.IsOperator"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "studio.navigation.navigation",
             ]
         },
     }

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 
 def health(request):
@@ -11,5 +12,8 @@ urlpatterns = [
     path("health", health),
     path("rest/v1/", include("api.rest.urls")),
     path("auth/v1/", include("accounts.urls")),
+    # A newcomer opening the served URL meets the Studio.
+    path("", RedirectView.as_view(url="/studio/", permanent=False)),
+    path("studio/", include("studio.urls")),
     path("admin/", admin.site.urls),
 ]

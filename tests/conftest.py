@@ -308,3 +308,118 @@ def auth_live(tmp_path_factory, mailbox) -> LiveServer:
     server = start_server(project)
     yield server
     stop_server(server)
+
+
+OPERATOR_EMAIL = "operator@example.com"
+OPERATOR_PASSWORD = "studio-operator-pw-1"
+CHROMIUM = os.environ.get("KOYALITE_TEST_CHROMIUM", "/usr/bin/chromium")
+# Screenshots of Studio pages, kept for a person to look at (README: Studio).
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
+
+
+def create_operator(
+    project: Path, email: str = OPERATOR_EMAIL, password: str = OPERATOR_PASSWORD
+) -> None:
+    run_cli(
+        project,
+        "createsuperuser",
+        "--email",
+        email,
+        "--password-stdin",
+        stdin=password + "\n",
+    )
+
+
+@pytest.fixture(scope="session")
+def studio_live(tmp_path_factory) -> LiveServer:
+    """A server of its own for Studio tests (they change the schema), on the
+    test schema with alice, bob and carol, and one operator."""
+    project = tmp_path_factory.mktemp("studio") / "app"
+    run_cli(project, "init", str(project))
+    run_cli(project, "sql", "-f", str(FIXTURES / "schema.sql"))
+    create_users(
+        project,
+        {
+            ALICE: "alice@example.com",
+            BOB: "bob@example.com",
+            CAROL: "carol@example.com",
+        },
+    )
+    run_cli(project, "sql", "-f", str(FIXTURES / "seed.sql"))
+    create_operator(project)
+    server = start_server(project, {"KOYALITE_EMAIL_URL": "consolemail://"})
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, headless, offline-friendly."""
+    # Playwright's sync API runs an event loop in this thread; Django's
+    # async-safety guard would otherwise refuse ORM calls in the same test.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@dataclass
+class StudioPage:
+    """A browser tab signed in to the Studio, recording what went wrong."""
+
+    page: object
+    url: str
+    failed_requests: list[str]
+    console_errors: list[str]
+
+    def goto(self, path: str):
+        self.page.goto(self.url + path)
+        return self.page
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def sign_in(
+    page, url: str, email: str = OPERATOR_EMAIL, password: str = OPERATOR_PASSWORD
+):
+    page.goto(f"{url}/studio/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/studio/**")
+
+
+@pytest.fixture
+def studio(browser, studio_live) -> StudioPage:
+    """A fresh browser context signed in as the operator."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    failed: list[str] = []
+    errors: list[str] = []
+    page.on(
+        "response",
+        lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    page.on("requestfailed", lambda r: failed.append(f"failed {r.url}"))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, studio_live.url)
+    yield StudioPage(page, studio_live.url, failed, errors)
+    context.close()

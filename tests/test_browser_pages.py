@@ -7,17 +7,17 @@ import re
 import httpx
 
 
-def test_admin_login_requires_a_csrf_token(live):
+def test_studio_login_requires_a_csrf_token(live):
     with httpx.Client(base_url=live.url) as browser:
-        page = browser.get("/admin/login/")
+        page = browser.get("/studio/login/")
         token = re.search(
             r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text
         ).group(1)
         without = httpx.post(
-            f"{live.url}/admin/login/", data={"username": "x", "password": "y"}
+            f"{live.url}/studio/login/", data={"username": "x", "password": "y"}
         )
         with_token = browser.post(
-            "/admin/login/",
+            "/studio/login/",
             data={
                 "csrfmiddlewaretoken": token,
                 "username": "x@example.com",
@@ -29,7 +29,14 @@ def test_admin_login_requires_a_csrf_token(live):
     assert page.status_code == 200
     assert without.status_code == 403
     assert with_token.status_code == 200
-    assert "Please enter the correct" in with_token.text
+    assert "Please enter a correct email and password" in with_token.text
+
+
+def test_admin_sign_in_is_the_studios(live):
+    response = httpx.get(f"{live.url}/admin/login/?next=/admin/")
+
+    assert response.status_code == 302
+    assert response.headers["location"] == "/studio/login/?next=/admin/"
 
 
 def test_api_writes_need_no_csrf_token_and_set_no_cookies(live, rest):

@@ -4,7 +4,6 @@ import accounts.fields
 import accounts.models
 import django.db.models.deletion
 import uuid
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -133,7 +132,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="factors",
-                        to=settings.AUTH_USER_MODEL,
+                        to="accounts.user",
                     ),
                 ),
             ],
@@ -189,7 +188,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="flow_states",
-                        to=settings.AUTH_USER_MODEL,
+                        to="accounts.user",
                     ),
                 ),
             ],
@@ -246,7 +245,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="sessions",
-                        to=settings.AUTH_USER_MODEL,
+                        to="accounts.user",
                     ),
                 ),
             ],
@@ -308,7 +307,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="identities",
-                        to=settings.AUTH_USER_MODEL,
+                        to="accounts.user",
                     ),
                 ),
             ],
@@ -367,7 +366,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="one_time_tokens",
-                        to=settings.AUTH_USER_MODEL,
+                        to="accounts.user",
                     ),
                 ),
             ],

@@ -49,5 +49,7 @@ class Command(KoyaCommand):
         (target / ".gitignore").write_text(GITIGNORE)
         self.stdout.write(
             f"Created a KoyaLite project in {target}.\n"
-            f"Next: cd {directory} && koyalite sql -f schema.sql && koyalite serve"
+            f"Next: cd {directory} && koyalite sql -f schema.sql && koyalite serve\n"
+            "Create a Studio operator: koyalite createsuperuser\n"
+            "The Studio: http://127.0.0.1:8000/studio/ once served"
         )

@@ -26,7 +26,9 @@ class Command(django_migrate.Command):
 
     def handle(self, *args, **options):
         from database.migrations_sql import apply_sql_migrations
+        from studio.upgrade import detach_apps_from_app_users
 
+        detach_apps_from_app_users()
         super().handle(*args, **options)
         if options.get("skip_sql"):
             return

@@ -34,7 +34,10 @@ class Command(KoyaCommand):
         )
 
     def handle(self, *args, host: str, port: int, **options):
+        from studio.checks import check_static_files_built
+
         run_checks_or_fail()
+        check_static_files_built()
         call_command("migrate", verbosity=0, interactive=False, skip_checks=True)
         self._warn_about_tables_without_rls()
         self._warn_about_views_bypassing_rls()
@@ -45,7 +48,11 @@ class Command(KoyaCommand):
         log.info(
             "server.starting", host=host, port=port, workers=workers, threads=threads
         )
-        self.stdout.write(f"KoyaLite is serving on http://{host}:{port}", ending="\n")
+        self.stdout.write(
+            f"KoyaLite is serving on http://{host}:{port}\n"
+            f"Studio: http://{host}:{port}/studio/\n" + self._operator_hint(),
+            ending="\n",
+        )
         self.stdout.flush()
 
         from granian import Granian
@@ -61,6 +68,13 @@ class Command(KoyaCommand):
             log_access=False,
             respawn_failed_workers=True,
         ).serve()
+
+    def _operator_hint(self) -> str:
+        from studio.models import Operator
+
+        if Operator.objects.exists():
+            return ""
+        return "No operator can sign in yet: run `koyalite createsuperuser`.\n"
 
     def _warn_about_tables_without_rls(self) -> None:
         from django.db import connection

@@ -1,0 +1,9 @@
+"""Admin pages of the admin dashboard."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from admin_dashboard.sites import configure
+
+configure(admin.site)

@@ -1,0 +1,74 @@
+"""Operators: the accounts of the Studio and the Django admin.
+
+They live apart from `auth.users` (the app's users), as PocketBase keeps
+`_superusers` apart from `users`: an operator never signs in through
+`/auth/v1`, never appears in the app's user list, and no app user's session
+or token can reach `/studio/` or `/admin/`.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+
+class OperatorManager(BaseUserManager):
+    def create_user(self, email: str, password: str | None = None, **fields):
+        operator = self.model(email=self.normalize_email(email), **fields)
+        operator.set_password(password)
+        operator.save(using=self._db)
+        return operator
+
+    # Every operator may do everything: Django's createsuperuser calls this.
+    create_superuser = create_user
+
+
+class Operator(AbstractBaseUser):
+    """One person who runs the project: full access to the Studio and admin.
+
+    There are no per-operator permissions: an operator acts as the service
+    role, as a Supabase project member with the owner role does.
+    """
+
+    email = models.EmailField(unique=True)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # Base32 TOTP secret once the operator has confirmed an authenticator app;
+    # empty means password-only sign-in.
+    totp_secret = models.CharField(max_length=64, blank=True, default="")
+
+    objects = OperatorManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        db_table = "koyalite_operators"
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    # Django admin asks these of request.user.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_active
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        return self.is_active
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return self.is_active
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_active
+
+    @property
+    def has_totp(self) -> bool:
+        return bool(self.totp_secret)

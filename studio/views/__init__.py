@@ -1,0 +1,1 @@
+"""The Studio's pages, one module per page family."""
