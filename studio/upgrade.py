@@ -17,6 +17,9 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 OPERATORS_MIGRATION = ("studio", "0001_initial")
+# The only apps ever reset: their tables hold nothing a project needs. Any
+# other app in this state is left for Django to report.
+RESETTABLE = frozenset({"admin", "account", "socialaccount"})
 
 
 def detach_apps_from_app_users() -> list[str]:
@@ -33,7 +36,8 @@ def detach_apps_from_app_users() -> list[str]:
         {
             key[0]
             for key in applied
-            if key in graph.node_map
+            if key[0] in RESETTABLE
+            and key in graph.node_map
             and any(p.key[0] == "studio" for p in graph.node_map[key].parents)
         }
     )
