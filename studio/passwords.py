@@ -21,6 +21,16 @@ def validate_operator_password(password: str, operator=None) -> None:
 
 
 class OperatorPasswordChangeForm(PasswordChangeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = (
+            password_validation.password_validators_help_text_html(
+                password_validation.get_password_validators(
+                    settings.OPERATOR_PASSWORD_VALIDATORS
+                )
+            )
+        )
+
     def validate_password_for_user(self, user, password_field_name="password2"):
         password = self.cleaned_data.get(password_field_name)
         if password:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD, run_cli
+from tests.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD, create_operator, run_cli
 
 
 def test_root_leads_to_the_studio_sign_in(studio_live):
@@ -29,7 +29,27 @@ def test_operator_signs_in_and_stylesheets_load(studio):
     )
     assert color != "rgba(0, 0, 0, 0)"
     studio.screenshot("admin-index")
+    page.goto(studio.url + "/studio/account/")
+    assert page.get_by_role("heading", name="Authenticator app").is_visible()
+    studio.screenshot("account")
     assert studio.failed_requests == []
+
+
+def test_sign_in_page_shows_the_error_in_the_form(browser, studio_live):
+    from tests.conftest import SCREENSHOTS
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(studio_live.url + "/")
+    page.get_by_label("Email").fill(OPERATOR_EMAIL)
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+
+    alert = page.get_by_role("alert")
+    assert "Please enter a correct email and password" in alert.text_content()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "sign-in.png"))
+    context.close()
 
 
 def test_operator_password_does_not_sign_in_to_the_app(studio_live):
@@ -121,3 +141,114 @@ def test_createsuperuser_refuses_a_weak_password_in_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("koyalite: This password is too common.")
     assert "Traceback" not in result.stderr
+
+
+def _signed_in(url: str, email: str, password: str) -> httpx.Client:
+    client = httpx.Client(base_url=url)
+    client.get("/studio/login/")
+    response = client.post(
+        "/studio/login/",
+        data={
+            "username": email,
+            "password": password,
+            "csrfmiddlewaretoken": client.cookies["csrftoken"],
+        },
+    )
+    assert response.status_code == 302, response.text
+    return client
+
+
+def test_authenticator_app_is_asked_for_after_the_password(studio_live, tmp_path):
+    import re
+
+    import pyotp
+
+    email, password = "totp-operator@example.com", "totp-operator-pw-1"
+    create_operator(studio_live.project, email, password)
+    client = _signed_in(studio_live.url, email, password)
+    page = client.get("/studio/account/").text
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)
+    wrong = client.post(
+        "/studio/account/",
+        data={
+            "action": "totp_enable",
+            "secret": secret,
+            "code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111",
+            "csrfmiddlewaretoken": client.cookies["csrftoken"],
+        },
+    )
+    enabled = client.post(
+        "/studio/account/",
+        data={
+            "action": "totp_enable",
+            "secret": secret,
+            "code": pyotp.TOTP(secret).now(),
+            "csrfmiddlewaretoken": client.cookies["csrftoken"],
+        },
+    )
+    assert wrong.status_code == 400
+    assert enabled.status_code == 302
+
+    fresh = httpx.Client(base_url=studio_live.url)
+    fresh.get("/studio/login/")
+    step = fresh.post(
+        "/studio/login/",
+        data={
+            "username": email,
+            "password": password,
+            "csrfmiddlewaretoken": fresh.cookies["csrftoken"],
+        },
+    )
+    assert step.headers["location"] == "/studio/login/totp/"
+    # The password alone signs nobody in.
+    assert fresh.get("/studio/").status_code == 302
+    bad = fresh.post(
+        "/studio/login/totp/",
+        data={"code": "12345", "csrfmiddlewaretoken": fresh.cookies["csrftoken"]},
+    )
+    good = fresh.post(
+        "/studio/login/totp/",
+        data={
+            "code": pyotp.TOTP(secret).now(),
+            "csrfmiddlewaretoken": fresh.cookies["csrftoken"],
+        },
+    )
+    assert bad.status_code == 200 and "Enter a valid value" in bad.text
+    assert good.status_code == 302
+    assert fresh.get("/studio/").status_code == 200
+
+
+def test_operator_sign_in_is_rate_limited(tmp_path):
+    from tests.conftest import new_project, start_server, stop_server
+
+    project = new_project(tmp_path)
+    create_operator(project, "limited@example.com", "limited-operator-pw-1")
+    server = start_server(project, {"KOYALITE_STUDIO_RATE_LIMIT_SIGN_IN": "3"})
+    try:
+        client = httpx.Client(base_url=server.url)
+        client.get("/studio/login/")
+        statuses = [
+            client.post(
+                "/studio/login/",
+                data={
+                    "username": "limited@example.com",
+                    "password": "wrong-password",
+                    "csrfmiddlewaretoken": client.cookies["csrftoken"],
+                },
+            ).status_code
+            for _ in range(4)
+        ]
+        right = client.post(
+            "/studio/login/",
+            data={
+                "username": "limited@example.com",
+                "password": "limited-operator-pw-1",
+                "csrfmiddlewaretoken": client.cookies["csrftoken"],
+            },
+        )
+    finally:
+        stop_server(server)
+
+    assert statuses == [200, 200, 200, 429]
+    assert right.status_code == 429
+    assert "rate limit" in right.text

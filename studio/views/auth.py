@@ -158,7 +158,9 @@ def account(request: HttpRequest) -> HttpResponse:
             return redirect("studio:account")
         messages.error(request, "Wrong password: the authenticator app stays on.")
     secret = totp_form["secret"].value()
-    uri = pyotp.TOTP(secret).provisioning_uri(operator.email, issuer_name=TOTP_ISSUER)
+    uri = pyotp.TOTP(secret).provisioning_uri(
+        name=operator.email, issuer_name=TOTP_ISSUER
+    )
     context = {
         "password_form": password_form,
         "totp_form": totp_form,
