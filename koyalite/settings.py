@@ -347,7 +347,6 @@ INSTALLED_APPS = [
     "accounts",
     "api",
     "studio",
-    "admin_dashboard",
     "rest_framework",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -355,6 +354,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.admin",
+    # Last: its admin module adjusts what Django's apps registered.
+    "admin_dashboard",
 ]
 # Before "accounts", whose admin module unregisters allauth's admin pages.
 INSTALLED_APPS[INSTALLED_APPS.index("accounts") : 0] = catalogue.installed_apps()
