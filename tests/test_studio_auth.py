@@ -252,3 +252,12 @@ def test_operator_sign_in_is_rate_limited(tmp_path):
     assert statuses == [200, 200, 200, 429]
     assert right.status_code == 429
     assert "rate limit" in right.text
+
+
+def test_init_and_serve_say_how_to_reach_the_studio(tmp_path, studio_live):
+    project = tmp_path / "fresh"
+
+    created = run_cli(project, "init", str(project))
+
+    assert "Create a Studio operator: koyalite createsuperuser" in created.stdout
+    assert f"Studio: {studio_live.url}/studio/" in studio_live.log.read_text()
