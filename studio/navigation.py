@@ -13,10 +13,11 @@ def navigation(request: HttpRequest) -> dict:
     """Context processor: the sidebar entries, the current one marked."""
     if not request.path.startswith("/studio/"):
         return {}
-    entries = []
-    for label, name in PAGES:
-        url = reverse(name)
-        entries.append(
-            {"label": label, "url": url, "current": request.path.startswith(url)}
-        )
+    entries = [{"label": label, "url": reverse(name)} for label, name in PAGES]
+    # The longest URL the path is under is the current page: on
+    # /studio/policies/tester/ that is the tester, not the policies.
+    matching = [e["url"] for e in entries if request.path.startswith(e["url"])]
+    current = max(matching, key=len, default=None)
+    for entry in entries:
+        entry["current"] = entry["url"] == current
     return {"studio_nav": entries}

@@ -23,11 +23,11 @@ def validate_operator_password(password: str, operator=None) -> None:
 class OperatorPasswordChangeForm(PasswordChangeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_password1"].help_text = (
-            password_validation.password_validators_help_text_html(
-                password_validation.get_password_validators(
-                    settings.OPERATOR_PASSWORD_VALIDATORS
-                )
+        self.fields[
+            "new_password1"
+        ].help_text = password_validation.password_validators_help_text_html(
+            password_validation.get_password_validators(
+                settings.OPERATOR_PASSWORD_VALIDATORS
             )
         )
 

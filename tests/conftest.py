@@ -347,7 +347,14 @@ def studio_live(tmp_path_factory) -> LiveServer:
     )
     run_cli(project, "sql", "-f", str(FIXTURES / "seed.sql"))
     create_operator(project)
-    server = start_server(project, {"KOYALITE_EMAIL_URL": "consolemail://"})
+    # Every Studio test signs in; the sign-in limit is tested on its own server.
+    server = start_server(
+        project,
+        {
+            "KOYALITE_EMAIL_URL": "consolemail://",
+            "KOYALITE_STUDIO_RATE_LIMIT_SIGN_IN": "100000",
+        },
+    )
     yield server
     stop_server(server)
 
