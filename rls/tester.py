@@ -5,7 +5,8 @@ The Studio's policy tester runs this. Every policy is compiled by
 `rls.expr.compile_expression` and combined by `PolicyCatalog.predicate`, the
 code requests run through, so "allowed" here is what `/rest/v1` would do; the
 per-policy verdicts only explain it. Nothing is written: the rows are read in
-autocommit and a proposed row is a one-row derived table of bound values.
+autocommit and a proposed row is a one-row derived table of bound values
+and, for the columns it leaves out, their declared defaults.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class CheckVerdict:
     """A proposed row against the `with check` expressions."""
 
     values: dict[str, object]
-    omitted: tuple[str, ...]  # columns not given, evaluated as NULL
+    omitted: tuple[str, ...]  # columns not given: their default, else NULL
     allowed: bool
     verdicts: tuple[bool, ...]  # one per `Explanation.check_policies`
 
@@ -192,23 +193,30 @@ def _check_row(
     for name in row:
         if info.column(name) is None:
             raise ColumnNotFound(info.name, name)
-    values = {
-        name: coerce.body_value(column, row[name]) if name in row else None
-        for name, column in info.columns.items()
-    }
-    source = Sql.join(
-        [Sql(f"? AS {quote_ident(name)}", (value,)) for name, value in values.items()],
-        ", ",
-    ).wrap("(SELECT ", f") AS {ALIAS}")
+    parts = []
+    for name, column in info.columns.items():
+        if name in row:
+            value = Sql("?", (coerce.body_value(column, row[name]),))
+        elif column.default is not None:
+            # The default as SQLite stores it: text from the database itself,
+            # evaluated as an insert would evaluate it.
+            value = Sql(f"({column.default})")
+        else:
+            value = Sql("NULL")
+        parts.append(value + Sql(f" AS {quote_ident(name)}"))
+    source = Sql.join(parts, ", ").wrap("(SELECT ", f") AS {ALIAS}")
+    names = list(info.columns)
     combined = policies.predicate(info.name, command, auth.role, ALIAS, "check")
-    selected = [_verdict(combined)]
+    selected = [Sql(f"{ALIAS}.{quote_ident(name)}") for name in names]
+    selected.append(_verdict(combined))
     selected.extend(
         _verdict(_policy_predicate(policies, policy, "check")) for policy in applicable
     )
     query = Sql("SELECT ") + Sql.join(selected, ", ") + Sql(" FROM ") + source
-    flags = _fetch(query, auth)[0]
+    record = _fetch(query, auth)[0]
+    flags = record[len(names) :]
     return CheckVerdict(
-        values={name: _shown(value) for name, value in values.items()},
+        values={name: _shown(value) for name, value in zip(names, record)},
         omitted=tuple(name for name in info.columns if name not in row),
         allowed=bool(flags[0]),
         verdicts=tuple(bool(f) for f in flags[1:]),

@@ -348,6 +348,13 @@ def test_tester_checks_an_insert_row(ledger, operator):
     assert own["check"]["allowed"] is True
     assert own["check"]["verdicts"] == {"owner inserts": True}
     assert own["check"]["omitted"] == ["is_public", "archived"]
+    assert own["check"]["values"] == {
+        "id": 9,
+        "owner": ALICE,
+        "body": "mine",
+        "is_public": 0,  # the declared default, as an insert would store it
+        "archived": 0,
+    }
     assert other["check"]["allowed"] is False
     assert other["check"]["reason"] == "denied: no permissive policy passed"
     assert own["rows"] == []
