@@ -228,6 +228,12 @@ def _user_claims(user_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
+def user_emails(limit: int = 200) -> list[str]:
+    """App users' emails to pick from in the tester, first `limit` by email."""
+    emails = User.objects.exclude(email="").order_by("email").values_list("email")
+    return [email for (email,) in emails[:limit]]
+
+
 def parse_row(text: str) -> dict[str, Any] | None:
     """The tester's proposed row: a JSON object, or None when left empty."""
     if not text.strip():

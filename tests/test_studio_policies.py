@@ -438,6 +438,28 @@ def test_rls_toggle_confirms_before_running(studio, studio_live):
     page.get_by_test_id("table-card").get_by_text("RLS disabled").wait_for()
 
 
+def test_drop_asks_first_and_removes_the_policy(studio, studio_live):
+    studio_live.sql(
+        """
+        create table pol_drop (id integer primary key);
+        create policy "short lived" on pol_drop for select using (true);
+        """
+    )
+    page = studio.goto("/studio/policies/?table=pol_drop")
+    rows = page.get_by_test_id("policy-row")
+
+    page.get_by_role("button", name="Drop short lived").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    assert rows.count() == 1
+
+    page.get_by_role("button", name="Drop short lived").click()
+    dialog = page.get_by_role("dialog")
+    assert 'drop policy "short lived" on "pol_drop";' in dialog.text_content()
+    dialog.get_by_role("button", name="Drop policy").click()
+    page.get_by_text("No policies.").wait_for()
+    assert rows.count() == 0
+
+
 def test_tester_page_shows_which_policy_allowed_each_row(studio, ledger):
     page = studio.goto("/studio/policies/tester/")
     page.get_by_label("app user").check()

@@ -48,6 +48,7 @@ def tester(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "tables": [t.name for t in policies.list_tables()],
         "operations": policies.OPERATIONS,
+        "emails": policies.user_emails(),
         "caller": query.get("as", "anon"),
         "email": query.get("email", ""),
         "claims": query.get("claims", ""),
