@@ -438,6 +438,32 @@ def test_rls_toggle_confirms_before_running(studio, studio_live):
     page.get_by_test_id("table-card").get_by_text("RLS disabled").wait_for()
 
 
+def test_editing_a_policy_alters_and_renames_it(studio, studio_live):
+    studio_live.sql(
+        """
+        create table pol_edit (id integer primary key, n integer);
+        create policy "small" on pol_edit for select using (n < 10);
+        """
+    )
+    page = studio.goto("/studio/policies/?table=pol_edit")
+    page.get_by_role("link", name="Edit small").click()
+    form = page.locator("#policy-form")
+    assert form.get_by_label("Command").is_disabled()
+
+    form.get_by_label("Policy name").fill("tiny")
+    form.get_by_label("Using expression").fill("n < 3")
+    page.get_by_test_id("statement").filter(has_text="rename to").wait_for()
+    form.get_by_role("button", name="Save policy").click()
+    dialog = page.get_by_role("dialog")
+    assert dialog.text_content().count("alter policy") == 2
+    dialog.get_by_role("button", name="Save policy").click()
+
+    row = page.get_by_test_id("policy-row").filter(has_text="tiny")
+    row.wait_for()
+    assert row.get_by_role("cell", name="n < 3").is_visible()
+    assert page.get_by_test_id("policy-row").count() == 1
+
+
 def test_drop_asks_first_and_removes_the_policy(studio, studio_live):
     studio_live.sql(
         """
