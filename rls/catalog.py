@@ -118,6 +118,16 @@ class PolicyCatalog:
             return allowed
         return Sql.join([allowed, *restrictive], " AND ").wrap("(", ")")
 
+    def policy_predicate(
+        self, policy: PolicyDef, kind: PredicateKind, alias: str
+    ) -> Sql:
+        """One policy's own `kind` expression, compiled as `predicate` compiles
+        it; the Studio's tester shows each policy's verdict with this."""
+        text = policy.expression(kind)
+        if text is None:
+            raise ValueError(f'policy "{policy.name}" has no {kind!r} expression')
+        return self._compile(policy, text, alias)
+
     def problems(self) -> list[str]:
         """Why each stored policy that no longer compiles does not."""
         found = []

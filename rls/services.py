@@ -47,6 +47,7 @@ __all__ = [
     "forget_table",
     "load_catalog",
     "tables_without_rls",
+    "validate_policy",
     "views_bypassing_rls",
 ]
 
@@ -164,6 +165,25 @@ _ACTION_WORDS = {
 
 
 # ---------------------------------------------------------------- validation
+
+
+def validate_policy(
+    table: str,
+    command: Command,
+    using: str | None,
+    check: str | None,
+    schema: SchemaCache,
+) -> None:
+    """Raise what `create policy` would raise for these clauses; store nothing.
+
+    The Studio checks an expression as it is typed through this, so its verdict
+    is the one the statement gets when it runs.
+    """
+    _check_clauses(command, using, check)
+    found = _policy_table("public", table, schema)
+    for text in (using, check):
+        if text is not None:
+            _validate_expression(text, found, schema)
 
 
 def _check_clauses(command: str, using: str | None, check: str | None) -> None:

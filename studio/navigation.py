@@ -6,7 +6,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 # (label, URL name). Overview, the account and sign-out are in the layout.
-PAGES: list[tuple[str, str]] = []
+PAGES: list[tuple[str, str]] = [
+    ("Policies", "studio:policies"),
+    ("Policy tester", "studio:policy_tester"),
+]
 
 
 def navigation(request: HttpRequest) -> dict:

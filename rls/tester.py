@@ -1,0 +1,256 @@
+"""Explain row-level security for one caller: which rows each policy lets
+through, and whether a proposed row passes each `with check`.
+
+The Studio's policy tester runs this. Every policy is compiled by
+`rls.expr.compile_expression` and combined by `PolicyCatalog.predicate`, the
+code requests run through, so "allowed" here is what `/rest/v1` would do; the
+per-policy verdicts only explain it. Nothing is written: the rows are read in
+autocommit and a proposed row is a one-row derived table of bound values
+and, for the columns it leaves out, their declared defaults.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from accounts.keys import Auth
+from database import coerce
+from database.errors import ColumnNotFound, QueryFailed, TableNotFound
+from database.executor import bind, catalog, raw_connection
+from database.schema import TableInfo
+from database.sql import Sql, quote_ident
+from koyalite.errors import KoyaError
+from rls.catalog import PolicyCatalog
+from rls.types import PolicyDef, PredicateKind, RequestCommand
+
+ROW_LIMIT = 200
+TIME_LIMIT_SECONDS = 2.0
+ALIAS = "t0"
+
+
+class TesterTimeout(KoyaError):
+    """The policies took longer than the tester allows to evaluate."""
+
+    status = 400
+    code = "KL901"
+
+
+@dataclass(frozen=True, slots=True)
+class RowVerdict:
+    """One stored row: its values, the outcome and each policy's verdict."""
+
+    values: dict[str, object]
+    allowed: bool
+    verdicts: tuple[bool, ...]  # one per `Explanation.using_policies`
+
+
+@dataclass(frozen=True, slots=True)
+class CheckVerdict:
+    """A proposed row against the `with check` expressions."""
+
+    values: dict[str, object]
+    omitted: tuple[str, ...]  # columns not given: their default, else NULL
+    allowed: bool
+    verdicts: tuple[bool, ...]  # one per `Explanation.check_policies`
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    table: str
+    command: RequestCommand
+    role: str
+    rls_enabled: bool
+    bypasses_rls: bool
+    policies: tuple[PolicyDef, ...]  # every policy of the table
+    using_policies: tuple[PolicyDef, ...]  # those filtering rows for this caller
+    check_policies: tuple[PolicyDef, ...]  # those checking new rows
+    rows: tuple[RowVerdict, ...]
+    truncated: bool
+    check: CheckVerdict | None
+
+
+_USING_COMMANDS = ("select", "update", "delete")
+_CHECK_COMMANDS = ("insert", "update")
+
+
+def explain_access(
+    table: str,
+    command: RequestCommand,
+    auth: Auth,
+    row: dict[str, Any] | None = None,
+    limit: int = ROW_LIMIT,
+) -> Explanation:
+    """Evaluate `table`'s policies for `auth` doing `command`.
+
+    select/update/delete read up to `limit` rows with each one's verdict;
+    insert/update evaluate `row` (a decoded JSON object) against the checks.
+    """
+    schema, policies = catalog()
+    info = schema.find_table(table)
+    if info is None or info.is_view:
+        raise TableNotFound(table)
+    applicable_using = _applicable(policies, info.name, command, auth, "using")
+    applicable_check = _applicable(policies, info.name, command, auth, "check")
+    rows: tuple[RowVerdict, ...] = ()
+    truncated = False
+    if command in _USING_COMMANDS:
+        rows, truncated = _rows(info, command, auth, policies, applicable_using, limit)
+    check = None
+    if command in _CHECK_COMMANDS and row is not None:
+        check = _check_row(info, command, auth, policies, applicable_check, row)
+    return Explanation(
+        table=info.name,
+        command=command,
+        role=auth.role,
+        rls_enabled=policies.is_enabled(info.name),
+        bypasses_rls=auth.bypasses_rls,
+        policies=policies.policies(info.name),
+        using_policies=applicable_using if command in _USING_COMMANDS else (),
+        check_policies=applicable_check if command in _CHECK_COMMANDS else (),
+        rows=rows,
+        truncated=truncated,
+        check=check,
+    )
+
+
+def _applicable(
+    policies: PolicyCatalog,
+    table: str,
+    command: RequestCommand,
+    auth: Auth,
+    kind: PredicateKind,
+) -> tuple[PolicyDef, ...]:
+    """The policies that take part in `kind` for this caller, as the catalog
+    picks them (a policy without an expression for `kind` adds nothing)."""
+    if auth.bypasses_rls or not policies.is_enabled(table):
+        return ()
+    return tuple(
+        policy
+        for policy in policies.policies(table)
+        if policy.applies_to(command, auth.role) and policy.expression(kind) is not None
+    )
+
+
+def _verdict(predicate: Sql | None) -> Sql:
+    """1 when the predicate holds; NULL counts as no, as in Postgres."""
+    if predicate is None:
+        return Sql("1")
+    return predicate.wrap("((", ") IS TRUE)")
+
+
+def _policy_predicate(
+    policies: PolicyCatalog, policy: PolicyDef, kind: PredicateKind
+) -> Sql:
+    return policies.policy_predicate(policy, kind, ALIAS)
+
+
+def _rows(
+    info: TableInfo,
+    command: RequestCommand,
+    auth: Auth,
+    policies: PolicyCatalog,
+    applicable: tuple[PolicyDef, ...],
+    limit: int,
+) -> tuple[tuple[RowVerdict, ...], bool]:
+    names = list(info.columns)
+    combined = policies.predicate(info.name, command, auth.role, ALIAS, "using")
+    selected = [Sql(f"{ALIAS}.{quote_ident(name)}") for name in names]
+    selected.append(_verdict(combined))
+    selected.extend(
+        _verdict(_policy_predicate(policies, policy, "using")) for policy in applicable
+    )
+    order = ", ".join(f"{ALIAS}.{quote_ident(name)}" for name in info.primary_key)
+    query = (
+        Sql("SELECT ")
+        + Sql.join(selected, ", ")
+        + Sql(f" FROM {quote_ident(info.name)} AS {ALIAS}")
+        + Sql(f" ORDER BY {order or f'{ALIAS}.rowid'} LIMIT ?", (limit + 1,))
+    )
+    found = _fetch(query, auth)
+    verdicts = []
+    for record in found[:limit]:
+        values = dict(zip(names, (_shown(v) for v in record[: len(names)])))
+        flags = record[len(names) :]
+        verdicts.append(
+            RowVerdict(values, bool(flags[0]), tuple(bool(f) for f in flags[1:]))
+        )
+    return tuple(verdicts), len(found) > limit
+
+
+def _check_row(
+    info: TableInfo,
+    command: RequestCommand,
+    auth: Auth,
+    policies: PolicyCatalog,
+    applicable: tuple[PolicyDef, ...],
+    row: dict[str, Any],
+) -> CheckVerdict:
+    for name in row:
+        if info.column(name) is None:
+            raise ColumnNotFound(info.name, name)
+    parts = []
+    for name, column in info.columns.items():
+        if name in row:
+            value = Sql("?", (coerce.body_value(column, row[name]),))
+        elif column.default is not None:
+            # The default as SQLite stores it: text from the database itself,
+            # evaluated as an insert would evaluate it.
+            value = Sql(f"({column.default})")
+        else:
+            value = Sql("NULL")
+        parts.append(value + Sql(f" AS {quote_ident(name)}"))
+    source = Sql.join(parts, ", ").wrap("(SELECT ", f") AS {ALIAS}")
+    names = list(info.columns)
+    combined = policies.predicate(info.name, command, auth.role, ALIAS, "check")
+    selected = [Sql(f"{ALIAS}.{quote_ident(name)}") for name in names]
+    selected.append(_verdict(combined))
+    selected.extend(
+        _verdict(_policy_predicate(policies, policy, "check")) for policy in applicable
+    )
+    query = Sql("SELECT ") + Sql.join(selected, ", ") + Sql(" FROM ") + source
+    record = _fetch(query, auth)[0]
+    flags = record[len(names) :]
+    return CheckVerdict(
+        values={name: _shown(value) for name, value in zip(names, record)},
+        omitted=tuple(name for name in info.columns if name not in row),
+        allowed=bool(flags[0]),
+        verdicts=tuple(bool(f) for f in flags[1:]),
+    )
+
+
+def _shown(value: object) -> object:
+    """A stored value as JSON can carry it."""
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    return value
+
+
+def _fetch(query: Sql, auth: Auth) -> list[tuple]:
+    raw = raw_connection()
+    with _time_limit(raw, TIME_LIMIT_SECONDS):
+        try:
+            return raw.execute(query.text, bind(query, auth)).fetchall()
+        except sqlite3.OperationalError as error:
+            if str(error) == "interrupted":
+                raise TesterTimeout(
+                    f"evaluating the policies took longer than "
+                    f"{TIME_LIMIT_SECONDS:g} s; simplify the policy or its subqueries"
+                ) from None
+            raise QueryFailed(str(error)) from None
+
+
+@contextmanager
+def _time_limit(raw: sqlite3.Connection, seconds: float) -> Iterator[None]:
+    """Interrupt the statement after `seconds`, as Datasette's sqlite_timelimit
+    does: SQLite calls the handler every N virtual-machine steps."""
+    deadline = time.monotonic() + seconds
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)
