@@ -347,7 +347,14 @@ def studio_live(tmp_path_factory) -> LiveServer:
     )
     run_cli(project, "sql", "-f", str(FIXTURES / "seed.sql"))
     create_operator(project)
-    server = start_server(project, {"KOYALITE_EMAIL_URL": "consolemail://"})
+    server = start_server(
+        project,
+        {
+            "KOYALITE_EMAIL_URL": "consolemail://",
+            # Short, so the SQL editor's runaway-query test stays quick.
+            "KOYALITE_STUDIO_SQL_TIME_LIMIT_MS": "2000",
+        },
+    )
     yield server
     stop_server(server)
 

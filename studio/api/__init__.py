@@ -1,0 +1,1 @@
+"""The Studio's JSON endpoints (DRF, session auth + CSRF, operators only)."""
