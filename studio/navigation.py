@@ -8,6 +8,7 @@ from django.urls import reverse
 # (label, URL name). Overview, the account and sign-out are in the layout.
 PAGES: list[tuple[str, str]] = [
     ("SQL editor", "studio:sql"),
+    ("Schema", "studio:schema"),
 ]
 
 

@@ -60,7 +60,9 @@ def test_writes_need_the_csrf_token(client, method, path, body):
 
 
 def test_select_returns_columns_and_rows(client):
-    response = client.send("POST", "/studio/api/sql", {"sql": "select 1 as a, 'x' as b"})
+    response = client.send(
+        "POST", "/studio/api/sql", {"sql": "select 1 as a, 'x' as b"}
+    )
 
     assert response.status_code == 200
     data = response.json()
@@ -169,12 +171,16 @@ def test_snippets_create_rename_delete(client):
         "PATCH", f"/studio/api/sql/snippets?id={ident}", {"name": "sqlt-renamed"}
     )
     assert renamed.json()["name"] == "sqlt-renamed"
-    names = [s["name"] for s in client.get("/studio/api/sql/snippets").json()["snippets"]]
+    names = [
+        s["name"] for s in client.get("/studio/api/sql/snippets").json()["snippets"]
+    ]
     assert "sqlt-renamed" in names
 
     deleted = client.send("DELETE", f"/studio/api/sql/snippets?id={ident}")
     assert deleted.status_code == 204
-    names = [s["name"] for s in client.get("/studio/api/sql/snippets").json()["snippets"]]
+    names = [
+        s["name"] for s in client.get("/studio/api/sql/snippets").json()["snippets"]
+    ]
     assert "sqlt-renamed" not in names
 
 
