@@ -4,8 +4,11 @@ through `quote_ident`, run as a script through `database.runner` (the path
 `migrations/` and recorded as applied, so `koyalite migrate` skips it.
 
 SQLite cannot change a column's type in place and the script layer does not
-translate `alter column … type`; the editor does not offer it (drop and
-re-add the column, or write the table rebuild in the SQL editor).
+translate `alter column … type`; the editor does not offer it. SQLite's
+12-step table rebuild needs `pragma foreign_keys = off`, which cannot change
+inside a transaction (and the runner refuses pragma assignments): dropping the
+old table inside the script would fire `on delete cascade` in referencing
+tables, and the runner forgets a dropped table's policies.
 """
 
 from __future__ import annotations
