@@ -9,14 +9,16 @@ from tests.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD
 
 
 class StudioClient:
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, email: str = OPERATOR_EMAIL, password: str = OPERATOR_PASSWORD
+    ) -> None:
         self.http = httpx.Client(base_url=url, timeout=30)
         self.http.get("/studio/login/")
         response = self.http.post(
             "/studio/login/",
             data={
-                "username": OPERATOR_EMAIL,
-                "password": OPERATOR_PASSWORD,
+                "username": email,
+                "password": password,
                 "csrfmiddlewaretoken": self.http.cookies["csrftoken"],
             },
         )

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import ALICE
+from tests.conftest import ALICE, create_operator
 from tests.studio_client import StudioClient
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -156,6 +156,28 @@ def test_history_is_newest_first(client):
     assert [r["sql"] for r in runs[:2]] == ["select 'second-run'", "select 'first-run'"]
 
 
+def test_history_and_snippets_belong_to_their_operator(client, studio_live):
+    email, password = "sqlt-other@example.com", "sqlt-other-operator-pw"
+    create_operator(studio_live.project, email, password)
+    other = StudioClient(studio_live.url, email, password)
+    client.send("POST", "/studio/api/sql", {"sql": "select 'mine only'"})
+    mine = client.send(
+        "POST", "/studio/api/sql/snippets", {"name": "sqlt-private", "sql": "select 5"}
+    ).json()
+
+    runs = other.get("/studio/api/sql/history").json()["runs"]
+    snippets = other.get("/studio/api/sql/snippets").json()["snippets"]
+    renamed = other.send(
+        "PATCH", f"/studio/api/sql/snippets?id={mine['id']}", {"name": "stolen"}
+    )
+    deleted = other.send("DELETE", f"/studio/api/sql/snippets?id={mine['id']}")
+
+    assert "select 'mine only'" not in [r["sql"] for r in runs]
+    assert snippets == []
+    assert (renamed.status_code, deleted.status_code) == (404, 404)
+    client.send("DELETE", f"/studio/api/sql/snippets?id={mine['id']}")
+
+
 def test_snippets_create_rename_delete(client):
     created = client.send(
         "POST", "/studio/api/sql/snippets", {"name": "sqlt-snip", "sql": "select 3"}
@@ -208,6 +230,15 @@ def test_run_sql_and_see_results(studio):
     history.get_by_role("button", name="Open run: select 40 + 2").first.wait_for()
     studio.screenshot("sql-editor")
     assert studio.failed_requests == []
+
+    # A run from the history re-opens in the editor, and its URL reloads it.
+    _type_sql(page, "select 0")
+    history.get_by_role("button", name="Open run: select 40 + 2").first.click()
+    editor = page.get_by_role("textbox", name="SQL")
+    assert "40 + 2" in editor.inner_text()
+    assert "?run=" in page.url
+    page.reload()
+    assert "40 + 2" in page.get_by_role("textbox", name="SQL").inner_text()
 
 
 def test_error_shows_line_and_column_and_selects_it(studio):
