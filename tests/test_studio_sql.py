@@ -293,8 +293,24 @@ def test_snippet_saved_renamed_reopened_deleted(studio):
     opener.wait_for(state="detached")
 
 
-def test_result_cells_and_columns_show_markup_as_text(studio):
+def test_run_selection_only_and_place_its_error(studio):
     page = studio.goto("/studio/sql/")
+    _type_sql(page, "select 'whole' as w;\nselect broken from nowhere_sqlt")
+    page.keyboard.press("Home")
+    page.keyboard.press("Shift+End")
+    page.get_by_role("button", name="Run", exact=True).click()
+
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert alert.inner_text().startswith("Line 2:1")
+    assert "nowhere_sqlt" in alert.inner_text()
+
+
+def test_result_cells_and_columns_show_markup_as_text(studio, client):
+    client.send("POST", "/studio/api/sql/snippets", {"name": XSS, "sql": "select 1"})
+    page = studio.goto("/studio/sql/")
+    snippets = page.get_by_role("list", name="Saved snippets")
+    snippets.get_by_role("button", name=f"Open snippet {XSS}").wait_for()
     _type_sql(page, f"select '{XSS}' as \"{XSS}\"")
     page.get_by_role("button", name="Run", exact=True).click()
 
