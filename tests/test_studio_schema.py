@@ -168,8 +168,10 @@ def test_run_creates_then_alters_the_table(client):
     assert _table(client, "schemat_api2") is None
 
 
-def test_a_failing_run_changes_nothing(client):
+def test_a_failing_run_changes_nothing(client, studio_live):
     body = {
+        "save_migration": True,
+        "migration_name": "schemat failing",
         "action": "create_table",
         "name": "schemat_fk",
         "columns": [
@@ -182,6 +184,17 @@ def test_a_failing_run_changes_nothing(client):
     assert response.status_code == 400
     assert "no_such_function" in response.json()["error"]["message"]
     assert _table(client, "schemat_fk") is None
+    assert list((studio_live.project / "migrations").glob("*schemat_failing*")) == []
+
+
+def test_a_migration_needs_a_name(client):
+    body = {"action": "set_rls", "table": "todos", "enabled": True}
+    response = client.send(
+        "POST", "/studio/api/schema/run", {**body, "save_migration": True}
+    )
+
+    assert response.status_code == 400
+    assert "migration_name" in response.json()
 
 
 # ---------------------------------------------------------------- browser
