@@ -291,6 +291,21 @@ class InternalTableAccess(SqlScriptError):
         self.table = table
 
 
+class SqlTimeLimitExceeded(SqlScriptError):
+    """A script ran past its time limit (the Studio's); it was rolled back."""
+
+    code = "KL104"
+
+    def __init__(self, number: int | None, line: int | None, limit_ms: int) -> None:
+        super().__init__(
+            number,
+            line,
+            f"took too long: stopped after {limit_ms} ms; nothing was written",
+            hint="Add a WHERE or LIMIT, or raise KOYALITE_STUDIO_SQL_TIME_LIMIT_MS.",
+        )
+        self.limit_ms = limit_ms
+
+
 # ---------------------------------------------------------------- KL11x: SQL migrations
 
 

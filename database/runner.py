@@ -11,6 +11,7 @@ to KoyaLite's own tables, whatever form the statement takes.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 
-from database.errors import InternalTableAccess, SqlScriptError
+from database.errors import InternalTableAccess, SqlScriptError, SqlTimeLimitExceeded
+from database.executor import write_lock
 from database.schema import (
     AUTH_USERS_TABLE,
     SchemaCache,
@@ -50,17 +52,48 @@ class StatementResult:
     skipped: bool = False
 
 
-def run_sql(text: str) -> list[StatementResult]:
-    """Run a script as the service role in one transaction; all or nothing."""
-    with script_transaction() as cursor:
+def run_sql(text: str, *, time_limit_ms: int | None = None) -> list[StatementResult]:
+    """Run a script as the service role in one transaction; all or nothing.
+
+    With `time_limit_ms`, a script still running after that long is stopped and
+    rolled back with `SqlTimeLimitExceeded` (the Studio's editor sets one).
+    """
+    with script_transaction() as cursor, time_limit(time_limit_ms):
         return run_statements(cursor, text)
 
 
 @contextmanager
-def script_transaction() -> Iterator[CursorWrapper]:
-    """Open the transaction a script runs in; a failed commit is a SqlScriptError."""
+def time_limit(limit_ms: int | None) -> Iterator[None]:
+    """Interrupt SQLite once `limit_ms` have passed, as Datasette's
+    `sqlite_timelimit` does; the statement then fails, and so the script."""
+    if not limit_ms:
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    deadline = time.monotonic() + limit_ms / 1000
+    # Called every N SQLite VM instructions; a non-zero return interrupts.
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        yield
+    except SqlScriptError as error:
+        if time.monotonic() > deadline and "interrupted" in error.cause:
+            raise SqlTimeLimitExceeded(error.number, error.line, limit_ms) from error
+        raise
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+@contextmanager
+def script_transaction() -> Iterator[CursorWrapper]:
+    """Open the transaction a script runs in; a failed commit is a SqlScriptError.
+
+    Behind the write lock like every write: inside the server (the Studio's
+    editors) a script would otherwise wait in SQLite's busy handler for the
+    API's writers, and they for it.
+    """
+    try:
+        with write_lock(), transaction.atomic(), connection.cursor() as cursor:
             yield cursor
     except DatabaseError as error:
         # Statements wrap their own errors, so this is the commit: a deferred

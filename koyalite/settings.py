@@ -404,6 +404,16 @@ STORAGES = {
 # inactivity (saved on every request), and never outlives the browser.
 SESSION_COOKIE_AGE = _int("KOYALITE_STUDIO_SESSION_SECONDS", 12 * 3600, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
+
+# The Studio's SQL editor: operator SQL stops after this long (SQLite's progress
+# handler, as Datasette's sql_time_limit_ms) and rolls back, so no query can
+# hold the single writer; at most this many rows of a result reach the browser.
+KNOWN_VARIABLES = KNOWN_VARIABLES | {
+    "KOYALITE_STUDIO_SQL_TIME_LIMIT_MS",
+    "KOYALITE_STUDIO_SQL_MAX_ROWS",
+}
+STUDIO_SQL_TIME_LIMIT_MS = _int("KOYALITE_STUDIO_SQL_TIME_LIMIT_MS", 10_000, minimum=1)
+STUDIO_SQL_MAX_ROWS = _int("KOYALITE_STUDIO_SQL_MAX_ROWS", 1000, minimum=1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

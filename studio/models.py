@@ -72,3 +72,42 @@ class Operator(AbstractBaseUser):
     @property
     def has_totp(self) -> bool:
         return bool(self.totp_secret)
+
+
+class SqlRun(models.Model):
+    """One run of the SQL editor, kept per operator as its history."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="sql_runs"
+    )
+    sql = models.TextField()
+    explain = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.PositiveIntegerField(default=0)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "koyalite_studio_sql_runs"
+        ordering = ["-created_at", "-id"]
+
+
+class SqlSnippet(models.Model):
+    """A named piece of SQL an operator saved in the SQL editor."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.CASCADE, related_name="sql_snippets"
+    )
+    name = models.CharField(max_length=200)
+    sql = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "koyalite_studio_sql_snippets"
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operator", "name"], name="studio_snippet_unique_name"
+            )
+        ]

@@ -9,6 +9,8 @@ from django.urls import reverse
 PAGES: list[tuple[str, str]] = [
     ("Policies", "studio:policies"),
     ("Policy tester", "studio:policy_tester"),
+    ("SQL editor", "studio:sql"),
+    ("Schema", "studio:schema"),
 ]
 
 

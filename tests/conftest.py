@@ -347,11 +347,14 @@ def studio_live(tmp_path_factory) -> LiveServer:
     )
     run_cli(project, "sql", "-f", str(FIXTURES / "seed.sql"))
     create_operator(project)
-    # Every Studio test signs in; the sign-in limit is tested on its own server.
     server = start_server(
         project,
         {
             "KOYALITE_EMAIL_URL": "consolemail://",
+            # Short, so the SQL editor's runaway-query test stays quick.
+            "KOYALITE_STUDIO_SQL_TIME_LIMIT_MS": "2000",
+            # Every browser test signs in from 127.0.0.1; the default 10 per
+            # 5 minutes would refuse sign-ins once a few Studio files have run.
             "KOYALITE_STUDIO_RATE_LIMIT_SIGN_IN": "100000",
         },
     )

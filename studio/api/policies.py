@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from database.executor import catalog, write_lock
+from database.executor import catalog
 from database.runner import run_sql
 from koyalite.errors import KoyaError
 from rls.services import validate_policy
@@ -77,10 +77,7 @@ class StatementView(APIView):
                 sql = policies.policy_statement(policies.policy_form(data))
             if data.get("run") is not True:
                 return Response({"sql": sql})
-            # In the server, writers queue on the write lock; `koyalite sql`
-            # runs alone and needs none.
-            with write_lock():
-                results = run_sql(sql)
+            results = run_sql(sql)
         except KoyaError as error:
             return _failed(error)
         return Response({"sql": sql, "status": [r.status for r in results]})
