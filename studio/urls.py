@@ -1,6 +1,7 @@
 from django.urls import path
 
-from studio.views import auth, overview
+from studio.api import mailbox as mailbox_api
+from studio.views import auth, mailbox, overview
 
 app_name = "studio"
 
@@ -10,4 +11,12 @@ urlpatterns = [
     path("login/totp/", auth.login_totp, name="login_totp"),
     path("logout/", auth.logout_view, name="logout"),
     path("account/", auth.account, name="account"),
+    path("mailbox/", mailbox.mail_list, name="mailbox"),
+    path("mailbox/<int:mail_id>/", mailbox.mail_detail, name="mailbox_detail"),
+    path("api/mailbox/", mailbox_api.MailList.as_view(), name="api_mailbox"),
+    path(
+        "api/mailbox/<int:mail_id>/",
+        mailbox_api.MailDetail.as_view(),
+        name="api_mailbox_detail",
+    ),
 ]
