@@ -20,7 +20,9 @@ def validate_operator_password(password: str, operator=None) -> None:
     )
 
 
-class OperatorPasswordChangeForm(PasswordChangeForm):
+class OperatorPasswordMixin:
+    """For Django's password forms: check with the operators' validators."""
+
     def validate_password_for_user(self, user, password_field_name="password2"):
         password = self.cleaned_data.get(password_field_name)
         if password:
@@ -28,3 +30,7 @@ class OperatorPasswordChangeForm(PasswordChangeForm):
                 validate_operator_password(password, user)
             except ValidationError as error:
                 self.add_error(password_field_name, error)
+
+
+class OperatorPasswordChangeForm(OperatorPasswordMixin, PasswordChangeForm):
+    pass
