@@ -7,7 +7,7 @@ from django.urls import reverse
 
 # (label, URL name). Overview, the account and sign-out are in the layout.
 PAGES: list[tuple[str, str]] = []
-PAGES.append(("Auth", "studio:auth_users"))
+PAGES.append(("Auth", "studio:auth"))
 PAGES.append(("Mailbox", "studio:mailbox"))
 
 

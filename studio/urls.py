@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from studio.api import auth_users as auth_api
 from studio.api import mailbox as mailbox_api
@@ -20,6 +21,8 @@ urlpatterns = [
         mailbox_api.MailDetail.as_view(),
         name="api_mailbox_detail",
     ),
+    # The sidebar's entry: every Auth sub-page is under it.
+    path("auth/", RedirectView.as_view(pattern_name="studio:auth_users"), name="auth"),
     path("auth/users/", auth_users.user_list, name="auth_users"),
     path("auth/users/<str:user_id>/", auth_users.user_page, name="auth_user"),
     path("auth/settings/", auth_users.settings_page, name="auth_settings"),

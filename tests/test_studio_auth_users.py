@@ -328,6 +328,8 @@ def test_hostile_metadata_shows_as_text(studio, studio_live):
 def test_settings_and_templates_pages_render(studio):
     page = studio.goto("/studio/auth/settings/")
     assert page.get_by_role("heading", name="Providers").is_visible()
+    nav = page.get_by_role("navigation", name="Studio")
+    assert nav.get_by_role("link", name="Auth").get_attribute("aria-current") == "page"
     studio.screenshot("auth-settings")
 
     page.get_by_role("link", name="Email templates").click()

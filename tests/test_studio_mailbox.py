@@ -145,3 +145,13 @@ def test_delete_all_asks_first_then_empties_the_mailbox(studio, studio_live):
 
     page.get_by_text(re.compile("No mail yet")).wait_for()
     assert studio.failed_requests == []
+
+
+def test_captured_mail_is_not_a_rest_table(studio_live):
+    response = httpx.get(
+        f"{studio_live.url}/rest/v1/koyalite_captured_mails",
+        headers=studio_live.headers(key=studio_live.service_key),
+    )
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "PGRST205"
