@@ -244,6 +244,7 @@ def test_email_templates_render_each_kind_with_sample_values(studio_live):
     invite = next(t for t in templates if t["kind"] == "invite")
     assert invite["subject"] == "You have been invited"
     assert "someone@example.com" in invite["html"]
+    assert "/auth/v1/verify?token=sample-token&amp;type=invite" in invite["html"]
 
 
 # ------------------------------------------------------------------ browser
@@ -336,5 +337,7 @@ def test_settings_and_templates_pages_render(studio):
     page.get_by_role("heading", name=re.compile("You have been invited")).wait_for()
 
     assert page.locator("iframe[sandbox='']").count() == 7
+    invite = page.frame_locator("iframe[title='invite HTML preview']")
+    invite.get_by_role("link", name="Accept the invite").wait_for()
     studio.screenshot("auth-templates")
     assert studio.failed_requests == []

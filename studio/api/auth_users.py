@@ -20,8 +20,9 @@ from rest_framework.views import APIView
 
 from accounts import admin_users, catalogue, mfa, services, sessions
 from accounts.errors import ValidationFailed
-from accounts.mail import SUBJECTS, render_auth_email
+from accounts.mail import SUBJECTS, render_auth_email, verify_link
 from accounts.models import Session, User
+from accounts.tokens import LINK_TYPE
 from accounts.users import user_json
 from koyalite.errors import KoyaError
 
@@ -214,19 +215,23 @@ class AuthSettings(APIView):
         return Response(auth_settings())
 
 
-# What a template sees when sent; fixed values so a preview never issues a token.
-SAMPLE_CONTEXT = {
-    "link": "https://example.com/auth/v1/verify?token=sample&type=signup",
-    "code": "123456",
-    "email": "someone@example.com",
-    "new_email": "new-address@example.com",
-}
+def sample_context(kind: str) -> dict[str, str]:
+    """What a template sees when sent, with a sample token: a preview never
+    issues a real one."""
+    return {
+        "link": verify_link(
+            "sample-token", LINK_TYPE.get(kind, kind), settings.AUTH_SITE_URL
+        ),
+        "code": "123456",
+        "email": "someone@example.com",
+        "new_email": "new-address@example.com",
+    }
 
 
 def email_previews() -> list[dict[str, str]]:
     previews = []
     for kind in SUBJECTS:
-        rendered = render_auth_email(kind, SAMPLE_CONTEXT)
+        rendered = render_auth_email(kind, sample_context(kind))
         previews.append(
             {
                 "kind": kind,
