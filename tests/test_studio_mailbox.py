@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import run_cli
-from tests.studio_http import operator_client
+from tests.studio_http import csrf, operator_client
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -155,3 +155,17 @@ def test_captured_mail_is_not_a_rest_table(studio_live):
 
     assert response.status_code == 404
     assert response.json()["code"] == "PGRST205"
+
+
+def test_one_mail_is_deleted_by_id(studio_live):
+    client = operator_client(studio_live.url)
+    to = f"one-{uuid.uuid4().hex[:8]}@example.com"
+    send_mail(studio_live, "to be deleted", to)
+    mail_id = client.get("/studio/api/mailbox/", params={"q": to}).json()["mails"][0][
+        "id"
+    ]
+
+    deleted = client.delete(f"/studio/api/mailbox/{mail_id}/", headers=csrf(client))
+
+    assert deleted.status_code == 204
+    assert client.get(f"/studio/api/mailbox/{mail_id}/").status_code == 404
