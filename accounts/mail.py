@@ -7,6 +7,7 @@ the queue behind this same function.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -57,12 +58,27 @@ def verify_link(token: str, kind: str, redirect_to: str) -> str:
     return f"{settings.API_URL}/auth/v1/verify?{query}"
 
 
-def send_auth_email(kind: str, to: str, context: dict[str, str]) -> None:
-    text = render_to_string(f"accounts/email/{kind}.txt", context)
-    html = render_to_string(f"accounts/email/{kind}.html", context)
-    message = EmailMultiAlternatives(
-        SUBJECTS[kind], text, settings.DEFAULT_FROM_EMAIL, [to]
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def render_auth_email(kind: str, context: dict[str, str]) -> RenderedEmail:
+    """The subject and bodies of an auth email; the Studio previews with it."""
+    return RenderedEmail(
+        SUBJECTS[kind],
+        render_to_string(f"accounts/email/{kind}.txt", context),
+        render_to_string(f"accounts/email/{kind}.html", context),
     )
-    message.attach_alternative(html, "text/html")
+
+
+def send_auth_email(kind: str, to: str, context: dict[str, str]) -> None:
+    rendered = render_auth_email(kind, context)
+    message = EmailMultiAlternatives(
+        rendered.subject, rendered.text, settings.DEFAULT_FROM_EMAIL, [to]
+    )
+    message.attach_alternative(rendered.html, "text/html")
     message.send()
     log.info("auth.email_sent", kind=kind)

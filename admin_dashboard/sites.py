@@ -9,6 +9,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from admin_dashboard.dashboard import index_with_counts
+
 
 def login(request: HttpRequest, extra_context=None) -> HttpResponse:
     if admin.site.has_permission(request):
@@ -30,3 +32,5 @@ def configure(site: admin.AdminSite) -> None:
     site.site_url = "/studio/"
     site.login = login
     site.logout = logout
+    site.index_template = "admin_dashboard/index.html"
+    site.index = index_with_counts(site.index)

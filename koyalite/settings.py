@@ -301,6 +301,16 @@ except (ImproperlyConfigured, KeyError, ValueError) as error:
 DEFAULT_FROM_EMAIL = os.environ.get(
     "KOYALITE_EMAIL_FROM", "KoyaLite <noreply@localhost>"
 )
+# Local mail (console, file) is also kept for the Studio's Mailbox, newest
+# MAILBOX_LIMIT; studio.mail_capture delivers it on to the configured backend.
+MAILBOX_LIMIT = 500
+MAILBOX_DELIVERY_BACKEND = EMAIL_BACKEND  # noqa: F821 — set from EMAIL_URL above
+MAILBOX_ENABLED = MAILBOX_DELIVERY_BACKEND in (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+)
+if MAILBOX_ENABLED:
+    EMAIL_BACKEND = "studio.mail_capture.CapturingEmailBackend"
 
 # Argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): ~24 ms per check on
 # the development machine, against ~67 ms for bcrypt at cost 10. bcrypt stays

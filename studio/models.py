@@ -111,3 +111,29 @@ class SqlSnippet(models.Model):
                 fields=["operator", "name"], name="studio_snippet_unique_name"
             )
         ]
+
+
+class CapturedMail(models.Model):
+    """A mail KoyaLite sent while a local backend (console, file) was set.
+
+    The Studio's Mailbox reads these, as Supabase's local stack keeps mail in
+    Inbucket, so sign-up, invite and recovery links can be followed without a
+    real mail server. `studio.mail_capture` writes them and keeps the newest
+    `MAILBOX_LIMIT`.
+    """
+
+    sender = models.CharField(max_length=998)
+    to = models.TextField(help_text="Recipients, comma-separated.")
+    subject = models.CharField(max_length=998, blank=True)
+    headers = models.JSONField(default=list, help_text="[[name, value], …]")
+    text_body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "koyalite_captured_mails"
+        ordering = ["-sent_at", "-id"]
+        verbose_name = "captured mail"
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"

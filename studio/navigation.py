@@ -12,6 +12,9 @@ PAGES: list[tuple[str, str]] = [
     ("SQL editor", "studio:sql"),
     ("Schema", "studio:schema"),
 ]
+PAGES: list[tuple[str, str]] = []
+PAGES.append(("Auth", "studio:auth"))
+PAGES.append(("Mailbox", "studio:mailbox"))
 
 
 def navigation(request: HttpRequest) -> dict:

@@ -20,16 +20,20 @@ def validate_operator_password(password: str, operator=None) -> None:
     )
 
 
-class OperatorPasswordChangeForm(PasswordChangeForm):
+class OperatorPasswordMixin:
+    """For Django's password forms: check with the operators' validators, and
+    say what they ask for."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields[
-            "new_password1"
-        ].help_text = password_validation.password_validators_help_text_html(
+        help_text = password_validation.password_validators_help_text_html(
             password_validation.get_password_validators(
                 settings.OPERATOR_PASSWORD_VALIDATORS
             )
         )
+        for name in ("new_password1", "password1"):
+            if name in self.fields:
+                self.fields[name].help_text = help_text
 
     def validate_password_for_user(self, user, password_field_name="password2"):
         password = self.cleaned_data.get(password_field_name)
@@ -38,3 +42,7 @@ class OperatorPasswordChangeForm(PasswordChangeForm):
                 validate_operator_password(password, user)
             except ValidationError as error:
                 self.add_error(password_field_name, error)
+
+
+class OperatorPasswordChangeForm(OperatorPasswordMixin, PasswordChangeForm):
+    pass

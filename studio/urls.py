@@ -1,9 +1,12 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
+from studio.api import auth_users as auth_api
+from studio.api import mailbox as mailbox_api
 from studio.api import policies as policies_api
 from studio.api import schema as schema_api
 from studio.api import sql as sql_api
-from studio.views import auth, overview, policies
+from studio.views import auth, auth_users, mailbox, overview, policies
 from studio.views import schema as schema_page
 from studio.views import sql as sql_page
 
@@ -46,5 +49,49 @@ urlpatterns = [
     path("api/sql/history", sql_api.SqlHistoryView.as_view(), name="api_sql_history"),
     path(
         "api/sql/snippets", sql_api.SqlSnippetsView.as_view(), name="api_sql_snippets"
+    ),
+    path("mailbox/", mailbox.mail_list, name="mailbox"),
+    path("mailbox/<int:mail_id>/", mailbox.mail_detail, name="mailbox_detail"),
+    path("api/mailbox/", mailbox_api.MailList.as_view(), name="api_mailbox"),
+    path(
+        "api/mailbox/<int:mail_id>/",
+        mailbox_api.MailDetail.as_view(),
+        name="api_mailbox_detail",
+    ),
+    # The sidebar's entry: every Auth sub-page is under it.
+    path("auth/", RedirectView.as_view(pattern_name="studio:auth_users"), name="auth"),
+    path("auth/users/", auth_users.user_list, name="auth_users"),
+    path("auth/users/<str:user_id>/", auth_users.user_page, name="auth_user"),
+    path("auth/settings/", auth_users.settings_page, name="auth_settings"),
+    path("auth/templates/", auth_users.templates_page, name="auth_templates"),
+    path("api/auth/users/", auth_api.UserList.as_view(), name="api_auth_users"),
+    path("api/auth/invite/", auth_api.Invite.as_view(), name="api_auth_invite"),
+    path(
+        "api/auth/users/<str:user_id>/",
+        auth_api.UserDetail.as_view(),
+        name="api_auth_user",
+    ),
+    path(
+        "api/auth/users/<str:user_id>/sessions/<str:session_id>/",
+        auth_api.UserSession.as_view(),
+        name="api_auth_user_session",
+    ),
+    path(
+        "api/auth/users/<str:user_id>/factors/<str:factor_id>/",
+        auth_api.UserFactor.as_view(),
+        name="api_auth_user_factor",
+    ),
+    path(
+        "api/auth/users/<str:user_id>/<slug:action>/",
+        auth_api.UserAction.as_view(),
+        name="api_auth_user_action",
+    ),
+    path(
+        "api/auth/settings/", auth_api.AuthSettings.as_view(), name="api_auth_settings"
+    ),
+    path(
+        "api/auth/templates/",
+        auth_api.EmailTemplates.as_view(),
+        name="api_auth_templates",
     ),
 ]

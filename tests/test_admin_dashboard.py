@@ -1,0 +1,154 @@
+"""The Django admin, for operators only: counts on its index, read-only lists
+of what services own, operators added with the operators' password rules."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+
+from tests.studio_http import operator_client
+
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/accounts/user/",
+    "/admin/accounts/session/",
+    "/admin/accounts/identity/",
+    "/admin/accounts/factor/",
+    "/admin/studio/operator/",
+    "/admin/studio/operator/add/",
+    "/admin/database/sqlmigration/",
+    "/admin/rls/policy/",
+    "/admin/studio/capturedmail/",
+]
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_admin_pages_load_for_an_operator_only(studio_live, path):
+    operator = operator_client(studio_live.url).get(path)
+    anonymous = httpx.get(studio_live.url + path, follow_redirects=True)
+    app_user = httpx.get(
+        studio_live.url + path,
+        headers=studio_live.headers("00000000-0000-4000-8000-00000000a11c"),
+        follow_redirects=True,
+    )
+
+    assert operator.status_code == 200
+    assert anonymous.url.path == "/studio/login/"
+    assert app_user.url.path == "/studio/login/"
+    assert "alice@example.com" not in app_user.text
+
+
+def test_index_counts_users_sessions_tables_and_policies(studio_live):
+    client = operator_client(studio_live.url)
+    users = httpx.get(
+        f"{studio_live.url}/auth/v1/admin/users?per_page=1",
+        headers=studio_live.headers(key=studio_live.service_key),
+    ).headers["X-Total-Count"]
+
+    page = client.get("/admin/").text
+
+    counts = dict(
+        re.findall(
+            r'<div class="value">(\d+)</div>\s*<div class="label">(?:<a[^>]*>)?(\w+)',
+            page,
+        )
+    )
+    assert {label: value for value, label in counts.items()}["Users"] == users
+    labels = [label for _, label in counts.items()]
+    assert labels == ["Users", "Sessions", "Tables", "Policies"]
+
+
+def test_policy_text_is_shown_read_only(studio_live):
+    table = f"admin_notes_{uuid.uuid4().hex[:6]}"
+    studio_live.sql(
+        f"create table {table} (id integer primary key, owner text);\n"
+        f"alter table {table} enable row level security;\n"
+        f'create policy "owner reads" on {table} for select '
+        "using (owner = auth.uid());\n"
+    )
+    client = operator_client(studio_live.url)
+
+    listing = client.get("/admin/rls/policy/", params={"q": table})
+
+    assert listing.status_code == 200
+    assert "owner reads" in listing.text
+    assert "auth.uid()" in listing.text
+    assert 'href="/admin/rls/policy/add/"' not in listing.text
+
+
+def test_factor_secret_is_never_shown(studio_live):
+    email = f"admin-factor-{uuid.uuid4().hex[:8]}@example.com"
+    headers = studio_live.headers(key=studio_live.service_key)
+    user = httpx.post(
+        f"{studio_live.url}/auth/v1/admin/users",
+        headers=headers,
+        json={"email": email, "password": "a-good-password-42", "email_confirm": True},
+    ).json()
+    token = httpx.post(
+        f"{studio_live.url}/auth/v1/token?grant_type=password",
+        headers={"apikey": studio_live.anon_key},
+        json={"email": email, "password": "a-good-password-42"},
+    ).json()["access_token"]
+    enrolled = httpx.post(
+        f"{studio_live.url}/auth/v1/factors",
+        headers={"apikey": studio_live.anon_key, "Authorization": f"Bearer {token}"},
+        json={"factor_type": "totp"},
+    ).json()
+    client = operator_client(studio_live.url)
+
+    detail = client.get(f"/admin/accounts/factor/{enrolled['id']}/change/")
+
+    assert detail.status_code == 200
+    assert user["id"] in detail.text or email in detail.text
+    assert enrolled["totp"]["secret"] not in detail.text
+
+
+def test_operator_added_with_a_weak_password_is_refused(studio):
+    page = studio.goto("/admin/studio/operator/add/")
+    page.get_by_label("Email").fill("weak-op@example.com")
+    page.get_by_label(re.compile(r"^Password:?$")).fill("12345678")
+    page.get_by_label("Password confirmation").fill("12345678")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    assert page.get_by_text("This password is too common.").is_visible()
+
+
+def test_operator_added_then_deactivated(studio):
+    email = f"op-{uuid.uuid4().hex[:8]}@example.com"
+    page = studio.goto("/admin/studio/operator/add/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label(re.compile(r"^Password:?$")).fill("river-lantern-copper-71")
+    page.get_by_label("Password confirmation").fill("river-lantern-copper-71")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text(re.compile("was added successfully")).wait_for()
+
+    page.goto(studio.url + f"/admin/studio/operator/?q={email}")
+    page.get_by_role("checkbox", name=re.compile("Select this object")).check()
+    page.get_by_label("Action:").select_option(label="Deactivate selected operators")
+    page.get_by_role("button", name="Go").click()
+
+    assert page.get_by_text("Deactivated 1 operator(s).").is_visible()
+    row = page.get_by_role("row").filter(has_text=email)
+    assert row.locator("td.field-is_active img").get_attribute("alt") == "False"
+
+
+def test_admin_pages_load_with_stylesheets(studio):
+    for path in ADMIN_PAGES:
+        page = studio.goto(path)
+        page.locator("#header").wait_for()
+    page = studio.goto("/admin/")
+    assert page.get_by_role("region", name="Project counts").is_visible()
+    assert page.get_by_role("link", name="View site").get_attribute("href") == (
+        "/studio/"
+    )
+    color = page.evaluate(
+        "getComputedStyle(document.querySelector('.dashboard-count')).borderTopStyle"
+    )
+    assert color == "solid"
+    studio.screenshot("admin-dashboard")
+    studio.goto("/admin/rls/policy/")
+    studio.screenshot("admin-policies")
+    assert studio.failed_requests == []
