@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.studio_http import operator_client
 
@@ -113,7 +114,7 @@ def test_operator_added_with_a_weak_password_is_refused(studio):
     page.get_by_label("Password confirmation").fill("12345678")
     page.get_by_role("button", name="Save", exact=True).click()
 
-    assert page.get_by_text("This password is too common.").is_visible()
+    expect(page.get_by_text("This password is too common.")).to_be_visible()
 
 
 def test_operator_added_then_deactivated(studio):
@@ -130,7 +131,7 @@ def test_operator_added_then_deactivated(studio):
     page.get_by_label("Action:").select_option(label="Deactivate selected operators")
     page.get_by_role("button", name="Go").click()
 
-    assert page.get_by_text("Deactivated 1 operator(s).").is_visible()
+    expect(page.get_by_text("Deactivated 1 operator(s).")).to_be_visible()
     row = page.get_by_role("row").filter(has_text=email)
     assert row.locator("td.field-is_active img").get_attribute("alt") == "False"
 
@@ -140,7 +141,7 @@ def test_admin_pages_load_with_stylesheets(studio):
         page = studio.goto(path)
         page.locator("#header").wait_for()
     page = studio.goto("/admin/")
-    assert page.get_by_role("region", name="Project counts").is_visible()
+    expect(page.get_by_role("region", name="Project counts")).to_be_visible()
     assert page.get_by_role("link", name="View site").get_attribute("href") == (
         "/studio/"
     )

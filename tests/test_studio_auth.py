@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD, create_operator, run_cli
 
@@ -19,10 +20,10 @@ def test_root_leads_to_the_studio_sign_in(studio_live):
 def test_operator_signs_in_and_stylesheets_load(studio):
     page = studio.goto("/studio/")
 
-    assert page.get_by_role("heading", name="Overview").is_visible()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     studio.screenshot("overview")
     page.goto(studio.url + "/admin/")
-    assert page.get_by_role("link", name="KoyaLite admin").is_visible()
+    expect(page.get_by_role("link", name="KoyaLite admin")).to_be_visible()
     # Django admin's own stylesheet, served hashed and compressed.
     color = page.evaluate(
         "getComputedStyle(document.querySelector('#header')).backgroundColor"
@@ -30,7 +31,7 @@ def test_operator_signs_in_and_stylesheets_load(studio):
     assert color != "rgba(0, 0, 0, 0)"
     studio.screenshot("admin-index")
     page.goto(studio.url + "/studio/account/")
-    assert page.get_by_role("heading", name="Authenticator app").is_visible()
+    expect(page.get_by_role("heading", name="Authenticator app")).to_be_visible()
     studio.screenshot("account")
     assert studio.failed_requests == []
 

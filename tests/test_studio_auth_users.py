@@ -9,6 +9,7 @@ import uuid
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.studio_http import csrf, operator_client
 
@@ -262,7 +263,7 @@ def test_invite_from_auth_page_then_follow_the_mail_link(studio, studio_live):
     page.get_by_label("Email to invite").fill(email)
     page.get_by_role("button", name="Send invite").click()
     page.get_by_role("heading", name=email).wait_for()
-    assert page.get_by_text("Unconfirmed").is_visible()
+    expect(page.get_by_text("Unconfirmed")).to_be_visible()
     studio.screenshot("auth-user")
 
     page.get_by_role("link", name="Mailbox").click()
@@ -277,7 +278,7 @@ def test_invite_from_auth_page_then_follow_the_mail_link(studio, studio_live):
 
     page.goto(studio.url + f"/studio/auth/users/?q={email}")
     row = page.get_by_role("row").filter(has_text=email)
-    assert row.get_by_text("Confirmed").is_visible()
+    expect(row.get_by_text("Confirmed")).to_be_visible()
     assert studio.failed_requests == []
 
 
@@ -289,11 +290,11 @@ def test_ban_and_unban_from_the_user_page(studio, studio_live):
     page.get_by_role("button", name="Ban", exact=True).click()
     page.get_by_role("dialog").get_by_role("button", name="Ban", exact=True).click()
     page.get_by_role("button", name="Unban").wait_for()
-    assert page.get_by_text(re.compile("Banned until")).is_visible()
+    expect(page.get_by_text(re.compile("Banned until"))).to_be_visible()
     page.get_by_role("button", name="Unban").click()
 
     page.get_by_role("button", name="Ban", exact=True).wait_for()
-    assert page.get_by_text("Confirmed", exact=True).is_visible()
+    expect(page.get_by_text("Confirmed", exact=True)).to_be_visible()
 
 
 def test_delete_asks_first_then_removes_the_user(studio, studio_live):
@@ -304,14 +305,14 @@ def test_delete_asks_first_then_removes_the_user(studio, studio_live):
     page.get_by_role("button", name="Delete user").click()
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
     page.reload()
-    assert page.get_by_role("heading", name=email).is_visible()
+    expect(page.get_by_role("heading", name=email)).to_be_visible()
     page.get_by_role("button", name="Delete user").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete user").click()
 
     page.wait_for_url(studio.url + "/studio/auth/users/")
     page.get_by_label("Search users").fill(email)
     page.get_by_role("button", name="Search").click()
-    assert page.get_by_text(f"No user matches “{email}”.").is_visible()
+    expect(page.get_by_text(f"No user matches “{email}”.")).to_be_visible()
 
 
 def test_hostile_metadata_shows_as_text(studio, studio_live):
@@ -328,7 +329,7 @@ def test_hostile_metadata_shows_as_text(studio, studio_live):
 
 def test_settings_and_templates_pages_render(studio):
     page = studio.goto("/studio/auth/settings/")
-    assert page.get_by_role("heading", name="Providers").is_visible()
+    expect(page.get_by_role("heading", name="Providers")).to_be_visible()
     nav = page.get_by_role("navigation", name="Studio")
     assert nav.get_by_role("link", name="Auth").get_attribute("aria-current") == "page"
     studio.screenshot("auth-settings")

@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import run_cli
 from tests.studio_http import csrf, operator_client
@@ -114,14 +115,14 @@ def test_hostile_subject_and_html_show_as_text_and_cannot_run(studio, studio_liv
     page = studio.goto(f"/studio/mailbox/?q={to}")
 
     row = page.get_by_role("row").filter(has_text=to)
-    assert row.get_by_role("link", name=XSS).is_visible()
+    expect(row.get_by_role("link", name=XSS)).to_be_visible()
     assert page.locator("main img").count() == 0
     row.get_by_role("link", name=XSS).click()
     page.get_by_role("heading", name="HTML").wait_for()
 
-    assert page.get_by_role("heading", name=XSS).is_visible()
+    expect(page.get_by_role("heading", name=XSS)).to_be_visible()
     frame = page.frame_locator("iframe[title='HTML body']")
-    assert frame.get_by_text("Hello").is_visible()
+    expect(frame.get_by_text("Hello")).to_be_visible()
     link = frame.get_by_role("link", name="Follow")
     assert link.get_attribute("href") == "https://example.com/follow"
     assert page.title().startswith(XSS)
@@ -139,7 +140,7 @@ def test_delete_all_asks_first_then_empties_the_mailbox(studio, studio_live):
 
     page.get_by_role("button", name="Delete all mail").click()
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
-    assert page.get_by_role("table", name="Captured mail").is_visible()
+    expect(page.get_by_role("table", name="Captured mail")).to_be_visible()
     page.get_by_role("button", name="Delete all mail").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete all").click()
 

@@ -8,6 +8,7 @@ import re
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ALICE, BOB, CAROL, OPERATOR_EMAIL, OPERATOR_PASSWORD
 
@@ -412,7 +413,7 @@ def test_policy_form_validates_as_typed_and_creates_the_policy(studio, ledger):
 
     row = page.get_by_test_id("policy-row").filter(has_text="alice edits")
     row.wait_for()
-    assert row.get_by_role("cell", name="update", exact=True).is_visible()
+    expect(row.get_by_role("cell", name="update", exact=True)).to_be_visible()
     assert studio.failed_requests == [], studio.failed_requests
 
 
@@ -423,7 +424,7 @@ def test_rls_toggle_confirms_before_running(studio, studio_live):
 
     card.get_by_role("button", name="Enable RLS").click()
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
-    assert card.get_by_text("RLS disabled").is_visible()
+    expect(card.get_by_text("RLS disabled")).to_be_visible()
 
     card.get_by_role("button", name="Enable RLS").click()
     dialog = page.get_by_role("dialog")
@@ -460,7 +461,7 @@ def test_editing_a_policy_alters_and_renames_it(studio, studio_live):
 
     row = page.get_by_test_id("policy-row").filter(has_text="tiny")
     row.wait_for()
-    assert row.get_by_role("cell", name="n < 3").is_visible()
+    expect(row.get_by_role("cell", name="n < 3")).to_be_visible()
     assert page.get_by_test_id("policy-row").count() == 1
 
 
@@ -536,7 +537,7 @@ def test_policy_named_with_markup_shows_as_text(studio, studio_live):
     page = studio.goto("/studio/policies/?table=pol_xss")
     page.get_by_test_id("policy-row").first.wait_for()
 
-    assert page.get_by_role("cell", name=XSS, exact=True).is_visible()
+    expect(page.get_by_role("cell", name=XSS, exact=True)).to_be_visible()
     page.get_by_role("link", name=f"Edit {XSS}").click()
     page.get_by_test_id("statement").filter(has_text=XSS).wait_for()
     assert page.locator("img").count() == 0
@@ -545,6 +546,6 @@ def test_policy_named_with_markup_shows_as_text(studio, studio_live):
         "/studio/policies/tester/?as=anon&table=pol_xss&operation=select"
     )
     page.get_by_test_id("tester-row").first.wait_for()
-    assert page.get_by_role("cell", name=XSS, exact=True).is_visible()
-    assert page.get_by_role("columnheader", name=f"Policy {XSS}").is_visible()
+    expect(page.get_by_role("cell", name=XSS, exact=True)).to_be_visible()
+    expect(page.get_by_role("columnheader", name=f"Policy {XSS}")).to_be_visible()
     assert page.locator("img").count() == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ALICE, run_cli
 from tests.studio_client import StudioClient
@@ -228,7 +229,7 @@ def test_create_table_preview_run_and_save_migration(studio, studio_live):
     page.get_by_role("button", name="Run SQL").click()
 
     page.get_by_role("heading", name="schemat_ui").wait_for()
-    assert page.get_by_role("cell", name="title", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="title", exact=True)).to_be_visible()
     files = sorted((studio_live.project / "migrations").glob("*_create_schemat_ui.sql"))
     assert len(files) == 1
     assert files[0].read_text().endswith(expected)
@@ -266,7 +267,7 @@ def test_drop_column_asks_first(studio, client):
     page.get_by_role("button", name="Run SQL").click()
     page.get_by_role("dialog").get_by_role("button", name="Run").click()
     page.get_by_text("Done: ALTER TABLE").wait_for()
-    assert page.get_by_role("cell", name="a", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="a", exact=True)).to_be_visible()
     assert page.get_by_role("cell", name="b", exact=True).count() == 0
 
 
@@ -282,6 +283,6 @@ def test_markup_in_names_shows_as_text(studio, client):
     page.get_by_role("link", name=XSS).click()
     page.get_by_role("heading", name=XSS).wait_for()
 
-    assert page.get_by_role("cell", name=XSS, exact=True).is_visible()
+    expect(page.get_by_role("cell", name=XSS, exact=True)).to_be_visible()
     assert page.locator("main img").count() == 0
     studio.screenshot("schema-xss")

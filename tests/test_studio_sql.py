@@ -7,6 +7,7 @@ import time
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ALICE, create_operator
 from tests.studio_client import StudioClient
@@ -224,7 +225,7 @@ def test_run_sql_and_see_results(studio):
 
     grid = page.get_by_test_id("sql-grid")
     grid.get_by_role("cell", name="42").wait_for()
-    assert grid.get_by_role("columnheader", name="answer").is_visible()
+    expect(grid.get_by_role("columnheader", name="answer")).to_be_visible()
     assert page.get_by_test_id("sql-summary").inner_text().startswith("1 row")
     history = page.get_by_role("list", name="History")
     history.get_by_role("button", name="Open run: select 40 + 2").first.wait_for()
@@ -287,7 +288,7 @@ def test_snippet_saved_renamed_reopened_deleted(studio):
 
     snippets.get_by_role("button", name="Delete snippet sqlt renamed").click()
     page.get_by_role("button", name="Cancel").click()
-    assert opener.is_visible()
+    expect(opener).to_be_visible()
     snippets.get_by_role("button", name="Delete snippet sqlt renamed").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     opener.wait_for(state="detached")
@@ -316,5 +317,5 @@ def test_result_cells_and_columns_show_markup_as_text(studio, client):
 
     grid = page.get_by_test_id("sql-grid")
     grid.get_by_role("cell", name=XSS).wait_for()
-    assert grid.get_by_role("columnheader", name=XSS).is_visible()
+    expect(grid.get_by_role("columnheader", name=XSS)).to_be_visible()
     assert page.locator("main img").count() == 0
