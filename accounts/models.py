@@ -229,6 +229,7 @@ class Identity(models.Model):
 
     class Meta:
         db_table = "auth_identities"
+        verbose_name_plural = "identities"
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "provider_id"], name="one_identity_per_account"

@@ -15,6 +15,7 @@ class SqlMigration(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = "SQL migration"
 
     def __str__(self) -> str:
         return self.name

@@ -34,6 +34,7 @@ class Policy(models.Model):
 
     class Meta:
         ordering = ["table", "name"]
+        verbose_name_plural = "policies"
         constraints = [
             models.UniqueConstraint(
                 fields=["table", "name"], name="rls_policy_unique_name"
