@@ -179,10 +179,9 @@ def stop_server(server: LiveServer) -> None:
         server.process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory) -> LiveServer:
-    """A KoyaLite server on the test schema, with alice, bob and carol."""
-    project = tmp_path_factory.mktemp("live") / "app"
+def seeded_project(parent: Path) -> Path:
+    """A project on the test schema and seed, with alice, bob and carol."""
+    project = parent / "app"
     run_cli(project, "init", str(project))
     run_cli(project, "sql", "-f", str(FIXTURES / "schema.sql"))
     create_users(
@@ -194,7 +193,13 @@ def live(tmp_path_factory) -> LiveServer:
         },
     )
     run_cli(project, "sql", "-f", str(FIXTURES / "seed.sql"))
-    server = start_server(project)
+    return project
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory) -> LiveServer:
+    """A KoyaLite server on the test schema, with alice, bob and carol."""
+    server = start_server(seeded_project(tmp_path_factory.mktemp("live")))
     yield server
     stop_server(server)
 
@@ -334,18 +339,7 @@ def create_operator(
 def studio_live(tmp_path_factory) -> LiveServer:
     """A server of its own for Studio tests (they change the schema), on the
     test schema with alice, bob and carol, and one operator."""
-    project = tmp_path_factory.mktemp("studio") / "app"
-    run_cli(project, "init", str(project))
-    run_cli(project, "sql", "-f", str(FIXTURES / "schema.sql"))
-    create_users(
-        project,
-        {
-            ALICE: "alice@example.com",
-            BOB: "bob@example.com",
-            CAROL: "carol@example.com",
-        },
-    )
-    run_cli(project, "sql", "-f", str(FIXTURES / "seed.sql"))
+    project = seeded_project(tmp_path_factory.mktemp("studio"))
     create_operator(project)
     server = start_server(
         project,
