@@ -347,7 +347,15 @@ def studio_live(tmp_path_factory) -> LiveServer:
     )
     run_cli(project, "sql", "-f", str(FIXTURES / "seed.sql"))
     create_operator(project)
-    server = start_server(project, {"KOYALITE_EMAIL_URL": "consolemail://"})
+    # Every Studio test signs in from 127.0.0.1 as the same operator;
+    # ten sign-ins in five minutes would lock the suite out.
+    server = start_server(
+        project,
+        {
+            "KOYALITE_EMAIL_URL": "consolemail://",
+            "KOYALITE_STUDIO_RATE_LIMIT_SIGN_IN": "0",
+        },
+    )
     yield server
     stop_server(server)
 
