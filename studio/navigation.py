@@ -7,6 +7,8 @@ from django.urls import reverse
 
 # (label, URL name). Overview, the account and sign-out are in the layout.
 PAGES: list[tuple[str, str]] = []
+PAGES.append(("API docs", "studio:docs"))
+PAGES.append(("Logs", "studio:logs"))
 
 
 def navigation(request: HttpRequest) -> dict:
