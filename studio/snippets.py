@@ -50,9 +50,11 @@ def _filter_column(table: TableInfo) -> ColumnInfo:
 
 
 def _row(table: TableInfo) -> dict[str, object]:
-    """A row to insert: the columns without a default, or one column to show."""
+    """A row to insert: the columns it needs (not null, no default), or one
+    column to show. Nullable columns are left out: a sample value for a
+    foreign key would point at a row that may not exist."""
     writable = [c for c in table.columns.values() if not c.generated]
-    needed = [c for c in writable if not c.has_default]
+    needed = [c for c in writable if not c.has_default and not c.nullable]
     chosen = needed or [c for c in writable if not c.is_rowid_alias][:1] or writable[:1]
     return {c.name: _sample(c) for c in chosen}
 
