@@ -39,7 +39,7 @@ def logs_table(studio_live):
 
 def logged(client: httpx.Client, timeout: float = 10.0, **filters) -> list[dict]:
     """The log's entries for `filters` once the writer has caught up with
-    `filters["path"]`: records are inserted in the background within ~0.5 s."""
+    `filters["path"]`: records are inserted in the background within ~2 s."""
     deadline = time.monotonic() + timeout
     while True:
         entries = client.get("/studio/api/logs", params=filters).json()["entries"]
