@@ -29,7 +29,7 @@ def docs_tables(studio_live):
         "  title text not null,"
         "  pages integer default 100,"
         "  author_id integer references docs_authors(id));"
-        'create table if not exists "<img src=x onerror=alert(\'docs\')>" '
+        "create table if not exists \"<img src=x onerror=alert('docs')>\" "
         '(id integer primary key, "<img src=y onerror=alert(2)>" text);'
     )
 
