@@ -157,3 +157,22 @@ def _eventually(check, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.1)
     return check()
+
+
+def test_time_limit_stops_a_runaway_count_and_frees_the_connection():
+    """Row counts run under `time_limit`: a query past it raises QueryTooSlow
+    and the connection is usable again, without the handler, afterwards."""
+    import sqlite3
+
+    from studio.timelimit import QueryTooSlow, time_limit
+
+    raw = sqlite3.connect(":memory:")
+    endless = (
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) "
+        "SELECT count(*) FROM n"
+    )
+
+    with pytest.raises(QueryTooSlow, match="more than 50 ms"), time_limit(raw, 50):
+        raw.execute(endless).fetchone()
+
+    assert raw.execute("SELECT count(*) FROM (VALUES (1), (2))").fetchone() == (2,)
