@@ -8,12 +8,14 @@ import re
 import time
 
 import structlog
+from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
 
 from koyalite.logging import get_logger
+from studio import request_log
 
 log = get_logger("koyalite.request")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
@@ -40,14 +42,28 @@ class RequestLogMiddleware:
         response = self.get_response(request)
         response["X-Request-Id"] = request_id
         auth = getattr(request, "auth", None)
+        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        role = getattr(auth, "role", None)
         log.info(
             "request.finished",
             method=request.method,
             path=request.path,
             status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            role=getattr(auth, "role", None),
+            duration_ms=duration_ms,
+            role=role,
         )
+        if settings.REQUEST_LOG_ROWS and request_log.is_logged(request.path):
+            # The path alone: query strings may carry `apikey` and tokens.
+            request_log.record(
+                started=time.time() - duration_ms / 1000,
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                role=role,
+                user_id=getattr(auth, "uid", None),
+                duration_ms=duration_ms,
+                request_id=request_id,
+            )
         return response
 
 

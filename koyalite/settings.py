@@ -41,6 +41,8 @@ KNOWN_VARIABLES = frozenset(
         "KOYALITE_ALLOWED_HOSTS",
         "KOYALITE_WORKERS",
         "KOYALITE_THREADS",
+        "KOYALITE_REQUEST_LOG_ROWS",
+        "KOYALITE_STUDIO_RATE_LIMIT_SIGN_IN",
     }
 )
 # Every KOYALITE_AUTH_* variable is read below; later capabilities add theirs.
@@ -149,6 +151,8 @@ MAX_BODY_BYTES = _int("KOYALITE_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 MAX_ROWS = _int("KOYALITE_MAX_ROWS", None, minimum=1)
 # PATCH and DELETE need a filter, as Supabase's pg-safeupdate requires.
 API_SAFE_UPDATES = _bool("KOYALITE_API_SAFE_UPDATES", True)
+# The Studio's request log keeps the newest N API requests; 0 records none.
+REQUEST_LOG_ROWS = _int("KOYALITE_REQUEST_LOG_ROWS", 10_000, minimum=0)
 # One process per core, as Granian counts them (it warns above that): while
 # one thread waits for the write lock the process's other thread keeps its
 # core busy, and two threads keep GIL hand-offs (which stretch the time a

@@ -137,3 +137,28 @@ class CapturedMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class RequestLog(models.Model):
+    """One API request, for the Studio's Logs page: what was asked and how it
+    went, never headers, bodies or query strings (they carry keys and tokens).
+
+    Bounded: `studio.request_log` keeps the newest `KOYALITE_REQUEST_LOG_ROWS`.
+    Written in batches by a background thread, off the request's path.
+    """
+
+    time = models.DateTimeField()
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    status = models.PositiveSmallIntegerField()
+    role = models.CharField(max_length=32, blank=True, default="")
+    user_id = models.CharField(max_length=64, blank=True, default="")
+    duration_ms = models.FloatField()
+    request_id = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        db_table = "koyalite_request_log"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"

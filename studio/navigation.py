@@ -15,6 +15,8 @@ PAGES: list[tuple[str, str]] = [
 PAGES: list[tuple[str, str]] = []
 PAGES.append(("Auth", "studio:auth"))
 PAGES.append(("Mailbox", "studio:mailbox"))
+PAGES.append(("API docs", "studio:docs"))
+PAGES.append(("Logs", "studio:logs"))
 
 
 def navigation(request: HttpRequest) -> dict:

@@ -2,11 +2,15 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from studio.api import auth_users as auth_api
+from studio.api import docs as docs_api
+from studio.api import keys as keys_api
+from studio.api import logs as logs_api
 from studio.api import mailbox as mailbox_api
+from studio.api import overview as overview_api
 from studio.api import policies as policies_api
 from studio.api import schema as schema_api
 from studio.api import sql as sql_api
-from studio.views import auth, auth_users, mailbox, overview, policies
+from studio.views import auth, auth_users, docs, logs, mailbox, overview, policies
 from studio.views import schema as schema_page
 from studio.views import sql as sql_page
 
@@ -94,4 +98,18 @@ urlpatterns = [
         auth_api.EmailTemplates.as_view(),
         name="api_auth_templates",
     ),
+    path("docs/", docs.index, name="docs"),
+    path("docs/<path:table>/", docs.table, name="docs_table"),
+    path("logs/", logs.page, name="logs"),
+    path("api/overview", overview_api.OverviewView.as_view(), name="api_overview"),
+    path(
+        "api/keys/service",
+        keys_api.ServiceKeyView.as_view(),
+        name="api_service_key",
+    ),
+    path("api/docs", docs_api.DocsIndexView.as_view(), name="api_docs"),
+    path(
+        "api/docs/<path:table>", docs_api.TableDocView.as_view(), name="api_docs_table"
+    ),
+    path("api/logs", logs_api.LogsView.as_view(), name="api_logs"),
 ]

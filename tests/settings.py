@@ -14,3 +14,7 @@ from koyalite.settings import DATABASES, PROJECT_DIR  # noqa: E402
 # A real file, not Django's default in-memory test database: WAL, locking and
 # schema_version behave as they do in production only on a file.
 DATABASES["default"]["TEST"] = {"NAME": str(PROJECT_DIR / "test.sqlite3")}
+
+# In-process tests share one database with the test's transaction: no
+# background writer. Live servers (their own processes) keep the default.
+REQUEST_LOG_ROWS = 0

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD, create_operator, run_cli
+from tests.studio_http import operator_client
 
 
 def test_root_leads_to_the_studio_sign_in(studio_live):
@@ -153,21 +154,6 @@ def test_createsuperuser_refuses_a_weak_password_in_one_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def _signed_in(url: str, email: str, password: str) -> httpx.Client:
-    client = httpx.Client(base_url=url)
-    client.get("/studio/login/")
-    response = client.post(
-        "/studio/login/",
-        data={
-            "username": email,
-            "password": password,
-            "csrfmiddlewaretoken": client.cookies["csrftoken"],
-        },
-    )
-    assert response.status_code == 302, response.text
-    return client
-
-
 def test_authenticator_app_is_asked_for_after_the_password(studio_live, tmp_path):
     import re
 
@@ -175,7 +161,7 @@ def test_authenticator_app_is_asked_for_after_the_password(studio_live, tmp_path
 
     email, password = "totp-operator@example.com", "totp-operator-pw-1"
     create_operator(studio_live.project, email, password)
-    client = _signed_in(studio_live.url, email, password)
+    client = operator_client(studio_live.url, email, password)
     page = client.get("/studio/account/").text
     secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)
     wrong = client.post(

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ALICE, BOB, CAROL, OPERATOR_EMAIL, OPERATOR_PASSWORD
+from tests.conftest import ALICE, BOB, CAROL
+from tests.studio_http import csrf_headers, operator_client
 
 XSS = "<img src=x onerror=alert(1)>"
 EMAILS = {
@@ -18,26 +19,6 @@ EMAILS = {
     BOB: "bob@example.com",
     CAROL: "carol@example.com",
 }
-
-
-def operator_client(url: str) -> httpx.Client:
-    """An httpx client signed in to the Studio; writes need `csrf_headers`."""
-    client = httpx.Client(base_url=url)
-    client.get("/studio/login/")
-    response = client.post(
-        "/studio/login/",
-        data={
-            "username": OPERATOR_EMAIL,
-            "password": OPERATOR_PASSWORD,
-            "csrfmiddlewaretoken": client.cookies["csrftoken"],
-        },
-    )
-    assert response.status_code == 302
-    return client
-
-
-def csrf_headers(client: httpx.Client) -> dict[str, str]:
-    return {"X-CSRFToken": client.cookies["csrftoken"]}
 
 
 def post(client: httpx.Client, path: str, body: dict) -> httpx.Response:

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ALICE, create_operator
-from tests.studio_client import StudioClient
+from tests.studio_http import StudioClient
 
 XSS = "<img src=x onerror=alert(1)>"
 
