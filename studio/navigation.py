@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 # (label, URL name). Overview, the account and sign-out are in the layout.
-PAGES: list[tuple[str, str]] = []
+PAGES: list[tuple[str, str]] = [("Table editor", "studio:tables")]
 
 
 def navigation(request: HttpRequest) -> dict:
