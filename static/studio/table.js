@@ -179,7 +179,7 @@
     data: [],
     columns: columnDefinitions(),
     layout: "fitDataStretch",
-    height: "60vh",
+    maxHeight: "60vh",
     nestedFieldSeparator: false,
     index: config.primary_key.length === 1 ? config.primary_key[0] : "id",
     placeholder: "No rows",
@@ -297,8 +297,11 @@
 
   // Keyboard: arrows move the active cell (Tabulator's range selection),
   // Enter edits it, Delete asks to delete the selected rows.
-  table.element.addEventListener("keydown", (event) => {
-    if (event.target.closest(".tabulator-editing")) return;
+  // Listened for on the document: after an edit, focus leaves the grid.
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (target.closest(".tabulator-editing, dialog, form, input, select, textarea, button, a")) return;
+    if (!table.getRanges().length) return;
     if (event.key === "Enter") {
       const ranges = table.getRanges();
       const cells = ranges.length ? ranges[0].getCells() : [];
@@ -442,19 +445,21 @@
 
   const userInput = document.getElementById("view-as-user");
   const userList = document.getElementById("view-as-users");
-  let knownUsers = [];
+  function viewAsUser(users) {
+    const match = users.find((u) => u.email === userInput.value);
+    if (!match) return false;
+    const next = params();
+    next.set("as", match.id);
+    next.delete("page");
+    navigate(next, true);
+    return true;
+  }
+
+  // Suggestions come from the server; an exact email (typed or picked) switches.
   userInput.addEventListener("input", async () => {
-    const match = knownUsers.find((u) => u.email === userInput.value);
-    if (match) {
-      const next = params();
-      next.set("as", match.id);
-      next.delete("page");
-      navigate(next, true);
-      return;
-    }
     try {
       const data = await Studio.api("/studio/api/app-users/?search=" + encodeURIComponent(userInput.value));
-      knownUsers = data.users;
+      if (viewAsUser(data.users)) return;
       userList.replaceChildren(...data.users.map((u) => { const o = document.createElement("option"); o.value = u.email; return o; }));
     } catch (error) {
       showError(errorText(error));
