@@ -459,3 +459,53 @@ def test_xss_in_names_and_cells_shows_as_text(studio, studio_live):
     assert page.locator("#grid b").count() == 0
     page.get_by_role("button", name="Add row").click()
     assert page.get_by_role("dialog").get_by_label("<b onclick=x>col</b>").is_visible()
+
+
+def test_json_cells_are_validated_before_saving(studio, operator, items):
+    page = open_grid(studio, items, "?order=id")
+    cell = page.locator('.tabulator-row [tabulator-field="meta"]').nth(0)
+
+    cell.click()
+    page.keyboard.press("Enter")
+    page.get_by_label("meta (JSON)").fill("{bad")
+    page.get_by_label("meta (JSON)").press("Control+Enter")
+    page.get_by_role("alert").filter(has_text="not valid JSON").wait_for()
+    cell.click()
+    page.keyboard.press("Enter")
+    page.get_by_label("meta (JSON)").fill('{"b": [1, 2]}')
+    page.get_by_label("meta (JSON)").press("Control+Enter")
+    page.get_by_text("Saved meta").wait_for()
+
+    rows = operator.get(f"/studio/api/tables/{items}/rows?id=eq.1").json()["rows"]
+    assert rows[0]["meta"] == {"b": [1, 2]}
+
+
+def test_foreign_key_picker_lists_the_referenced_rows(
+    studio, studio_live, operator, items
+):
+    child = new_table(
+        studio_live,
+        f"id integer primary key, item integer references {items}(id)",
+        "insert into {name} values (1, 1);",
+    )
+    page = open_grid(studio, child)
+    cell = page.locator('.tabulator-row [tabulator-field="item"]').nth(0)
+
+    cell.click()
+    page.keyboard.press("Enter")
+    option = page.locator(".tabulator-edit-list-item", has_text="plum")
+    option.click()
+    page.get_by_text("Saved item").wait_for()
+
+    rows = operator.get(f"/studio/api/tables/{child}/rows").json()["rows"]
+    assert rows == [{"id": 1, "item": 3}]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/studio/tables/no_such_table_y/", 404), ("/studio/tables/{t}/?as=nobody", 400)],
+)
+def test_grid_page_rejects_unknown_tables_and_viewers(operator, items, path, status):
+    response = operator.get(path.format(t=items))
+
+    assert response.status_code == status

@@ -85,9 +85,41 @@
       case "integer": case "numeric": return "number";
       case "date": return "date";
       case "time": return "time";
-      case "json": case "array": return "textarea";
+      case "json": case "array": return jsonEditor;
       default: return "input";
     }
+  }
+
+  // JSON in a textarea: Ctrl+Enter or leaving saves, invalid JSON is refused
+  // on the row and nothing is sent; a blank textarea is NULL.
+  function jsonEditor(cell, onRendered, success, cancel) {
+    const area = document.createElement("textarea");
+    const value = cell.getValue();
+    area.value = value === null || value === undefined ? "" : JSON.stringify(value, null, 2);
+    area.setAttribute("aria-label", cell.getField() + " (JSON)");
+    area.rows = 4;
+    area.style.width = "100%";
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      const text = area.value.trim();
+      if (text === "") { success(null); return; }
+      try {
+        success(JSON.parse(text));
+      } catch (error) {
+        markRow(cell.getRow(), `${cell.getField()}: not valid JSON (${error.message})`);
+        cancel();
+      }
+    };
+    area.addEventListener("blur", finish);
+    area.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); finish(); }
+      else if (event.key === "Escape") { done = true; cancel(); }
+      event.stopPropagation(); // arrows move the caret, not the grid
+    });
+    onRendered(() => area.focus());
+    return area;
   }
 
   function fkEditor(column) {
@@ -154,10 +186,6 @@
       } else if (editor) {
         definition.editor = editor;
         if (editor === "tickCross") definition.editorParams = { tristate: column.nullable };
-        if (column.kind === "json" || column.kind === "array") {
-          definition.mutatorEdit = (value) => value;
-          definition.accessorEdit = (value) => value;
-        }
       }
       return definition;
     });
@@ -242,15 +270,6 @@
     const row = cell.getRow();
     let value = cell.getValue();
     if (value === "" && column.kind !== "text") value = null;
-    if ((column.kind === "json" || column.kind === "array") && typeof value === "string") {
-      try {
-        value = JSON.parse(value);
-      } catch (error) {
-        markRow(row, `${column.name}: not valid JSON (${error.message})`);
-        cell.restoreOldValue();
-        return;
-      }
-    }
     const old = Object.assign({}, row.getData(), { [column.name]: cell.getOldValue() });
     try {
       const result = await Studio.api(base + "/rows?" + keyFilter([old]), { method: "PATCH", body: { [column.name]: value } });

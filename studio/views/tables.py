@@ -7,9 +7,11 @@ Both render on the server from the same services as their JSON twins
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.models import User
 from studio import grid
 from studio.api.tables import row_counts
 from studio.permissions import operator_required
@@ -40,14 +42,18 @@ def table_list(request: HttpRequest) -> HttpResponse:
 
 @operator_required
 def table_page(request: HttpRequest, name: str) -> HttpResponse:
-    info = grid.table_info(name)
+    try:
+        info = grid.table_info(name)
+    except grid.UnknownTable as error:
+        raise Http404(str(error)) from None
     pairs, studio = grid.split_query(request.META.get("QUERY_STRING", ""))
     viewing_as = studio.get("as", "")
     viewer_email = ""
     if viewing_as and viewing_as != "anon":
-        grid.viewer(viewing_as)  # an unknown user is an error, not service role
-        from accounts.models import User
-
+        try:
+            grid.viewer(viewing_as)  # an unknown user is an error, not service role
+        except grid.UnknownUser as error:
+            raise BadRequest(str(error)) from None
         viewer_email = (
             User.objects.filter(id=viewing_as).values_list("email", flat=True).first()
             or viewing_as
