@@ -509,3 +509,32 @@ def test_grid_page_rejects_unknown_tables_and_viewers(operator, items, path, sta
     response = operator.get(path.format(t=items))
 
     assert response.status_code == status
+
+
+def test_writes_while_viewing_as_someone_are_refused(operator, notes):
+    response = operator.patch(
+        f"/studio/api/tables/{notes}/rows?as={ALICE}&id=eq.1", json={"body": "x"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "KL804"
+    rows = operator.get(f"/studio/api/tables/{notes}/rows?id=eq.1").json()["rows"]
+    assert rows[0]["body"] == "a1"
+
+
+def test_export_walks_every_row_in_batches(studio_live, operator):
+    name = new_table(
+        studio_live,
+        "id integer primary key, n integer",
+        "insert into {name} (n) with recursive s(i) as (select 1 union all"
+        " select i + 1 from s where i < 4500) select i from s;",
+    )
+
+    response = operator.get(f"/studio/api/tables/{name}/export.csv?n=gt.10")
+    ordered = operator.get(f"/studio/api/tables/{name}/export.json?order=n.desc")
+
+    lines = response.text.splitlines()
+    assert len(lines) == 1 + 4490
+    assert lines[1] == "11,11" and lines[-1] == "4500,4500"
+    values = [row["n"] for row in json.loads(ordered.text)]
+    assert values == list(range(4500, 0, -1))
