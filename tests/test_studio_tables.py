@@ -538,3 +538,33 @@ def test_export_walks_every_row_in_batches(studio_live, operator):
     assert lines[1] == "11,11" and lines[-1] == "4500,4500"
     values = [row["n"] for row in json.loads(ordered.text)]
     assert values == list(range(4500, 0, -1))
+
+
+def test_header_click_sorts_and_pager_pages_through_the_url(studio, items):
+    page = open_grid(studio, items, "?per_page=2")
+
+    page.get_by_role("button", name="Next page").click()
+    page.get_by_text("Rows 3–3 of 3").wait_for()
+    assert "page=2" in page.url
+    page.go_back()
+    page.get_by_text("Rows 1–2 of 3").wait_for()
+    page.locator('.tabulator-col[tabulator-field="qty"]').click()
+    page.wait_for_url("**order=qty.asc**")
+    page.get_by_text("Rows 1–2 of 3").wait_for()
+
+    names = page.locator('.tabulator-row [tabulator-field="name"]').all_inner_texts()
+    assert names == ["pear", "apple"]
+
+
+def test_boolean_cells_edit_as_a_tickbox(studio, operator, items):
+    page = open_grid(studio, items, "?order=id")
+    cell = page.locator('.tabulator-row [tabulator-field="active"]').nth(0)
+
+    cell.click()
+    page.keyboard.press("Enter")
+    # Tabulator's tickCross editor saves as soon as the box changes.
+    cell.get_by_role("checkbox").press("Space")
+    page.get_by_text("Saved active").wait_for()
+
+    rows = operator.get(f"/studio/api/tables/{items}/rows?id=eq.1").json()["rows"]
+    assert rows[0]["active"] is False
