@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -131,8 +132,6 @@ def viewer(value: str | None) -> Auth:
 
 
 def _looks_like_id(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(value)
     except ValueError:

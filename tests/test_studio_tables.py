@@ -9,7 +9,14 @@ import uuid
 import httpx
 import pytest
 
-from tests.conftest import ALICE, BOB, OPERATOR_EMAIL, OPERATOR_PASSWORD
+from tests.conftest import (
+    ALICE,
+    BOB,
+    OPERATOR_EMAIL,
+    OPERATOR_PASSWORD,
+    StudioPage,
+    sign_in,
+)
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -37,6 +44,34 @@ def operator(studio_live) -> httpx.Client:
     client = operator_client(studio_live.url)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="module")
+def signed_in_context(browser, studio_live):
+    """One operator sign-in for the module: the Studio allows 10 sign-ins per
+    address per window, fewer than this module has browser tests."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, studio_live.url)
+    page.close()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def studio(signed_in_context, studio_live) -> StudioPage:
+    """A fresh tab in the signed-in context (overrides conftest's `studio`)."""
+    page = signed_in_context.new_page()
+    page.set_default_timeout(15_000)
+    failed: list[str] = []
+    errors: list[str] = []
+    page.on(
+        "response",
+        lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield StudioPage(page, studio_live.url, failed, errors)
+    page.close()
 
 
 def new_table(studio_live, body: str, rows: str = "") -> str:
