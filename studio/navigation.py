@@ -7,16 +7,16 @@ from django.urls import reverse
 
 # (label, URL name). Overview, the account and sign-out are in the layout.
 PAGES: list[tuple[str, str]] = [
+    ("Table editor", "studio:tables"),
+    ("Schema", "studio:schema"),
+    ("SQL editor", "studio:sql"),
     ("Policies", "studio:policies"),
     ("Policy tester", "studio:policy_tester"),
-    ("SQL editor", "studio:sql"),
-    ("Schema", "studio:schema"),
+    ("Auth", "studio:auth"),
+    ("Mailbox", "studio:mailbox"),
+    ("API docs", "studio:docs"),
+    ("Logs", "studio:logs"),
 ]
-PAGES: list[tuple[str, str]] = []
-PAGES.append(("Auth", "studio:auth"))
-PAGES.append(("Mailbox", "studio:mailbox"))
-PAGES.append(("API docs", "studio:docs"))
-PAGES.append(("Logs", "studio:logs"))
 
 
 def navigation(request: HttpRequest) -> dict:

@@ -10,7 +10,17 @@ from studio.api import overview as overview_api
 from studio.api import policies as policies_api
 from studio.api import schema as schema_api
 from studio.api import sql as sql_api
-from studio.views import auth, auth_users, docs, logs, mailbox, overview, policies
+from studio.api import tables as tables_api
+from studio.views import (
+    auth,
+    auth_users,
+    docs,
+    logs,
+    mailbox,
+    overview,
+    policies,
+    tables,
+)
 from studio.views import schema as schema_page
 from studio.views import sql as sql_page
 
@@ -112,4 +122,21 @@ urlpatterns = [
         "api/docs/<path:table>", docs_api.TableDocView.as_view(), name="api_docs_table"
     ),
     path("api/logs", logs_api.LogsView.as_view(), name="api_logs"),
+]
+
+
+urlpatterns += [
+    path("tables/", tables.table_list, name="tables"),
+    path("tables/<str:name>/", tables.table_page, name="table"),
+    path("api/tables/", tables_api.TableList.as_view(), name="api_tables"),
+    path("api/app-users/", tables_api.Users.as_view(), name="api_app_users"),
+    path("api/tables/<str:table>/rows", tables_api.Rows.as_view(), name="api_rows"),
+    path(
+        "api/tables/<str:table>/export.<str:fmt>",
+        tables_api.Export.as_view(),
+        name="api_export",
+    ),
+    path(
+        "api/tables/<str:table>/import", tables_api.Import.as_view(), name="api_import"
+    ),
 ]
