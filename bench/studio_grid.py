@@ -112,7 +112,7 @@ def main() -> None:
         for name, url, repeat in scenarios:
             measured = measure(client, url, repeat)
             if measured is None:
-                print(f"{name:<44} stopped by the grid's time limit (504, KL802)")
+                print(f"{name:<44} stopped by the grid's time limit (504, KL504)")
                 continue
             times = sorted(measured)
             p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]

@@ -11,7 +11,6 @@ to KoyaLite's own tables, whatever form the statement takes.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from database.sqlscript import (
     translate_statement,
 )
 from database.sqlscript.view_options import ViewSecurity, with_security_invoker
+from database.timelimit import deadline
 from database.views import check_security_invoker
 from koyalite.errors import KoyaError
 
@@ -64,24 +64,19 @@ def run_sql(text: str, *, time_limit_ms: int | None = None) -> list[StatementRes
 
 @contextmanager
 def time_limit(limit_ms: int | None) -> Iterator[None]:
-    """Interrupt SQLite once `limit_ms` have passed, as Datasette's
-    `sqlite_timelimit` does; the statement then fails, and so the script."""
+    """Stop a script still running after `limit_ms`; it fails, and rolls back."""
     if not limit_ms:
         yield
         return
-    connection.ensure_connection()
-    raw = connection.connection
-    deadline = time.monotonic() + limit_ms / 1000
-    # Called every N SQLite VM instructions; a non-zero return interrupts.
-    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
-    try:
-        yield
-    except SqlScriptError as error:
-        if time.monotonic() > deadline and "interrupted" in error.cause:
-            raise SqlTimeLimitExceeded(error.number, error.line, limit_ms) from error
-        raise
-    finally:
-        raw.set_progress_handler(None, 0)
+    with deadline(limit_ms) as passed:
+        try:
+            yield
+        except SqlScriptError as error:
+            if passed() and "interrupted" in error.cause:
+                raise SqlTimeLimitExceeded(
+                    error.number, error.line, limit_ms
+                ) from error
+            raise
 
 
 @contextmanager

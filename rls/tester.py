@@ -12,9 +12,6 @@ and, for the columns it leaves out, their declared defaults.
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +21,7 @@ from database.errors import ColumnNotFound, QueryFailed, TableNotFound
 from database.executor import bind, catalog, raw_connection
 from database.schema import TableInfo
 from database.sql import Sql, quote_ident
+from database.timelimit import deadline
 from koyalite.errors import KoyaError
 from rls.catalog import PolicyCatalog
 from rls.types import PolicyDef, PredicateKind, RequestCommand
@@ -232,7 +230,7 @@ def _shown(value: object) -> object:
 
 def _fetch(query: Sql, auth: Auth) -> list[tuple]:
     raw = raw_connection()
-    with _time_limit(raw, TIME_LIMIT_SECONDS):
+    with deadline(int(TIME_LIMIT_SECONDS * 1000), raw):
         try:
             return raw.execute(query.text, bind(query, auth)).fetchall()
         except sqlite3.OperationalError as error:
@@ -242,15 +240,3 @@ def _fetch(query: Sql, auth: Auth) -> list[tuple]:
                     f"{TIME_LIMIT_SECONDS:g} s; simplify the policy or its subqueries"
                 ) from None
             raise QueryFailed(str(error)) from None
-
-
-@contextmanager
-def _time_limit(raw: sqlite3.Connection, seconds: float) -> Iterator[None]:
-    """Interrupt the statement after `seconds`, as Datasette's sqlite_timelimit
-    does: SQLite calls the handler every N virtual-machine steps."""
-    deadline = time.monotonic() + seconds
-    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
-    try:
-        yield
-    finally:
-        raw.set_progress_handler(None, 0)

@@ -11,8 +11,6 @@ the compiler, as everywhere else.
 
 from __future__ import annotations
 
-import sqlite3
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +23,8 @@ from django.http import HttpRequest
 from accounts import users
 from accounts.keys import ANON, SERVICE, Auth, auth_from_claims
 from api.rest import parse
-from database import services
-from database.executor import catalog, raw_connection
+from database import services, timelimit
+from database.executor import catalog
 from database.schema import TableInfo
 from database.types import ReadRequest, Shape, WriteRequest
 from koyalite.errors import KoyaError
@@ -36,7 +34,8 @@ DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
 # Grid and export queries stop after this long rather than hold the one
 # SQLite connection of a worker (Datasette's sql_time_limit_ms).
-TIME_LIMIT_SECONDS = 5.0
+TIME_LIMIT_MS = 5000
+GRID_ADVICE = "filter on an indexed column or sort by one"
 
 
 class UnknownTable(KoyaError):
@@ -55,17 +54,6 @@ class UnknownUser(KoyaError):
 
     def __init__(self, value: str) -> None:
         super().__init__(f"cannot view as {value!r}: no such app user")
-
-
-class QueryTooSlow(KoyaError):
-    status = 504
-    code = "KL802"
-
-    def __init__(self) -> None:
-        super().__init__(
-            f"the query took too long (over {TIME_LIMIT_SECONDS:g} s) and was stopped;"
-            " filter on an indexed column or sort by one"
-        )
 
 
 class BadPage(KoyaError):
@@ -161,23 +149,10 @@ def _positive(studio: dict[str, str], key: str, default: int, top: int) -> int:
 
 
 @contextmanager
-def time_limit(seconds: float = TIME_LIMIT_SECONDS) -> Iterator[None]:
-    """Interrupt SQLite work on this thread's connection after `seconds`."""
-    connection = raw_connection()
-    deadline = time.monotonic() + seconds
-    connection.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
-    try:
+def time_limit(limit_ms: int = TIME_LIMIT_MS) -> Iterator[None]:
+    """The grid's limit on one read, with advice for the operator."""
+    with timelimit.time_limit(limit_ms, GRID_ADVICE):
         yield
-    except sqlite3.OperationalError as error:
-        if "interrupted" in str(error):
-            raise QueryTooSlow() from None
-        raise
-    except KoyaError as error:
-        if "interrupted" in str(error):
-            raise QueryTooSlow() from None
-        raise
-    finally:
-        connection.set_progress_handler(None, 0)
 
 
 def grid_request(

@@ -14,8 +14,8 @@ from accounts import keys
 from accounts.models import User
 from database.executor import catalog, raw_connection
 from database.sql import quote_ident
+from database.timelimit import QueryTooSlow, time_limit
 from studio.models import RequestLog
-from studio.timelimit import QueryTooSlow, time_limit
 
 # Each count(*) may take this long; a bigger table shows "too slow to count".
 COUNT_LIMIT_MS = 500
@@ -75,7 +75,7 @@ def count_tables() -> list[TableCount]:
     for name in sorted(schema.tables, key=str.casefold):
         info = schema.tables[name]
         try:
-            with time_limit(raw, COUNT_LIMIT_MS):
+            with time_limit(COUNT_LIMIT_MS, raw=raw):
                 (rows,) = raw.execute(
                     f"SELECT count(*) FROM {quote_ident(name)}"
                 ).fetchone()

@@ -22,6 +22,7 @@ from accounts.admin_users import list_users
 from api.rest import parse
 from api.rest.errors import error_response
 from database import services
+from database.timelimit import QueryTooSlow
 from koyalite.errors import KoyaError
 from studio import grid
 
@@ -47,9 +48,9 @@ def _count(request, table: str) -> int | None:
     """The exact row count, or None when counting takes over a second."""
     read = replace(parse.read_request(request, table, "limit=0"), count="exact")
     try:
-        with grid.time_limit(1.0):
+        with grid.time_limit(1000):
             return services.read(read, grid.SERVICE).total
-    except grid.QueryTooSlow:
+    except QueryTooSlow:
         return None
 
 

@@ -12,11 +12,15 @@ def _staff_layout(db: str) -> None:
     """Put a migrated project back into the layout of an older KoyaLite: no
     operator table, admin's log recorded against app users, a staff row."""
     with sqlite3.connect(db) as conn:
+        for (table,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name LIKE 'koyalite\\_%' ESCAPE '\\'"
+        ).fetchall():
+            conn.execute(f'DROP TABLE "{table}"')
         conn.executescript(
             """
-            DROP TABLE koyalite_operators;
             DELETE FROM django_migrations WHERE app = 'studio'
-                OR (app = 'accounts' AND name = '0005_operators');
+                OR (app = 'accounts' AND name >= '0005');
             ALTER TABLE auth_users ADD COLUMN is_staff bool NOT NULL DEFAULT 0;
             ALTER TABLE auth_users ADD COLUMN is_superuser bool NOT NULL DEFAULT 0;
             CREATE TABLE auth_users_groups (id integer primary key, user_id char(36), group_id integer);
