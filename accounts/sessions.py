@@ -77,21 +77,40 @@ def access_token(
     expires_at = issued_at + settings.AUTH_JWT_EXPIRY
     claims = {
         "iss": f"{settings.API_URL}/auth/v1",
-        "sub": profile["id"],
-        "aud": "authenticated",
         "exp": expires_at,
         "iat": issued_at,
+        **user_claims(profile),
+        "aal": aal,
+        "amr": amr,
+        "session_id": session_id,
+    }
+    return keys.sign(claims), expires_at
+
+
+def user_claims(profile: dict[str, Any]) -> dict[str, Any]:
+    """The claims of a user's access token that say who they are: what
+    policies read through `auth.uid()` and `auth.jwt()`."""
+    return {
+        "sub": profile["id"],
+        "aud": "authenticated",
+        "role": "authenticated",
         "email": profile["email"],
         "phone": profile["phone"],
         "app_metadata": profile["app_metadata"],
         "user_metadata": profile["user_metadata"],
-        "role": "authenticated",
-        "aal": aal,
-        "amr": amr,
-        "session_id": session_id,
         "is_anonymous": profile["is_anonymous"],
     }
-    return keys.sign(claims), expires_at
+
+
+def auth_as_user(user_id: str) -> keys.Auth | None:
+    """The `Auth` an access token of the user would give (aal1, no session),
+    for the Studio's "view as" and policy tester; None for no such user."""
+    text = users.profile_text(user_id)
+    if text is None:
+        return None
+    return keys.auth_from_claims(
+        {**user_claims(orjson.loads(text)), "aal": "aal1", "amr": []}
+    )
 
 
 def _child_of(parent: str) -> str:

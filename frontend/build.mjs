@@ -1,6 +1,5 @@
 // Build the Studio's vendored browser libraries into ../static/vendor from the
-// pinned npm packages: CodeMirror bundled by esbuild, htmx and Tabulator
-// copied. Source-map comments are dropped: the maps are not shipped, and
+// pinned npm packages: CodeMirror bundled by esbuild, Tabulator copied. Source-map comments are dropped: the maps are not shipped, and
 // Django's manifest storage would refuse a reference to a missing file.
 import { build } from "esbuild";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -31,14 +30,12 @@ await build({
   outfile: join(out, "codemirror.js"),
   legalComments: "eof",
 });
-copy("htmx.org/dist/htmx.min.js", "htmx.min.js");
 copy("tabulator-tables/dist/js/tabulator.min.js", "tabulator.min.js");
 copy("tabulator-tables/dist/css/tabulator.min.css", "tabulator.min.css");
 
 const versions = {
   codemirror: version("codemirror"),
   "@codemirror/lang-sql": version("@codemirror/lang-sql"),
-  "htmx.org": version("htmx.org"),
   "tabulator-tables": version("tabulator-tables"),
 };
 writeFileSync(

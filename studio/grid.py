@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 from django.http import HttpRequest
 
-from accounts import users
-from accounts.keys import ANON, SERVICE, Auth, auth_from_claims
+from accounts import sessions
+from accounts.keys import ANON, SERVICE, Auth
 from api.rest import parse
 from database import services, timelimit
 from database.executor import catalog
@@ -99,24 +99,10 @@ def viewer(value: str | None) -> Auth:
         return SERVICE
     if value == "anon":
         return ANON
-    profile_text = users.profile_text(value) if _looks_like_id(value) else None
-    if profile_text is None:
+    auth = sessions.auth_as_user(value) if _looks_like_id(value) else None
+    if auth is None:
         raise UnknownUser(value)
-    profile = orjson.loads(profile_text)
-    return auth_from_claims(
-        {
-            "sub": profile["id"],
-            "aud": "authenticated",
-            "role": "authenticated",
-            "email": profile["email"],
-            "phone": profile["phone"],
-            "app_metadata": profile["app_metadata"],
-            "user_metadata": profile["user_metadata"],
-            "aal": "aal1",
-            "amr": [],
-            "is_anonymous": profile["is_anonymous"],
-        }
-    )
+    return auth
 
 
 def _looks_like_id(value: str) -> bool:

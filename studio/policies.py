@@ -8,16 +8,15 @@ Statements are built as text and run by `database.runner.run_sql`, the path of
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
 
+from accounts import sessions
 from accounts.errors import InvalidToken
 from accounts.keys import ANON, Auth, auth_from_claims
 from accounts.models import User
-from accounts.users import profile_text
 from database.executor import catalog
 from database.sql import quote_ident
 from koyalite.errors import KoyaError
@@ -195,9 +194,10 @@ def caller_auth(caller: Caller) -> Auth:
         return ANON
     if caller.kind == "user":
         user = User.objects.filter(email__iexact=caller.email.strip()).first()
-        if user is None or not caller.email.strip():
+        auth = sessions.auth_as_user(str(user.pk)) if user else None
+        if auth is None or not caller.email.strip():
             raise InvalidForm(f"no app user has the email {caller.email!r}")
-        return auth_from_claims(_user_claims(user.pk))
+        return auth
     if caller.kind == "claims":
         try:
             claims = orjson.loads(caller.claims or "{}")
@@ -210,22 +210,6 @@ def caller_auth(caller: Caller) -> Auth:
         except InvalidToken as error:
             raise InvalidForm(error.message) from None
     raise InvalidForm("act as anon, user or claims")
-
-
-def _user_claims(user_id: uuid.UUID) -> dict[str, Any]:
-    """The claims of the user's access token (accounts.sessions.access_token)
-    that policies can read, from the same profile the token is built from."""
-    profile = orjson.loads(profile_text(str(user_id)) or "{}")
-    return {
-        "sub": profile["id"],
-        "aud": "authenticated",
-        "role": "authenticated",
-        "email": profile["email"],
-        "phone": profile["phone"],
-        "app_metadata": profile["app_metadata"],
-        "user_metadata": profile["user_metadata"],
-        "is_anonymous": profile["is_anonymous"],
-    }
 
 
 def user_emails(limit: int = 200) -> list[str]:
