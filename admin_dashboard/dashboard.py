@@ -1,5 +1,5 @@
-"""The admin's index page: counts of what the project holds, above the
-model list Django's admin shows."""
+"""The admin's index page: counts of what the project holds and the latest
+failed API requests, above the model list Django's admin shows."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from accounts.models import Session, User
 from database.schema import get_schema
 from rls.models import Policy
+from studio.project_info import recent_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ def index_with_counts(site_index):
     """Wrap the admin site's `index` view to add the counts to its context."""
 
     def index(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        return site_index(request, {"counts": counts(), **(extra_context or {})})
+        context = {"counts": counts(), "recent_errors": recent_errors()}
+        return site_index(request, {**context, **(extra_context or {})})
 
     return index

@@ -1,5 +1,5 @@
 """Read-only admin lists: sessions, identities, MFA factors, applied SQL
-migrations, RLS policies and captured mails.
+migrations, RLS policies, captured mails and the API request log.
 
 Each is owned elsewhere (accounts, database, rls, studio) and changed only
 through its services or the Studio, so here they can be searched, not edited.
@@ -14,7 +14,7 @@ from accounts.models import Factor, Identity, Session
 from admin_dashboard.readonly import ReadOnlyAdmin
 from database.models import SqlMigration
 from rls.models import Policy
-from studio.models import CapturedMail
+from studio.models import CapturedMail, RequestLog
 
 
 @admin.register(Session)
@@ -90,3 +90,29 @@ class CapturedMailAdmin(ReadOnlyAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Captured mail is a local convenience, safe to clear.
         return True
+
+
+@admin.register(RequestLog)
+class RequestLogAdmin(ReadOnlyAdmin):
+    list_display = (
+        "time",
+        "method",
+        "path",
+        "status",
+        "role",
+        "user_id",
+        "duration_ms",
+    )
+    list_filter = ("method", "role")
+    search_fields = ("path", "user_id", "request_id")
+    ordering = ("-id",)
+    fields = (
+        "time",
+        "method",
+        "path",
+        "status",
+        "role",
+        "user_id",
+        "duration_ms",
+        "request_id",
+    )

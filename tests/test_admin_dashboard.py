@@ -4,6 +4,7 @@ of what services own, operators added with the operators' password rules."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import httpx
@@ -23,6 +24,7 @@ ADMIN_PAGES = [
     "/admin/database/sqlmigration/",
     "/admin/rls/policy/",
     "/admin/studio/capturedmail/",
+    "/admin/studio/requestlog/",
 ]
 
 
@@ -60,6 +62,23 @@ def test_index_counts_users_sessions_tables_and_policies(studio_live):
     assert {label: value for value, label in counts.items()}["Users"] == users
     labels = [label for _, label in counts.items()]
     assert labels == ["Users", "Sessions", "Tables", "Policies"]
+
+
+def test_index_lists_recent_api_errors(studio_live):
+    client = operator_client(studio_live.url)
+    missing = httpx.get(
+        f"{studio_live.url}/rest/v1/admin_index_no_such_table",
+        headers=studio_live.headers(),
+    )
+    assert missing.status_code == 404
+
+    # The request log is written in batches off the request's path.
+    deadline = time.monotonic() + 10
+    while "admin_index_no_such_table" not in (page := client.get("/admin/").text):
+        assert time.monotonic() < deadline, "the failed request never reached the index"
+        time.sleep(0.2)
+
+    assert "GET /rest/v1/admin_index_no_such_table</td><td>404</td>" in page
 
 
 def test_policy_text_is_shown_read_only(studio_live):
