@@ -23,6 +23,7 @@ def test_operator_signs_in_and_stylesheets_load(studio):
 
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     studio.screenshot("overview")
+    assert studio.console_errors == []
     page.goto(studio.url + "/admin/")
     expect(page.get_by_role("link", name="KoyaLite admin")).to_be_visible()
     # Django admin's own stylesheet, served hashed and compressed.
