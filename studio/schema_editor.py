@@ -234,7 +234,7 @@ def apply(sql: str, *, save_as: str | None = None) -> Applied:
     written: Path | None = None
     try:
         with (
-            script_transaction() as cursor,
+            script_transaction(sql) as cursor,
             time_limit(settings.STUDIO_SQL_TIME_LIMIT_MS),
         ):
             results = run_statements(cursor, sql)
