@@ -77,7 +77,7 @@ def _apply(name: str, content: bytes) -> bool:
         ) from error
     digest = checksum(content)
     try:
-        with script_transaction() as cursor:
+        with script_transaction(text) as cursor:
             # Checked inside the write transaction: two servers starting at once
             # must not both run the file.
             recorded = (

@@ -20,6 +20,7 @@ from django.db.backends.utils import CursorWrapper
 
 from database.errors import InternalTableAccess, SqlScriptError, SqlTimeLimitExceeded
 from database.executor import write_lock
+from database.rebuild import change_column_type
 from database.schema import (
     AUTH_USERS_TABLE,
     SchemaCache,
@@ -29,8 +30,10 @@ from database.schema import (
 )
 from database.sql import quote_ident
 from database.sqlscript import (
+    ColumnTypeChange,
     Statement,
     Translation,
+    changes_column_type,
     split_statements,
     translate_statement,
 )
@@ -58,7 +61,7 @@ def run_sql(text: str, *, time_limit_ms: int | None = None) -> list[StatementRes
     With `time_limit_ms`, a script still running after that long is stopped and
     rolled back with `SqlTimeLimitExceeded` (the Studio's editor sets one).
     """
-    with script_transaction() as cursor, time_limit(time_limit_ms):
+    with script_transaction(text) as cursor, time_limit(time_limit_ms):
         return run_statements(cursor, text)
 
 
@@ -80,29 +83,88 @@ def time_limit(limit_ms: int | None) -> Iterator[None]:
 
 
 @contextmanager
-def script_transaction() -> Iterator[CursorWrapper]:
-    """Open the transaction a script runs in; a failed commit is a SqlScriptError.
+def script_transaction(text: str) -> Iterator[CursorWrapper]:
+    """Open the transaction script `text` runs in; a failed commit is a
+    SqlScriptError.
 
     Behind the write lock like every write: inside the server (the Studio's
     editors) a script would otherwise wait in SQLite's busy handler for the
-    API's writers, and they for it.
+    API's writers, and they for it. A script that changes a column's type
+    rebuilds a table (`database.rebuild`) and runs with foreign keys off:
+    they cannot change inside a transaction, and dropping the old table would
+    fire `on delete` actions. `run_statements` then checks every foreign key
+    before the commit.
     """
+    with write_lock(), _foreign_keys_off(_rebuilds_tables(text)):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                yield cursor
+        except DatabaseError as error:
+            # Statements wrap their own errors, so this is the commit: a deferred
+            # foreign key checked only then, or the database going away.
+            raise SqlScriptError(None, None, str(error)) from error
+
+
+def _rebuilds_tables(text: str) -> bool:
+    return any(changes_column_type(s) for s in split_statements(text))
+
+
+@contextmanager
+def _foreign_keys_off(wanted: bool) -> Iterator[None]:
+    """Switch foreign keys off for the block; restored after commit or rollback."""
+    if not wanted:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys")
+        (before,) = cursor.fetchone()
+    if not connection.disable_constraint_checking():
+        raise SqlScriptError(
+            None,
+            None,
+            "a column's type cannot change inside an open transaction",
+            hint="Run the script on its own, not inside another transaction.",
+        )
     try:
-        with write_lock(), transaction.atomic(), connection.cursor() as cursor:
-            yield cursor
-    except DatabaseError as error:
-        # Statements wrap their own errors, so this is the commit: a deferred
-        # foreign key checked only then, or the database going away.
-        raise SqlScriptError(None, None, str(error)) from error
+        yield
+    finally:
+        if before:
+            connection.enable_constraint_checking()
 
 
 def run_statements(cursor: CursorWrapper, text: str) -> list[StatementResult]:
     """Run every statement of `text`; the caller owns the transaction."""
     schemas = _SchemaReader(cursor)
-    results = [_run_statement(cursor, s, schemas) for s in split_statements(text)]
+    statements = split_statements(text)
+    results = [_run_statement(cursor, s, schemas) for s in statements]
     if any(r.status.startswith(("ALTER", "DROP")) for r in results if not r.skipped):
         _check_policies(schemas.current())
+    if any(changes_column_type(s) for s in statements):
+        _check_foreign_keys(cursor)
     return results
+
+
+def _check_foreign_keys(cursor: CursorWrapper) -> None:
+    """Refuse a script run with foreign keys off that leaves one broken.
+
+    Besides the rebuild, the script's other statements ran unchecked too, and
+    their `on delete` actions did not fire: a row left pointing nowhere fails
+    the script here rather than stay.
+    """
+    cursor.execute("PRAGMA foreign_key_check")
+    broken = cursor.fetchall()
+    if not broken:
+        return
+    table, rowid, parent, _index = broken[0]
+    raise SqlScriptError(
+        None,
+        None,
+        f'insert or update on table "{table}" violates a foreign key constraint: '
+        f'row {rowid} points at a row of "{parent}" that does not exist'
+        + (f" ({len(broken)} rows in all)" if len(broken) > 1 else ""),
+        hint="A script that changes a column's type runs with foreign keys off, "
+        "so on delete actions do not fire; change the type in a script of its own.",
+    )
 
 
 def _check_policies(schema: SchemaCache) -> None:
@@ -145,6 +207,9 @@ def _run_statement(
         return StatementResult(number, line, translation.command)
     guard = _InternalTableGuard()
     raw = connection.connection
+    if translation.column_type is not None:
+        _change_column_type(translation.column_type, schemas, guard, number, line)
+        return StatementResult(number, line, translation.command)
     try:
         raw.set_authorizer(guard)
         try:
@@ -177,6 +242,29 @@ def _run_statement(
         _check_invoker_view(translation.invoker_view, schemas, number, line)
     status = _status(translation.command, cursor, columns, rows)
     return StatementResult(number, line, status, columns, rows)
+
+
+def _change_column_type(
+    change: ColumnTypeChange,
+    schemas: _SchemaReader,
+    guard: _InternalTableGuard,
+    number: int,
+    line: int,
+) -> None:
+    try:
+        change_column_type(
+            connection.connection, change, schemas.current(), authorizer=guard
+        )
+    except KoyaError as error:
+        raise SqlScriptError(
+            number, line, error.message, details=error.details, hint=error.hint
+        ) from error
+    except sqlite3.Error as error:
+        if guard.denied_table is not None:
+            table, reading = guard.denied_table
+            raise InternalTableAccess(number, line, table, reading=reading) from error
+        cause = guard.denied_reason or str(error)
+        raise SqlScriptError(number, line, cause) from error
 
 
 def _alter_view(

@@ -6,7 +6,9 @@ The Studio's policy tester runs this. Every policy is compiled by
 code requests run through, so "allowed" here is what `/rest/v1` would do; the
 per-policy verdicts only explain it. Nothing is written: the rows are read in
 autocommit and a proposed row is a one-row derived table of bound values
-and, for the columns it leaves out, their declared defaults.
+and, for the columns it leaves out, their declared defaults. For an update,
+as in Postgres, `with check` sees the new row: each stored row the `using`
+policies let through, with the proposed columns applied.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from rls.types import PolicyDef, PredicateKind, RequestCommand
 ROW_LIMIT = 200
 TIME_LIMIT_SECONDS = 2.0
 ALIAS = "t0"
+# The stored row of an update; ALIAS is then the new row built from it.
+STORED = "t1"
 
 
 class TesterTimeout(KoyaError):
@@ -39,22 +43,27 @@ class TesterTimeout(KoyaError):
 
 
 @dataclass(frozen=True, slots=True)
+class CheckVerdict:
+    """A proposed row against the `with check` expressions."""
+
+    values: dict[str, object]
+    # Columns not given: for an insert their default, else NULL; for an
+    # update the stored row's value.
+    omitted: tuple[str, ...]
+    allowed: bool
+    verdicts: tuple[bool, ...]  # one per `Explanation.check_policies`
+
+
+@dataclass(frozen=True, slots=True)
 class RowVerdict:
     """One stored row: its values, the outcome and each policy's verdict."""
 
     values: dict[str, object]
     allowed: bool
     verdicts: tuple[bool, ...]  # one per `Explanation.using_policies`
-
-
-@dataclass(frozen=True, slots=True)
-class CheckVerdict:
-    """A proposed row against the `with check` expressions."""
-
-    values: dict[str, object]
-    omitted: tuple[str, ...]  # columns not given: their default, else NULL
-    allowed: bool
-    verdicts: tuple[bool, ...]  # one per `Explanation.check_policies`
+    # An update with a proposed row: the new row against `with check`, for a
+    # row the `using` policies let the caller update (None otherwise).
+    check: CheckVerdict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +95,8 @@ def explain_access(
     """Evaluate `table`'s policies for `auth` doing `command`.
 
     select/update/delete read up to `limit` rows with each one's verdict;
-    insert/update evaluate `row` (a decoded JSON object) against the checks.
+    insert evaluates `row` (a decoded JSON object) against the checks, update
+    each row it may change with `row`'s columns applied.
     """
     schema, policies = catalog()
     info = schema.find_table(table)
@@ -96,10 +106,14 @@ def explain_access(
     applicable_check = _applicable(policies, info.name, command, auth, "check")
     rows: tuple[RowVerdict, ...] = ()
     truncated = False
-    if command in _USING_COMMANDS:
-        rows, truncated = _rows(info, command, auth, policies, applicable_using, limit)
     check = None
-    if command in _CHECK_COMMANDS and row is not None:
+    if command == "update" and row is not None:
+        rows, truncated = _updated_rows(
+            info, auth, policies, applicable_using, applicable_check, row, limit
+        )
+    elif command in _USING_COMMANDS:
+        rows, truncated = _rows(info, command, auth, policies, applicable_using, limit)
+    if command == "insert" and row is not None:
         check = _check_row(info, command, auth, policies, applicable_check, row)
     return Explanation(
         table=info.name,
@@ -180,6 +194,112 @@ def _rows(
     return tuple(verdicts), len(found) > limit
 
 
+def _updated_rows(
+    info: TableInfo,
+    auth: Auth,
+    policies: PolicyCatalog,
+    using_policies: tuple[PolicyDef, ...],
+    check_policies: tuple[PolicyDef, ...],
+    row: dict[str, Any],
+    limit: int,
+) -> tuple[tuple[RowVerdict, ...], bool]:
+    """Stored rows with their `using` verdicts, and for each the new row (the
+    stored one with `row`'s columns applied) with its `with check` verdicts.
+
+    The stored rows are read as STORED inside a derived table whose columns
+    are the new row's, named as the table's, so `with check` compiles against
+    ALIAS exactly as for a request.
+    """
+    given = _given_values(info, row)
+    names = list(info.columns)
+    hidden = _hidden_names(names, len(names) + 1 + len(using_policies))
+    stored = [Sql(f"{STORED}.{quote_ident(name)}") for name in names]
+    flags = [
+        _verdict(policies.predicate(info.name, "update", auth.role, STORED, "using"))
+    ]
+    flags.extend(
+        _verdict(policies.policy_predicate(policy, "using", STORED))
+        for policy in using_policies
+    )
+    new_row = [
+        (Sql("?", (given[name],)) if name in given else value)
+        + Sql(f" AS {quote_ident(name)}")
+        for name, value in zip(names, stored)
+    ]
+    carried = [
+        part + Sql(f" AS {quote_ident(alias)}")
+        for part, alias in zip([*stored, *flags], hidden)
+    ]
+    order = ", ".join(f"{STORED}.{quote_ident(name)}" for name in info.primary_key)
+    inner = (
+        Sql("SELECT ")
+        + Sql.join([*new_row, *carried], ", ")
+        + Sql(f" FROM {quote_ident(info.name)} AS {STORED}")
+        + Sql(f" ORDER BY {order or f'{STORED}.rowid'} LIMIT ?", (limit + 1,))
+    )
+    checks = [
+        _verdict(policies.predicate(info.name, "update", auth.role, ALIAS, "check"))
+    ]
+    checks.extend(
+        _verdict(_policy_predicate(policies, policy, "check"))
+        for policy in check_policies
+    )
+    selected = [Sql(f"{ALIAS}.{quote_ident(alias)}") for alias in hidden]
+    selected.extend(Sql(f"{ALIAS}.{quote_ident(name)}") for name in names)
+    selected.extend(checks)
+    query = (
+        Sql("SELECT ")
+        + Sql.join(selected, ", ")
+        + inner.wrap(" FROM (", f") AS {ALIAS}")
+    )
+    found = _fetch(query, auth)
+    count = len(names)
+    omitted = tuple(name for name in names if name not in given)
+    verdicts = []
+    for record in found[:limit]:
+        values = dict(zip(names, (_shown(v) for v in record[:count])))
+        using = record[count : len(hidden)]
+        merged = record[len(hidden) : len(hidden) + count]
+        check = record[len(hidden) + count :]
+        allowed = bool(using[0])
+        verdicts.append(
+            RowVerdict(
+                values,
+                allowed,
+                tuple(bool(f) for f in using[1:]),
+                CheckVerdict(
+                    values=dict(zip(names, (_shown(v) for v in merged))),
+                    omitted=omitted,
+                    allowed=bool(check[0]),
+                    verdicts=tuple(bool(f) for f in check[1:]),
+                )
+                if allowed
+                else None,
+            )
+        )
+    return tuple(verdicts), len(found) > limit
+
+
+def _hidden_names(names: list[str], count: int) -> list[str]:
+    """`count` column names for a derived table that no column of it takes."""
+    taken = {name.casefold() for name in names}
+    prefix = "koyalite_"
+    while any(name.startswith(prefix) for name in taken):
+        prefix += "_"
+    return [f"{prefix}{n}" for n in range(count)]
+
+
+def _given_values(info: TableInfo, row: dict[str, Any]) -> dict[str, object]:
+    """A proposed row's values, each coerced to its column's type."""
+    values = {}
+    for name, value in row.items():
+        column = info.column(name)
+        if column is None:
+            raise ColumnNotFound(info.name, name)
+        values[name] = coerce.body_value(column, value)
+    return values
+
+
 def _check_row(
     info: TableInfo,
     command: RequestCommand,
@@ -188,13 +308,11 @@ def _check_row(
     applicable: tuple[PolicyDef, ...],
     row: dict[str, Any],
 ) -> CheckVerdict:
-    for name in row:
-        if info.column(name) is None:
-            raise ColumnNotFound(info.name, name)
+    given = _given_values(info, row)
     parts = []
     for name, column in info.columns.items():
-        if name in row:
-            value = Sql("?", (coerce.body_value(column, row[name]),))
+        if name in given:
+            value = Sql("?", (given[name],))
         elif column.default is not None:
             # The default as SQLite stores it: text from the database itself,
             # evaluated as an insert would evaluate it.

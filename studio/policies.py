@@ -20,7 +20,7 @@ from accounts.models import User
 from database.executor import catalog
 from database.sql import quote_ident
 from koyalite.errors import KoyaError
-from rls.tester import Explanation, explain_access
+from rls.tester import CheckVerdict, Explanation, explain_access
 from rls.types import PolicyDef, RequestCommand
 
 COMMANDS = ("all", "select", "insert", "update", "delete")
@@ -283,24 +283,20 @@ def explanation_json(result: Explanation) -> dict[str, Any]:
                 "verdicts": dict(
                     zip([p.name for p in result.using_policies], row.verdicts)
                 ),
+                "check": None if row.check is None else _check_json(result, row.check),
             }
             for row in result.rows
         ],
         "truncated": result.truncated,
-        "check": None
-        if result.check is None
-        else {
-            "values": result.check.values,
-            "omitted": list(result.check.omitted),
-            "allowed": result.check.allowed,
-            "reason": reason(
-                result,
-                result.check_policies,
-                result.check.verdicts,
-                result.check.allowed,
-            ),
-            "verdicts": dict(
-                zip([p.name for p in result.check_policies], result.check.verdicts)
-            ),
-        },
+        "check": None if result.check is None else _check_json(result, result.check),
+    }
+
+
+def _check_json(result: Explanation, check: CheckVerdict) -> dict[str, Any]:
+    return {
+        "values": check.values,
+        "omitted": list(check.omitted),
+        "allowed": check.allowed,
+        "reason": reason(result, result.check_policies, check.verdicts, check.allowed),
+        "verdicts": dict(zip([p.name for p in result.check_policies], check.verdicts)),
     }

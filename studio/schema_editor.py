@@ -3,12 +3,10 @@ through `quote_ident`, run as a script through `database.runner` (the path
 `koyalite sql` takes), optionally saved as a file in the project's
 `migrations/` and recorded as applied, so `koyalite migrate` skips it.
 
-SQLite cannot change a column's type in place and the script layer does not
-translate `alter column … type`; the editor does not offer it. SQLite's
-12-step table rebuild needs `pragma foreign_keys = off`, which cannot change
-inside a transaction (and the runner refuses pragma assignments): dropping the
-old table inside the script would fire `on delete cascade` in referencing
-tables, and the runner forgets a dropped table's policies.
+A type change is `alter table … alter column … type … [using …]`, which the
+runner carries out as SQLite's table rebuild (`database.rebuild`): rows,
+keys, indexes, triggers, policies and the RLS flag stay, and a value that
+does not convert fails the whole script.
 """
 
 from __future__ import annotations
@@ -36,6 +34,11 @@ TYPES: tuple[str, ...] = (
     "bool", "boolean", "date", "time", "timestamp", "timestamptz", "json",
     "jsonb", "uuid", "bytea", "text[]", "int4[]", "int8[]", "uuid[]",
 )  # fmt: skip
+# What a column's type may change to: serial types only exist as a column is
+# created (they are an integer with an identity default).
+CHANGE_TYPES: tuple[str, ...] = tuple(
+    t for t in TYPES if t not in ("serial", "bigserial")
+)
 # Defaults that are expressions rather than values; the translator rewrites them.
 DEFAULT_EXPRESSIONS: tuple[str, ...] = (
     "now()", "gen_random_uuid()", "auth.uid()", "current_date",
@@ -92,7 +95,7 @@ def column_sql(column: ColumnSpec, *, inline_key: bool) -> str:
     elif column.default_value is not None:
         parts.append(f"default {default_literal(column.type, column.default_value)}")
     if column.check:
-        parts.append(f"check ({check_expression(column.check)})")
+        parts.append(f"check ({expression(column.check, 'check')})")
     if column.references is not None:
         ref = column.references
         parts.append(
@@ -130,13 +133,14 @@ def default_literal(declared: str, value: str) -> str:
     return sql_string(value)
 
 
-def check_expression(text: str) -> str:
-    """A check constraint is operator SQL (they may run any SQL), but it must
-    stay one balanced expression inside `check (…)`."""
+def expression(text: str, field: str) -> str:
+    """A check or a `using` is operator SQL (they may run any SQL), but it must
+    stay one balanced expression where the DDL puts it."""
+    noun = "a check" if field == "check" else "a using expression"
     depth = 0
     for token in tokenize(text):
         if token.kind == "symbol" and token.text == ";":
-            raise DdlError("check", "a check is one expression, without ';'")
+            raise DdlError(field, f"{noun} is one expression, without ';'")
         if token.kind == "symbol" and token.text == "(":
             depth += 1
         elif token.kind == "symbol" and token.text == ")":
@@ -144,7 +148,7 @@ def check_expression(text: str) -> str:
             if depth < 0:
                 break
     if depth != 0 or not text.strip():
-        raise DdlError("check", "a check needs one expression with balanced brackets")
+        raise DdlError(field, f"{noun} needs one expression with balanced brackets")
     return text.strip()
 
 
@@ -177,6 +181,25 @@ def rename_column_sql(table: str, column: str, new_name: str) -> str:
             f"{quote_ident(column)} to {quote_ident(new_name)}"
         ]
     )
+
+
+def change_column_type_sql(
+    table: str, column: str, new_type: str, using: str | None
+) -> str:
+    """`alter column … type …` for a column that exists; `using` converts."""
+    with connection.cursor() as cursor:
+        info = get_schema(cursor).table(table)
+    if info is None or info.is_view:
+        raise DdlError("table", f"There is no table named {table!r}.")
+    if column not in info.columns:
+        raise DdlError("column", f"Table {table!r} has no column {column!r}.")
+    statement = (
+        f"alter table {quote_ident(table)} alter column {quote_ident(column)} "
+        f"type {new_type}"
+    )
+    if using:
+        statement += f" using {expression(using, 'using')}"
+    return script([statement])
 
 
 def drop_column_sql(table: str, column: str) -> str:
@@ -234,7 +257,7 @@ def apply(sql: str, *, save_as: str | None = None) -> Applied:
     written: Path | None = None
     try:
         with (
-            script_transaction() as cursor,
+            script_transaction(sql) as cursor,
             time_limit(settings.STUDIO_SQL_TIME_LIMIT_MS),
         ):
             results = run_statements(cursor, sql)

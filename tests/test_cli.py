@@ -123,6 +123,65 @@ def test_sql_refuses_internal_table_names(project):
     assert "internal" in result.stderr
 
 
+def test_sql_changes_a_column_type_and_refuses_values_that_do_not_convert(project):
+    run_cli(
+        project,
+        "sql",
+        "-f",
+        "-",
+        stdin="create table notes (id integer primary key, priority text);\n"
+        "insert into notes (priority) values ('3'), ('abc');",
+    )
+
+    failed = run_cli(
+        project,
+        "sql",
+        "-f",
+        "-",
+        stdin="insert into notes (priority) values ('7');\n"
+        "alter table public.notes alter column priority type bigint;",
+        check=False,
+    )
+    changed = run_cli(
+        project,
+        "sql",
+        "-f",
+        "-",
+        stdin="alter table notes alter column priority type bigint "
+        "using case when priority glob '[0-9]*' then priority end;",
+    )
+
+    assert failed.returncode != 0
+    assert failed.stderr.splitlines()[0] == (
+        "koyalite: statement 2 (line 2): invalid input syntax for type bigint: "
+        '"abc" (column "priority", row id = 2)'
+    )
+    assert "ALTER TABLE" in changed.stdout
+    with sqlite3.connect(project / "koyalite.sqlite3") as db:
+        assert db.execute("select id, priority from notes").fetchall() == [
+            (1, 3),
+            (2, None),
+        ]
+
+
+def test_migrate_changes_a_column_type_in_a_migration(project):
+    migrations = project / "migrations"
+    (migrations / "0001_notes.sql").write_text(
+        "create table notes (id integer primary key, priority text);\n"
+        "insert into notes (priority) values ('3');"
+    )
+    (migrations / "0002_priority.sql").write_text(
+        "alter table notes alter column priority set data type integer;"
+    )
+
+    run_cli(project, "migrate")
+
+    with sqlite3.connect(project / "koyalite.sqlite3") as db:
+        assert db.execute("select typeof(priority) from notes").fetchall() == [
+            ("integer",)
+        ]
+
+
 def test_migrate_applies_sql_files_once_and_refuses_edits(project):
     migration = project / "migrations" / "0001_first.sql"
     migration.write_text("create table m1 (id integer primary key);")

@@ -530,3 +530,70 @@ def test_policy_named_with_markup_shows_as_text(studio, studio_live):
     expect(page.get_by_role("cell", name=XSS, exact=True)).to_be_visible()
     expect(page.get_by_role("columnheader", name=f"Policy {XSS}")).to_be_visible()
     assert page.locator("img").count() == 0
+
+
+@pytest.fixture(scope="module")
+def editable(studio_live) -> str:
+    """`pol_edits`: owners may update their rows but not make them public."""
+    studio_live.sql(
+        f"""
+        create table pol_edits (
+          id integer primary key,
+          owner uuid,
+          body text,
+          is_public boolean not null default false
+        );
+        insert into pol_edits values
+          (1, '{ALICE}', 'alice private', false),
+          (2, '{ALICE}', 'alice public', true),
+          (3, '{BOB}', 'bob private', false);
+        alter table pol_edits enable row level security;
+        create policy "owner edits" on pol_edits for update to authenticated
+          using (owner = auth.uid()) with check (owner = auth.uid());
+        create policy "stays private" on pol_edits as restrictive for update
+          to authenticated using (true) with check (not is_public);
+        """
+    )
+    return "pol_edits"
+
+
+def test_tester_checks_an_update_against_each_stored_row(editable, operator):
+    result = explain(
+        operator,
+        **{
+            "as": "user",
+            "email": "alice@example.com",
+            "table": editable,
+            "operation": "update",
+            "row": {"body": "edited"},
+        },
+    )
+
+    assert result["check"] is None
+    checks = {row["values"]["id"]: row["check"] for row in result["rows"]}
+    assert checks[1] == {
+        "values": {"id": 1, "owner": ALICE, "body": "edited", "is_public": 0},
+        "omitted": ["id", "owner", "is_public"],
+        "allowed": True,
+        "reason": "allowed by owner edits",
+        "verdicts": {"owner edits": True, "stays private": True},
+    }
+    assert checks[2]["allowed"] is False
+    assert checks[2]["reason"] == "denied by restrictive stays private"
+    assert checks[3] is None
+
+
+def test_tester_page_shows_the_update_check_per_row(studio, editable):
+    page = studio.goto(
+        "/studio/policies/tester/?as=user&email=alice%40example.com"
+        f"&table={editable}&operation=update&row=%7B%22body%22%3A%22edited%22%7D"
+    )
+
+    rows = page.get_by_test_id("tester-row")
+    expect(rows.first).to_be_visible()
+    checks = page.get_by_test_id("row-check")
+    expect(checks).to_have_text(["passes", "fails", "not updated"])
+    expect(rows.filter(has_text="alice public")).to_contain_text(
+        "denied by restrictive stays private"
+    )
+    studio.screenshot("policy-tester-update")

@@ -286,3 +286,154 @@ def test_markup_in_names_shows_as_text(studio, client):
     expect(page.get_by_role("cell", name=XSS, exact=True)).to_be_visible()
     assert page.locator("main img").count() == 0
     studio.screenshot("schema-xss")
+
+
+# ---------------------------------------------------------------- column types
+
+
+def _sql(client: StudioClient, sql: str) -> None:
+    response = client.send("POST", "/studio/api/sql", {"sql": sql})
+    assert response.status_code == 200, response.text
+
+
+def _column_type(client: StudioClient, table: str, column: str) -> str:
+    found = _table(client, table)
+    assert found is not None
+    return next(c["type"] for c in found["columns"] if c["name"] == column)
+
+
+def _change(table: str, **extra) -> dict:
+    return {
+        "action": "change_column_type",
+        "table": table,
+        "column": "priority",
+        "type": "int8",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+def retype_table(client) -> str:
+    _sql(
+        client,
+        "create table schemat_retype (id integer primary key, priority text);\n"
+        "insert into schemat_retype (priority) values ('3'), ('abc');",
+    )
+    return "schemat_retype"
+
+
+def test_change_type_preview_builds_alter_column(client, retype_table):
+    body = _change(retype_table, using="nullif(priority, 'abc')::int")
+
+    response = client.send("POST", "/studio/api/schema/preview", body)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["sql"] == (
+        'alter table "schemat_retype" alter column "priority" type int8 '
+        "using nullif(priority, 'abc')::int;\n"
+    )
+    assert _column_type(client, retype_table, "priority") == "TEXT"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"column": "nope"}, "column"),
+        ({"table": "schemat_missing"}, "table"),
+        ({"type": "int8; drop table todos"}, "type"),
+        ({"type": "bigserial"}, "type"),
+        ({"using": "1; drop table todos"}, "using"),
+        ({"using": "(priority"}, "using"),
+    ],
+)
+def test_change_type_refuses_bad_input(client, retype_table, change, field):
+    body = {**_change(retype_table), **change}
+
+    response = client.send("POST", "/studio/api/schema/preview", body)
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_change_type_needs_an_operator_and_the_csrf_token(
+    client, studio_live, retype_table
+):
+    body = _change(retype_table, using="null")
+    as_app_user = httpx.post(
+        studio_live.url + "/studio/api/schema/run",
+        json=body,
+        headers=studio_live.headers(ALICE),
+    )
+    without_csrf = client.send("POST", "/studio/api/schema/run", body, csrf=False)
+
+    assert as_app_user.status_code == 403
+    assert without_csrf.status_code == 403
+    assert _column_type(client, retype_table, "priority") == "TEXT"
+
+
+def test_change_type_runs_and_a_failing_conversion_changes_nothing(client):
+    _sql(
+        client,
+        "create table schemat_retype_run (id integer primary key, priority text);\n"
+        "insert into schemat_retype_run (priority) values ('3'), ('x');",
+    )
+
+    failed = client.send(
+        "POST", "/studio/api/schema/run", _change("schemat_retype_run")
+    )
+    fixed = client.send(
+        "POST",
+        "/studio/api/schema/run",
+        _change("schemat_retype_run", using="nullif(priority, 'x')"),
+    )
+
+    assert failed.status_code == 400
+    assert failed.json()["error"]["message"] == (
+        'statement 1 (line 1): invalid input syntax for type bigint: "x" '
+        '(column "priority", row id = 2)'
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert _column_type(client, "schemat_retype_run", "priority") == "int8"
+    rows = client.send(
+        "POST", "/studio/api/sql", {"sql": "select priority from schemat_retype_run"}
+    ).json()
+    assert rows["rows"] == [[3], [None]]
+
+
+def test_change_type_in_the_browser_shows_errors_then_runs(studio, studio_live, client):
+    _sql(
+        client,
+        "create table schemat_retype_ui (id integer primary key, priority text);\n"
+        "insert into schemat_retype_ui (priority) values ('7'), ('soon');",
+    )
+    page = studio.goto("/studio/schema/?table=schemat_retype_ui")
+    page.get_by_label("New type for column priority").select_option("int8")
+    page.get_by_role("button", name="Change type of column priority").click()
+
+    sql = page.get_by_test_id("preview-sql")
+    expect(sql).to_have_text(
+        'alter table "schemat_retype_ui" alter column "priority" type int8;'
+    )
+    page.get_by_role("button", name="Run SQL").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        'invalid input syntax for type bigint: "soon"'
+    )
+    studio.screenshot("schema-change-type-error")
+    assert _column_type(client, "schemat_retype_ui", "priority") == "TEXT"
+
+    page.get_by_label("Using expression for column priority").fill(
+        "case when priority glob '[0-9]*' then priority end"
+    )
+    page.get_by_role("button", name="Change type of column priority").click()
+    expect(sql).to_contain_text("using case when priority glob '[0-9]*'")
+    page.get_by_label("Save as a migration file").check()
+    page.get_by_label("Migration name").fill("retype priority")
+    page.get_by_role("button", name="Run SQL").click()
+
+    expect(page.get_by_text("Done: ALTER TABLE")).to_be_visible()
+    expect(page.get_by_role("cell", name="int8", exact=True)).to_be_visible()
+    expect(page.get_by_label("New type for column priority")).to_have_value("int8")
+    studio.screenshot("schema-change-type")
+    assert _column_type(client, "schemat_retype_ui", "priority") == "int8"
+    # The one refused run: the conversion that failed.
+    assert studio.failed_requests == [f"400 {studio_live.url}/studio/api/schema/run"]

@@ -39,11 +39,14 @@ What `translate` does:
 |                                                  | invoker */ as …` (see view_options)      |
 | `alter view v set/reset (security_invoker)`      | "", with `view_security` for the runner, |
 |                                                  | which re-creates the view                |
+| `alter table t alter [column] c [set data] type  | "", with `column_type` for the runner,   |
+| x [using e]`                                     | which rebuilds the table (`database.     |
+|                                                  | rebuild`); `e` translated as above       |
 | `create function`, `do`, `create trigger …       | error: plpgsql functions are not         |
 | execute function`                                | supported                                |
 | `create type`, `domain`, `sequence`, roles,      | error naming what is not supported       |
-| `rollback`, `savepoint`, `alter column`,         |                                          |
-| `add constraint`, `create or replace view`       |                                          |
+| `rollback`, `savepoint`, other `alter column`    |                                          |
+| forms, `add constraint`, `create or replace view`|                                          |
 
 Policy statements (`create/alter/drop policy`, `alter table … row level
 security`) pass through untouched: `rls` reads them, `auth.uid()`, `public.`
@@ -55,17 +58,25 @@ Everything else passes through unchanged.
 
 from __future__ import annotations
 
+from database.sqlscript.ddl import ColumnTypeChange
 from database.sqlscript.expressions import NOW_SQL, UUID_V4_SQL
 from database.sqlscript.statements import Statement, split_statements
 from database.sqlscript.tokens import Token, tokenize
-from database.sqlscript.translator import Translation, translate, translate_statement
+from database.sqlscript.translator import (
+    Translation,
+    changes_column_type,
+    translate,
+    translate_statement,
+)
 
 __all__ = [
     "NOW_SQL",
+    "ColumnTypeChange",
     "UUID_V4_SQL",
     "Statement",
     "Token",
     "Translation",
+    "changes_column_type",
     "split_statements",
     "tokenize",
     "translate",

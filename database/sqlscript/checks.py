@@ -136,7 +136,8 @@ class StatementChecks(TokenCursor):
         if action is None:
             return
         word, next_word = self.word(action), self.word(action + 1)
-        if word == "alter" or (
+        is_type_change = self.type_change_start(action) is not None
+        if (word == "alter" and not is_type_change) or (
             word in ("add", "drop", "validate") and next_word in TABLE_CONSTRAINTS
         ):
             change = f"{word} {next_word or ''}".strip()
@@ -154,6 +155,25 @@ class StatementChecks(TokenCursor):
                     "SQLite makes one change per alter table statement; "
                     "write one statement per change"
                 )
+
+    def type_change_start(self, action: int) -> int | None:
+        """Index of the type in `alter [column] c [set data] type …`, or None."""
+        if self.word(action) != "alter":
+            return None
+        k = action + 2 if self.word(action + 1) == "column" else action + 1
+        if self.name(k) is None:
+            return None
+        k += 1
+        if self.is_words(k, "set", "data"):
+            k += 2
+        return k + 1 if self.word(k) == "type" else None
+
+    def changes_column_type(self) -> bool:
+        """`alter table … alter column … type …`: a table rebuild."""
+        if not self.is_words(0, "alter", "table"):
+            return False
+        action = self.alter_table_action()
+        return action is not None and self.type_change_start(action) is not None
 
     def alter_table_name(self) -> Name | None:
         """The table of `alter table [if exists] [only] name …`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from database.schema import TypeKind, type_kind
 from database.sql import quote_ident
@@ -17,8 +18,25 @@ from database.sqlscript.vocabulary import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ColumnTypeChange:
+    """`alter table t alter [column] c [set data] type x [using e]`.
+
+    SQLite cannot change a column's type, so the runner rebuilds the table
+    (`database.rebuild`) rather than run any SQL of the statement.
+    """
+
+    table: str
+    column: str
+    declared_type: str  # as SQLite keeps it: `bigint`, `"text[]"`
+    using: str | None  # the expression, translated for SQLite
+    if_exists: bool = False
+
+
 class DdlRewrites(ViewOptionRewrites):
     """Column types, identity columns, index names, drop/rename bookkeeping."""
+
+    column_type: ColumnTypeChange | None = None
 
     def rewrite_head(self) -> None:
         first = self.word(0)
@@ -238,6 +256,9 @@ class DdlRewrites(ViewOptionRewrites):
         name = self.alter_table_name()
         if name is None:
             return
+        if self.changes_column_type():
+            self.rewrite_column_type(self.check_table(name, "write"), name.end)
+            return
         if self.is_words(2, "if", "exists"):
             self.replace(2, 4, "")  # SQLite has no `if exists` here
         if self.word(name.start - 1) == "only":
@@ -256,6 +277,45 @@ class DdlRewrites(ViewOptionRewrites):
                 k += 3
             if self.name(k) is not None:
                 self.rewrite_column(k + 1, len(self.tokens))
+
+    def rewrite_column_type(self, table: str, action: int) -> None:
+        """Describe the change; what remains of the text is the `using` expression."""
+        start = self.type_change_start(action)
+        assert start is not None
+        column = self.name(
+            action + 2 if self.word(action + 1) == "column" else action + 1
+        )
+        assert column is not None
+        using = next(
+            (k for k in range(start, len(self.tokens)) if self.word(k) == "using"),
+            None,
+        )
+        limit = len(self.tokens) if using is None else using
+        end = self.type_end(start, limit)
+        if end == start:
+            self.fail(f'alter column "{column}" needs a type')
+        if end != limit:
+            self.fail(
+                f'unexpected "{self.tokens[end].text}" after the type of "{column}"',
+                hint="Write alter column c type t [using expression].",
+            )
+        if self.word(start) in SERIAL_TYPES:
+            self.fail(f'type "{self.word(start)}" does not exist')
+        declared = self.type_text(start, end)
+        if any(self.symbol(k) == "[" for k in range(start, end)):
+            declared = quote_ident(declared)
+        if using is not None and using + 1 >= len(self.tokens):
+            self.fail(f'using needs an expression for "{column}"')
+        # Everything up to the expression goes; `walk` then translates the
+        # expression alone and `output()` returns just it.
+        self.replace(0, len(self.tokens) if using is None else using + 1, "")
+        self.column_type = ColumnTypeChange(
+            table,
+            column,
+            declared,
+            None if using is None else "",
+            if_exists=self.is_words(2, "if", "exists"),
+        )
 
     def rewrite_drop(self) -> None:
         what = self.word(1)

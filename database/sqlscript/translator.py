@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from database.sqlscript.ddl import DdlRewrites
+from database.sqlscript.ddl import ColumnTypeChange, DdlRewrites
 from database.sqlscript.expressions import ExpressionRewrites
 from database.sqlscript.statements import Statement
 from database.sqlscript.view_options import ViewSecurity
@@ -24,6 +24,8 @@ class Translation:
     invoker_view: str | None = None
     # `alter view … set|reset (…)`: run by the runner, not by SQLite.
     view_security: ViewSecurity | None = None
+    # `alter table … alter column … type …`: a rebuild run by the runner.
+    column_type: ColumnTypeChange | None = None
 
 
 def translate(statement: Statement) -> str:
@@ -34,6 +36,12 @@ def translate(statement: Statement) -> str:
 def translate_statement(statement: Statement) -> Translation:
     """Translate `statement` and describe it; raise a `SqlScriptError` subclass."""
     return Translator(statement).translate()
+
+
+def changes_column_type(statement: Statement) -> bool:
+    """Whether `statement` changes a column's type, which rebuilds its table."""
+    translator = Translator(statement)
+    return bool(translator.tokens) and translator.changes_column_type()
 
 
 class Translator(DdlRewrites, ExpressionRewrites):
@@ -53,6 +61,11 @@ class Translator(DdlRewrites, ExpressionRewrites):
             return Translation("", command, view_security=self.alter_view())
         self.rewrite_head()
         self.walk()
+        if self.column_type is not None:
+            change = self.column_type
+            if change.using is not None:
+                change = replace(change, using=self.output().strip())
+            return Translation("", command, column_type=change)
         return Translation(
             self.output(),
             command,

@@ -15,7 +15,9 @@ from database.errors import (
 from database.sqlscript import (
     NOW_SQL,
     UUID_V4_SQL,
+    ColumnTypeChange,
     Statement,
+    changes_column_type,
     split_statements,
     tokenize,
     translate,
@@ -758,3 +760,77 @@ def test_the_mark_is_set_and_removed_in_a_stored_view(definition: str) -> None:
     assert not is_security_invoker(unmarked)
     assert with_security_invoker(marked, True) == marked
     assert unmarked.endswith(definition.split(" as ", 1)[1])
+
+
+# ---------------------------------------------------------------- column types
+
+
+@pytest.mark.parametrize(
+    ("statement", "change"),
+    [
+        (
+            "alter table public.notes alter column priority type bigint",
+            ColumnTypeChange("notes", "priority", "bigint", None),
+        ),
+        (
+            "alter table notes alter priority set data type numeric(10, 2)",
+            ColumnTypeChange("notes", "priority", "numeric(10,2)", None),
+        ),
+        (
+            "alter table if exists notes alter column tags type text[]",
+            ColumnTypeChange("notes", "tags", '"text[]"', None, if_exists=True),
+        ),
+        (
+            'alter table notes alter column "Due" type timestamp with time zone',
+            ColumnTypeChange("notes", "Due", "timestamp with time zone", None),
+        ),
+        (
+            "alter table notes alter column priority type text using priority::text",
+            ColumnTypeChange("notes", "priority", "text", "(CAST(priority AS TEXT))"),
+        ),
+    ],
+)
+def test_a_column_type_change_is_described_for_the_runner(
+    statement: str, change: ColumnTypeChange
+) -> None:
+    (parsed,) = split_statements(statement)
+
+    translation = translate_statement(parsed)
+
+    assert changes_column_type(parsed)
+    assert (translation.text, translation.command) == ("", "ALTER TABLE")
+    assert translation.column_type == change
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("alter table t alter column a type serial", 'type "serial" does not exist'),
+        (
+            "alter table t alter column a type int collate nocase",
+            'unexpected "collate"',
+        ),
+        ("alter table t alter column a type int using", "using needs an expression"),
+        (
+            "alter table t alter column a type int, alter column b type int",
+            "one change per",
+        ),
+    ],
+)
+def test_column_type_changes_sqlite_cannot_make_are_refused(
+    statement: str, message: str
+) -> None:
+    with pytest.raises(UnsupportedSql, match=message):
+        sql(statement)
+
+
+def test_a_using_expression_is_checked_for_internal_tables() -> None:
+    with pytest.raises(InternalTableAccess):
+        sql("alter table t alter column a type text using (select 1 from rls_policy)")
+
+
+def test_other_alter_table_statements_change_no_column_type() -> None:
+    (parsed,) = split_statements("alter table t add column type text")
+
+    assert not changes_column_type(parsed)
+    assert translate_statement(parsed).column_type is None

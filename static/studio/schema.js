@@ -57,7 +57,7 @@
 
   function operationOf(form) {
     const op = { action: form.dataset.action };
-    for (const input of form.querySelectorAll(":scope > input, :scope > .row > input, :scope > label > input, :scope > .row > label > input")) {
+    for (const input of form.querySelectorAll(":scope > input, :scope > select, :scope > .row > input, :scope > label > input, :scope > .row > label > input")) {
       if (!input.name) continue;
       if (input.type === "checkbox") op[input.name] = input.checked;
       else if (input.value === "true" || input.value === "false") op[input.name] = input.value === "true";
@@ -117,6 +117,11 @@
     }
   }
 
+  for (const select of document.querySelectorAll("select[data-types]")) {
+    options(select, state.change_types);
+    const current = state.change_types.find((t) => t === select.dataset.current.toLowerCase());
+    if (current) select.value = current;
+  }
   for (const container of document.querySelectorAll(".columns")) addColumnRow(container);
   for (const button of document.querySelectorAll(".add-column")) {
     button.addEventListener("click", () => {

@@ -99,6 +99,20 @@ class RenameColumn(serializers.Serializer):
         return ddl.rename_column_sql(d["table"], d["column"], d["new_name"])
 
 
+class ChangeColumnType(serializers.Serializer):
+    table = serializers.CharField(**NAME)
+    column = serializers.CharField(**NAME)
+    type = serializers.ChoiceField(choices=ddl.CHANGE_TYPES)
+    using = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=1000
+    )
+
+    def sql(self, d: dict) -> str:
+        return ddl.change_column_type_sql(
+            d["table"], d["column"], d["type"], d.get("using") or None
+        )
+
+
 class DropColumn(serializers.Serializer):
     table = serializers.CharField(**NAME)
     column = serializers.CharField(**NAME)
@@ -152,6 +166,7 @@ ACTIONS: dict[str, type[serializers.Serializer]] = {
     "create_table": CreateTable,
     "add_column": AddColumn,
     "rename_column": RenameColumn,
+    "change_column_type": ChangeColumnType,
     "drop_column": DropColumn,
     "create_index": CreateIndex,
     "drop_index": DropIndex,
@@ -183,7 +198,13 @@ class SchemaView(APIView):
     """GET: tables, views, columns, indexes and RLS state."""
 
     def get(self, request: Request) -> Response:
-        return Response({"tables": ddl.describe(), "types": ddl.TYPES})
+        return Response(
+            {
+                "tables": ddl.describe(),
+                "types": ddl.TYPES,
+                "change_types": ddl.CHANGE_TYPES,
+            }
+        )
 
 
 class SchemaPreviewView(APIView):

@@ -81,6 +81,11 @@ def _rendered(result) -> dict[str, Any]:
     for row in data["rows"]:
         row["cells"] = [row["values"][c] for c in columns]
         row["named_verdicts"] = list(row["verdicts"].items())
+        if row["check"] is not None:
+            row["check"]["named_verdicts"] = list(row["check"]["verdicts"].items())
+    data["row_checks"] = result.command == "update" and any(
+        row.check is not None for row in result.rows
+    )
     if data["check"] is not None:
         data["check"]["named_verdicts"] = list(data["check"]["verdicts"].items())
         data["check"]["pairs"] = list(data["check"]["values"].items())

@@ -26,6 +26,7 @@ def page(request: HttpRequest) -> HttpResponse:
                     t["name"]: [c["name"] for c in t["columns"]] for t in tables
                 },
                 "types": ddl.TYPES,
+                "change_types": ddl.CHANGE_TYPES,
                 "default_expressions": ddl.DEFAULT_EXPRESSIONS,
                 "on_delete": ddl.ON_DELETE,
                 "selected": selected["name"] if selected else None,
