@@ -33,12 +33,35 @@ def admin_create(studio_live, email: str, **fields) -> dict:
     return response.json()
 
 
-def password_sign_in(studio_live, email: str) -> httpx.Response:
+def password_sign_in(
+    studio_live, email: str, user_agent: str = "python-httpx"
+) -> httpx.Response:
     return httpx.post(
         f"{studio_live.url}/auth/v1/token?grant_type=password",
-        headers={"apikey": studio_live.anon_key},
+        headers={"apikey": studio_live.anon_key, "User-Agent": user_agent},
         json={"email": email, "password": PASSWORD},
     )
+
+
+def refresh(studio_live, refresh_token: str) -> httpx.Response:
+    return httpx.post(
+        f"{studio_live.url}/auth/v1/token?grant_type=refresh_token",
+        headers={"apikey": studio_live.anon_key},
+        json={"refresh_token": refresh_token},
+    )
+
+
+def enroll_totp(studio_live, access_token: str, name: str) -> dict:
+    response = httpx.post(
+        f"{studio_live.url}/auth/v1/factors",
+        headers={
+            "apikey": studio_live.anon_key,
+            "Authorization": f"Bearer {access_token}",
+        },
+        json={"factor_type": "totp", "friendly_name": name},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 # ------------------------------------------------------------------ JSON twin
@@ -395,6 +418,57 @@ def test_ban_with_an_own_duration_shows_the_api_error_for_a_bad_one(
     )
     until = datetime.fromisoformat(detail.json()["banned_until"])
     assert timedelta(hours=47) < until - datetime.now(UTC) <= timedelta(hours=48)
+
+
+def test_revoke_one_session_from_the_page_ends_only_its_refresh_token(
+    studio, studio_live
+):
+    email = unique_email("revokepage")
+    user = admin_create(studio_live, email, password=PASSWORD, email_confirm=True)
+    phone = password_sign_in(studio_live, email, "phone-app/1.0").json()
+    laptop = password_sign_in(studio_live, email, "laptop-browser/2.0").json()
+    page = studio.goto(f"/studio/auth/users/{user['id']}/")
+    sessions = page.get_by_role("table", name="Sessions")
+    expect(sessions.get_by_role("row")).to_have_count(3)
+
+    phone_row = sessions.get_by_role("row").filter(has_text="phone-app/1.0")
+    phone_row.get_by_role("button", name="Revoke").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    expect(sessions.get_by_role("row")).to_have_count(3)
+    phone_row.get_by_role("button", name="Revoke").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+
+    expect(phone_row).to_have_count(0)
+    expect(
+        sessions.get_by_role("row").filter(has_text="laptop-browser/2.0")
+    ).to_be_visible()
+    phone_refresh = refresh(studio_live, phone["refresh_token"])
+    laptop_refresh = refresh(studio_live, laptop["refresh_token"])
+    assert phone_refresh.status_code == 400
+    assert phone_refresh.json()["error_code"] == "refresh_token_not_found"
+    assert laptop_refresh.status_code == 200
+    assert studio.failed_requests == []
+
+
+def test_delete_an_mfa_factor_from_the_page(studio, studio_live):
+    email = unique_email("factorpage")
+    user = admin_create(studio_live, email, password=PASSWORD, email_confirm=True)
+    token = password_sign_in(studio_live, email).json()["access_token"]
+    enroll_totp(studio_live, token, "work phone")
+    kept = enroll_totp(studio_live, token, "backup key")
+    page = studio.goto(f"/studio/auth/users/{user['id']}/")
+    factors = page.get_by_role("table", name="MFA factors")
+    work_phone = factors.get_by_role("row").filter(has_text="work phone")
+    expect(work_phone).to_contain_text("totp")
+
+    work_phone.get_by_role("button", name="Delete factor").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete factor").click()
+
+    expect(work_phone).to_have_count(0)
+    expect(factors.get_by_role("row").filter(has_text="backup key")).to_be_visible()
+    left = operator_client(studio_live.url).get(f"/studio/api/auth/users/{user['id']}/")
+    assert [f["id"] for f in left.json()["factors"]] == [kept["id"]]
+    assert studio.failed_requests == []
 
 
 def test_delete_asks_first_then_removes_the_user(studio, studio_live):
