@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import (
     ALICE,
@@ -573,3 +574,36 @@ def test_boolean_cells_edit_as_a_tickbox(studio, operator, items):
 
     rows = operator.get(f"/studio/api/tables/{items}/rows?id=eq.1").json()["rows"]
     assert rows[0]["active"] is False
+
+
+def test_rows_of_a_composite_key_table_are_deleted_by_their_whole_key(
+    studio, studio_live
+):
+    table = new_table(
+        studio_live,
+        "a integer not null, b text not null, note text, primary key (a, b)",
+        "insert into {name} (a, b, note) values (1, 'x', 'keep 1'),"
+        " (1, 'y, (z)', 'drop 1'), (2, 'x', 'drop 2'), (2, 'y, (z)', 'keep 2');",
+    )
+    page = open_grid(studio, table, "?order=a,b")
+    page.get_by_text("Rows 1–4 of 4").wait_for()
+
+    page.locator('.tabulator-row:has-text("drop 1") .tabulator-row-header').click()
+    page.locator('.tabulator-row:has-text("drop 2") .tabulator-row-header').click(
+        modifiers=["Shift"]
+    )
+    page.get_by_role("button", name="Delete selected").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Delete 2 rows from {table}?")
+    dialog.get_by_role("button", name="Delete").click()
+    page.get_by_text("Rows 1–2 of 2").wait_for()
+
+    left = httpx.get(
+        f"{studio_live.url}/rest/v1/{table}?select=a,b,note&order=a,b",
+        headers=studio_live.headers(key=studio_live.service_key),
+    ).json()
+    assert left == [
+        {"a": 1, "b": "x", "note": "keep 1"},
+        {"a": 2, "b": "y, (z)", "note": "keep 2"},
+    ]
+    assert studio.console_errors == []
