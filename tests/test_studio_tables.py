@@ -607,3 +607,62 @@ def test_rows_of_a_composite_key_table_are_deleted_by_their_whole_key(
         {"a": 2, "b": "y, (z)", "note": "keep 2"},
     ]
     assert studio.console_errors == []
+
+
+@pytest.fixture
+def moments(studio_live) -> str:
+    return new_table(
+        studio_live,
+        "id integer primary key, day date, at timestamptz, clock time",
+        "insert into {name} (id, day, at, clock) values"
+        " (1, '2026-01-01', '2026-01-01T00:00:00Z', '08:00:00');",
+    )
+
+
+def stored_row(studio_live, table: str) -> dict:
+    response = httpx.get(
+        f"{studio_live.url}/rest/v1/{table}?select=day,at,clock&id=eq.1",
+        headers=studio_live.headers(key=studio_live.service_key),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()[0]
+
+
+def edit_cell(page, field: str, text: str) -> None:
+    cell = page.locator(f'.tabulator-row [tabulator-field="{field}"]').first
+    cell.dblclick()
+    editor = cell.locator("input")
+    editor.fill(text)
+    editor.press("Enter")
+
+
+def test_date_timestamptz_and_time_cells_edit_and_store(studio, studio_live, moments):
+    page = open_grid(studio, moments)
+
+    edit_cell(page, "day", "2026-02-03")
+    page.get_by_text("Saved day").wait_for()
+    edit_cell(page, "at", "2026-03-04T05:06:07Z")
+    page.get_by_text("Saved at").wait_for()
+    edit_cell(page, "clock", "13:45")
+    page.get_by_text("Saved clock").wait_for()
+
+    assert stored_row(studio_live, moments) == {
+        "day": "2026-02-03",
+        "at": "2026-03-04T05:06:07.000000+00:00",
+        "clock": "13:45:00",
+    }
+    assert studio.console_errors == []
+
+
+def test_a_bad_timestamptz_shows_on_the_row_and_stores_nothing(
+    studio, studio_live, moments
+):
+    page = open_grid(studio, moments)
+    before = stored_row(studio_live, moments)
+
+    edit_cell(page, "at", "next tuesday")
+
+    alert = page.get_by_role("alert").filter(has_text="next tuesday")
+    expect(alert).to_be_visible()
+    expect(page.locator(".tabulator-row.row-error")).to_have_count(1)
+    assert stored_row(studio_live, moments) == before
