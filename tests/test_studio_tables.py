@@ -175,7 +175,49 @@ def test_foreign_keys_are_described(studio_live, operator, items):
 
     columns = operator.get(f"/studio/api/tables/{child}/rows").json()["columns"]
 
-    assert columns[1]["fk"] == {"table": items, "column": "id"}
+    assert columns[1]["fk"] == {
+        "table": items,
+        "column": "id",
+        "kind": "integer",
+        "display": "name",
+    }
+
+
+def test_the_picker_search_finds_referenced_rows_by_key_or_display_text(
+    studio_live, operator, items
+):
+    """The picker's search is a /rest/v1 `or` filter through the grid's
+    own read path; its text is a bound value, never SQL."""
+    by_either = operator.get(
+        f"/studio/api/tables/{items}/rows",
+        params={"or": "(id.eq.2,name.ilike.*pl*)", "order": "id"},
+    )
+    hostile = operator.get(
+        f"/studio/api/tables/{items}/rows",
+        params={"or": '(name.ilike."*\' or 1=1 --*")'},
+    )
+
+    assert [r["name"] for r in by_either.json()["rows"]] == ["apple", "pear", "plum"]
+    assert hostile.status_code == 200
+    assert hostile.json()["rows"] == []
+
+
+def test_display_column_prefers_a_usual_name_then_the_first_text_column(
+    studio_live, operator
+):
+    usual = new_table(studio_live, "code text primary key, note text, title text")
+    first = new_table(studio_live, "id integer primary key, n integer, note text")
+    none = new_table(studio_live, "id integer primary key, n integer")
+    child = new_table(
+        studio_live,
+        f"id integer primary key, a text references {usual}(code),"
+        f" b integer references {first}(id), c integer references {none}(id)",
+    )
+
+    columns = operator.get(f"/studio/api/tables/{child}/rows").json()["columns"]
+
+    assert [c["fk"]["display"] for c in columns[1:]] == ["title", "note", None]
+    assert [c["fk"]["kind"] for c in columns[1:]] == ["text", "integer", "integer"]
 
 
 def test_a_bad_filter_gets_the_postgrest_error(operator, items):
@@ -505,6 +547,42 @@ def test_foreign_key_picker_lists_the_referenced_rows(
 
     rows = operator.get(f"/studio/api/tables/{child}/rows").json()["rows"]
     assert rows == [{"id": 1, "item": 3}]
+
+
+def test_foreign_key_picker_searches_by_display_text_or_key(
+    studio, studio_live, operator, items
+):
+    child = new_table(
+        studio_live,
+        f"id integer primary key, item integer references {items}(id)",
+        "insert into {name} values (1, 1);",
+    )
+    page = open_grid(studio, child)
+    cell = page.locator('.tabulator-row [tabulator-field="item"]').nth(0)
+    options = page.locator(".tabulator-edit-list-item")
+
+    cell.click()
+    page.keyboard.press("Enter")
+    cell.locator("input").fill("")
+    cell.locator("input").press_sequentially("PLU")
+    expect(options).to_have_text(["3 · plum"])
+    options.first.click()
+    page.get_by_text("Saved item").wait_for()
+    chosen_by_text = operator.get(f"/studio/api/tables/{child}/rows").json()["rows"]
+
+    cell.click()
+    page.keyboard.press("Enter")
+    cell.locator("input").fill("")
+    cell.locator("input").press_sequentially("2")
+    expect(options).to_have_text(["2 · pear"])
+    options.first.click()
+    page.get_by_text("Saved item").last.wait_for()
+    expect(cell).to_have_text("2")
+    chosen_by_key = operator.get(f"/studio/api/tables/{child}/rows").json()["rows"]
+
+    assert chosen_by_text == [{"id": 1, "item": 3}]
+    assert chosen_by_key == [{"id": 1, "item": 2}]
+    assert studio.failed_requests == []
 
 
 @pytest.mark.parametrize(
