@@ -213,14 +213,44 @@ def insert_rows(table: str, rows: list[dict]) -> services.WriteResult:
     return services.write(write, SERVICE)
 
 
+# Column names that usually say what a row is, tried before any other text.
+_DISPLAY_NAMES = ("name", "title", "label", "email", "username", "slug")
+
+
+def display_column(info: TableInfo, key: str) -> str | None:
+    """The text column that names a row of `info` in a foreign key picker:
+    a usual name such as `name` or `title`, else the first text column that
+    is not part of a key; None when there is none."""
+    candidates = [
+        column.name
+        for column in info.columns.values()
+        if column.kind == "text" and column.primary_key == 0 and column.name != key
+    ]
+    by_name = {name.casefold(): name for name in candidates}
+    for usual in _DISPLAY_NAMES:
+        if usual in by_name:
+            return by_name[usual]
+    return candidates[0] if candidates else None
+
+
 def column_metadata(info: TableInfo) -> list[dict]:
-    """Name, type, nullability, key and foreign-key target of each column."""
+    """Name, type, nullability, key and foreign-key target of each column;
+    a target names the column its picker shows and searches beside the key."""
+    schema, _ = catalog()
     targets = {}
     for key in info.foreign_keys:
         if len(key.columns) == 1:
+            referenced = schema.table(key.ref_table)
+            column = referenced and referenced.column(key.ref_columns[0])
             targets[key.columns[0]] = {
                 "table": key.ref_table,
                 "column": key.ref_columns[0],
+                "kind": column.kind if column else "text",
+                "display": (
+                    display_column(referenced, key.ref_columns[0])
+                    if referenced
+                    else None
+                ),
             }
     return [
         {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -32,12 +33,35 @@ def admin_create(studio_live, email: str, **fields) -> dict:
     return response.json()
 
 
-def password_sign_in(studio_live, email: str) -> httpx.Response:
+def password_sign_in(
+    studio_live, email: str, user_agent: str = "python-httpx"
+) -> httpx.Response:
     return httpx.post(
         f"{studio_live.url}/auth/v1/token?grant_type=password",
-        headers={"apikey": studio_live.anon_key},
+        headers={"apikey": studio_live.anon_key, "User-Agent": user_agent},
         json={"email": email, "password": PASSWORD},
     )
+
+
+def refresh(studio_live, refresh_token: str) -> httpx.Response:
+    return httpx.post(
+        f"{studio_live.url}/auth/v1/token?grant_type=refresh_token",
+        headers={"apikey": studio_live.anon_key},
+        json={"refresh_token": refresh_token},
+    )
+
+
+def enroll_totp(studio_live, access_token: str, name: str) -> dict:
+    response = httpx.post(
+        f"{studio_live.url}/auth/v1/factors",
+        headers={
+            "apikey": studio_live.anon_key,
+            "Authorization": f"Bearer {access_token}",
+        },
+        json={"factor_type": "totp", "friendly_name": name},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 # ------------------------------------------------------------------ JSON twin
@@ -150,6 +174,62 @@ def test_ban_blocks_sign_in_and_unban_restores_it(studio_live):
     assert banned.status_code == 400
     assert banned.json()["error_code"] == "user_banned"
     assert unbanned.status_code == 200
+
+
+def test_ban_for_a_duration_ends_after_it(studio_live):
+    client = operator_client(studio_live.url)
+    user = admin_create(studio_live, unique_email("banfor"), email_confirm=True)
+
+    before = datetime.now(UTC)
+    banned = client.post(
+        f"/studio/api/auth/users/{user['id']}/ban/",
+        json={"duration": "1h30m"},
+        headers=csrf(client),
+    )
+    after = datetime.now(UTC)
+
+    assert banned.status_code == 200
+    until = datetime.fromisoformat(banned.json()["banned_until"])
+    assert before + timedelta(minutes=90) <= until <= after + timedelta(minutes=90)
+
+
+@pytest.mark.parametrize(
+    ("duration", "message"),
+    [
+        (
+            "3 days",
+            'invalid format for ban duration: time: unknown unit " days" in duration "3 days"',
+        ),
+        (
+            "3d",
+            'invalid format for ban duration: time: unknown unit "d" in duration "3d"',
+        ),
+        (
+            "none",
+            "A ban needs a duration longer than zero, not 'none'; use unban to lift one",
+        ),
+        (
+            "-1h",
+            "A ban needs a duration longer than zero, not '-1h'; use unban to lift one",
+        ),
+    ],
+)
+def test_ban_refuses_a_bad_or_empty_duration_and_bans_no_one(
+    studio_live, duration, message
+):
+    client = operator_client(studio_live.url)
+    user = admin_create(studio_live, unique_email("badban"), email_confirm=True)
+
+    response = client.post(
+        f"/studio/api/auth/users/{user['id']}/ban/",
+        json={"duration": duration},
+        headers=csrf(client),
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"message": message, "code": "validation_failed"}
+    detail = client.get(f"/studio/api/auth/users/{user['id']}/").json()
+    assert detail["banned_until"] is None
 
 
 def test_revoking_a_session_ends_its_refresh_token(studio_live):
@@ -282,19 +362,113 @@ def test_invite_from_auth_page_then_follow_the_mail_link(studio, studio_live):
     assert studio.failed_requests == []
 
 
-def test_ban_and_unban_from_the_user_page(studio, studio_live):
+def test_ban_for_an_hour_from_the_page_refuses_sign_in_until_unbanned(
+    studio, studio_live
+):
     email = unique_email("banpage")
-    user = admin_create(studio_live, email, email_confirm=True)
+    user = admin_create(studio_live, email, password=PASSWORD, email_confirm=True)
     page = studio.goto(f"/studio/auth/users/{user['id']}/")
 
+    page.get_by_label("Ban for").select_option(label="1 hour")
     page.get_by_role("button", name="Ban", exact=True).click()
-    page.get_by_role("dialog").get_by_role("button", name="Ban", exact=True).click()
-    page.get_by_role("button", name="Unban").wait_for()
-    expect(page.get_by_text(re.compile("Banned until"))).to_be_visible()
-    page.get_by_role("button", name="Unban").click()
+    page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("button", name="Unban")).to_be_visible()
+    shown = page.get_by_test_id("banned-until").locator("time")
+    until = datetime.fromisoformat(shown.get_attribute("datetime"))
+    expect(page.get_by_test_id("banned-until")).to_contain_text(
+        f"Banned until {until:%Y-%m-%d %H:%M:%S} UTC"
+    )
+    studio.screenshot("auth-user-banned")
+    banned = password_sign_in(studio_live, email)
 
-    page.get_by_role("button", name="Ban", exact=True).wait_for()
+    page.get_by_role("button", name="Unban").click()
+    expect(page.get_by_label("Ban for")).to_be_visible()
     expect(page.get_by_text("Confirmed", exact=True)).to_be_visible()
+    unbanned = password_sign_in(studio_live, email)
+
+    assert timedelta(minutes=59) < until - datetime.now(UTC) <= timedelta(hours=1)
+    assert banned.status_code == 400
+    assert banned.json()["error_code"] == "user_banned"
+    assert unbanned.status_code == 200
+    assert studio.failed_requests == []
+
+
+def test_ban_with_an_own_duration_shows_the_api_error_for_a_bad_one(
+    studio, studio_live
+):
+    user = admin_create(studio_live, unique_email("banother"), email_confirm=True)
+    page = studio.goto(f"/studio/auth/users/{user['id']}/")
+    expect(page.get_by_label("Duration")).to_be_hidden()
+
+    page.get_by_label("Ban for").select_option(label="Other duration…")
+    page.get_by_label("Duration").fill("2 days")
+    page.get_by_role("button", name="Ban", exact=True).click()
+    page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "invalid format for ban duration: "
+        'time: unknown unit " days" in duration "2 days"'
+    )
+    page.get_by_label("Duration").fill("48h")
+    page.get_by_role("button", name="Ban", exact=True).click()
+    page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("button", name="Unban")).to_be_visible()
+
+    detail = operator_client(studio_live.url).get(
+        f"/studio/api/auth/users/{user['id']}/"
+    )
+    until = datetime.fromisoformat(detail.json()["banned_until"])
+    assert timedelta(hours=47) < until - datetime.now(UTC) <= timedelta(hours=48)
+
+
+def test_revoke_one_session_from_the_page_ends_only_its_refresh_token(
+    studio, studio_live
+):
+    email = unique_email("revokepage")
+    user = admin_create(studio_live, email, password=PASSWORD, email_confirm=True)
+    phone = password_sign_in(studio_live, email, "phone-app/1.0").json()
+    laptop = password_sign_in(studio_live, email, "laptop-browser/2.0").json()
+    page = studio.goto(f"/studio/auth/users/{user['id']}/")
+    sessions = page.get_by_role("table", name="Sessions")
+    expect(sessions.get_by_role("row")).to_have_count(3)
+
+    phone_row = sessions.get_by_role("row").filter(has_text="phone-app/1.0")
+    phone_row.get_by_role("button", name="Revoke").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    expect(sessions.get_by_role("row")).to_have_count(3)
+    phone_row.get_by_role("button", name="Revoke").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+
+    expect(phone_row).to_have_count(0)
+    expect(
+        sessions.get_by_role("row").filter(has_text="laptop-browser/2.0")
+    ).to_be_visible()
+    phone_refresh = refresh(studio_live, phone["refresh_token"])
+    laptop_refresh = refresh(studio_live, laptop["refresh_token"])
+    assert phone_refresh.status_code == 400
+    assert phone_refresh.json()["error_code"] == "refresh_token_not_found"
+    assert laptop_refresh.status_code == 200
+    assert studio.failed_requests == []
+
+
+def test_delete_an_mfa_factor_from_the_page(studio, studio_live):
+    email = unique_email("factorpage")
+    user = admin_create(studio_live, email, password=PASSWORD, email_confirm=True)
+    token = password_sign_in(studio_live, email).json()["access_token"]
+    enroll_totp(studio_live, token, "work phone")
+    kept = enroll_totp(studio_live, token, "backup key")
+    page = studio.goto(f"/studio/auth/users/{user['id']}/")
+    factors = page.get_by_role("table", name="MFA factors")
+    work_phone = factors.get_by_role("row").filter(has_text="work phone")
+    expect(work_phone).to_contain_text("totp")
+
+    work_phone.get_by_role("button", name="Delete factor").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete factor").click()
+
+    expect(work_phone).to_have_count(0)
+    expect(factors.get_by_role("row").filter(has_text="backup key")).to_be_visible()
+    left = operator_client(studio_live.url).get(f"/studio/api/auth/users/{user['id']}/")
+    assert [f["id"] for f in left.json()["factors"]] == [kept["id"]]
+    assert studio.failed_requests == []
 
 
 def test_delete_asks_first_then_removes_the_user(studio, studio_live):

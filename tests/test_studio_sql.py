@@ -179,6 +179,34 @@ def test_history_and_snippets_belong_to_their_operator(client, studio_live):
     client.send("DELETE", f"/studio/api/sql/snippets?id={mine['id']}")
 
 
+def test_only_its_operator_can_overwrite_a_snippets_sql(client, studio_live):
+    email, password = "sqlt-overwriter@example.com", "a-second-operators-words"
+    create_operator(studio_live.project, email, password)
+    other = StudioClient(studio_live.url, email, password)
+    mine = client.send(
+        "POST",
+        "/studio/api/sql/snippets",
+        {"name": "sqlt-overwrite", "sql": "select 6"},
+    ).json()
+
+    stolen = other.send(
+        "PATCH", f"/studio/api/sql/snippets?id={mine['id']}", {"sql": "drop table x"}
+    )
+    after_other = client.get("/studio/api/sql/snippets").json()["snippets"]
+    saved = client.send(
+        "PATCH", f"/studio/api/sql/snippets?id={mine['id']}", {"sql": "select 7"}
+    )
+    after_owner = client.get("/studio/api/sql/snippets").json()["snippets"]
+
+    assert stolen.status_code == 404
+    assert [s["sql"] for s in after_other if s["id"] == mine["id"]] == ["select 6"]
+    assert saved.status_code == 200
+    assert (saved.json()["name"], saved.json()["sql"]) == ("sqlt-overwrite", "select 7")
+    assert [s["sql"] for s in after_owner if s["id"] == mine["id"]] == ["select 7"]
+    assert other.get("/studio/api/sql/snippets").json()["snippets"] == []
+    client.send("DELETE", f"/studio/api/sql/snippets?id={mine['id']}")
+
+
 def test_snippets_create_rename_delete(client):
     created = client.send(
         "POST", "/studio/api/sql/snippets", {"name": "sqlt-snip", "sql": "select 3"}
@@ -292,6 +320,50 @@ def test_snippet_saved_renamed_reopened_deleted(studio):
     snippets.get_by_role("button", name="Delete snippet sqlt renamed").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     opener.wait_for(state="detached")
+
+
+def test_save_overwrites_the_opened_snippet_and_save_as_makes_a_new_one(studio):
+    page = studio.goto("/studio/sql/")
+    snippets = page.get_by_role("list", name="Saved snippets")
+    _type_sql(page, "select 'first draft' as s")
+    page.get_by_label("Snippet name").fill("sqlt resave")
+    page.get_by_role("button", name="Save as snippet").click()
+    expect(page.get_by_test_id("opened-snippet")).to_have_text("sqlt resave")
+    save = page.get_by_role("button", name="Save", exact=True)
+    expect(save).to_be_disabled()
+    expect(page.get_by_text("Unsaved changes")).to_be_hidden()
+
+    _type_sql(page, "select 'second draft' as s")
+    expect(page.get_by_text("Unsaved changes")).to_be_visible()
+    save.click()
+    expect(page.get_by_text("Unsaved changes")).to_be_hidden()
+    expect(save).to_be_disabled()
+    studio.screenshot("sql-snippet-saved")
+
+    page.reload()
+    expect(page.get_by_test_id("opened-snippet")).to_have_text("sqlt resave")
+    assert "second draft" in page.get_by_role("textbox", name="SQL").inner_text()
+    _type_sql(page, "select 'a copy' as s")
+    page.get_by_label("Snippet name").fill("sqlt resave copy")
+    page.get_by_role("button", name="Save as snippet").click()
+    expect(page.get_by_test_id("opened-snippet")).to_have_text("sqlt resave copy")
+
+    saved = {
+        s["name"]: s["sql"]
+        for s in StudioClient(studio.url)
+        .get("/studio/api/sql/snippets")
+        .json()["snippets"]
+    }
+    assert saved["sqlt resave"] == "select 'second draft' as s"
+    assert saved["sqlt resave copy"] == "select 'a copy' as s"
+    for name in ("sqlt resave", "sqlt resave copy"):
+        snippets.get_by_role(
+            "button", name=f"Delete snippet {name}", exact=True
+        ).click()
+        page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+        opener = snippets.get_by_role("button", name=f"Open snippet {name}", exact=True)
+        expect(opener).to_have_count(0)
+    assert studio.failed_requests == []
 
 
 def test_run_selection_only_and_place_its_error(studio):

@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import (
     ALICE,
@@ -174,7 +175,49 @@ def test_foreign_keys_are_described(studio_live, operator, items):
 
     columns = operator.get(f"/studio/api/tables/{child}/rows").json()["columns"]
 
-    assert columns[1]["fk"] == {"table": items, "column": "id"}
+    assert columns[1]["fk"] == {
+        "table": items,
+        "column": "id",
+        "kind": "integer",
+        "display": "name",
+    }
+
+
+def test_the_picker_search_finds_referenced_rows_by_key_or_display_text(
+    studio_live, operator, items
+):
+    """The picker's search is a /rest/v1 `or` filter through the grid's
+    own read path; its text is a bound value, never SQL."""
+    by_either = operator.get(
+        f"/studio/api/tables/{items}/rows",
+        params={"or": "(id.eq.2,name.ilike.*pl*)", "order": "id"},
+    )
+    hostile = operator.get(
+        f"/studio/api/tables/{items}/rows",
+        params={"or": '(name.ilike."*\' or 1=1 --*")'},
+    )
+
+    assert [r["name"] for r in by_either.json()["rows"]] == ["apple", "pear", "plum"]
+    assert hostile.status_code == 200
+    assert hostile.json()["rows"] == []
+
+
+def test_display_column_prefers_a_usual_name_then_the_first_text_column(
+    studio_live, operator
+):
+    usual = new_table(studio_live, "code text primary key, note text, title text")
+    first = new_table(studio_live, "id integer primary key, n integer, note text")
+    none = new_table(studio_live, "id integer primary key, n integer")
+    child = new_table(
+        studio_live,
+        f"id integer primary key, a text references {usual}(code),"
+        f" b integer references {first}(id), c integer references {none}(id)",
+    )
+
+    columns = operator.get(f"/studio/api/tables/{child}/rows").json()["columns"]
+
+    assert [c["fk"]["display"] for c in columns[1:]] == ["title", "note", None]
+    assert [c["fk"]["kind"] for c in columns[1:]] == ["text", "integer", "integer"]
 
 
 def test_a_bad_filter_gets_the_postgrest_error(operator, items):
@@ -506,6 +549,46 @@ def test_foreign_key_picker_lists_the_referenced_rows(
     assert rows == [{"id": 1, "item": 3}]
 
 
+def test_foreign_key_picker_searches_by_display_text_or_key(
+    studio, studio_live, operator, items
+):
+    child = new_table(
+        studio_live,
+        f"id integer primary key, item integer references {items}(id)",
+        "insert into {name} values (1, 1);",
+    )
+    page = open_grid(studio, child)
+    cell = page.locator('.tabulator-row [tabulator-field="item"]').nth(0)
+    options = page.locator(".tabulator-edit-list-item")
+
+    cell.click()
+    page.keyboard.press("Enter")
+    # The editor fills in the current value once it opens; clear it after.
+    expect(options).to_have_count(3)
+    cell.locator("input").fill("")
+    cell.locator("input").press_sequentially("PLU")
+    expect(options).to_have_text(["3 · plum"])
+    options.first.click()
+    page.get_by_text("Saved item").wait_for()
+    chosen_by_text = operator.get(f"/studio/api/tables/{child}/rows").json()["rows"]
+
+    cell.click()
+    page.keyboard.press("Enter")
+    # The editor fills in the current value once it opens; clear it after.
+    expect(options).to_have_count(3)
+    cell.locator("input").fill("")
+    cell.locator("input").press_sequentially("2")
+    expect(options).to_have_text(["2 · pear"])
+    options.first.click()
+    page.get_by_text("Saved item").last.wait_for()
+    expect(cell).to_have_text("2")
+    chosen_by_key = operator.get(f"/studio/api/tables/{child}/rows").json()["rows"]
+
+    assert chosen_by_text == [{"id": 1, "item": 3}]
+    assert chosen_by_key == [{"id": 1, "item": 2}]
+    assert studio.failed_requests == []
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [("/studio/tables/no_such_table_y/", 404), ("/studio/tables/{t}/?as=nobody", 400)],
@@ -573,3 +656,95 @@ def test_boolean_cells_edit_as_a_tickbox(studio, operator, items):
 
     rows = operator.get(f"/studio/api/tables/{items}/rows?id=eq.1").json()["rows"]
     assert rows[0]["active"] is False
+
+
+def test_rows_of_a_composite_key_table_are_deleted_by_their_whole_key(
+    studio, studio_live
+):
+    table = new_table(
+        studio_live,
+        "a integer not null, b text not null, note text, primary key (a, b)",
+        "insert into {name} (a, b, note) values (1, 'x', 'keep 1'),"
+        " (1, 'y, (z)', 'drop 1'), (2, 'x', 'drop 2'), (2, 'y, (z)', 'keep 2');",
+    )
+    page = open_grid(studio, table, "?order=a,b")
+    page.get_by_text("Rows 1–4 of 4").wait_for()
+
+    page.locator('.tabulator-row:has-text("drop 1") .tabulator-row-header').click()
+    page.locator('.tabulator-row:has-text("drop 2") .tabulator-row-header').click(
+        modifiers=["Shift"]
+    )
+    page.get_by_role("button", name="Delete selected").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Delete 2 rows from {table}?")
+    dialog.get_by_role("button", name="Delete").click()
+    page.get_by_text("Rows 1–2 of 2").wait_for()
+
+    left = httpx.get(
+        f"{studio_live.url}/rest/v1/{table}?select=a,b,note&order=a,b",
+        headers=studio_live.headers(key=studio_live.service_key),
+    ).json()
+    assert left == [
+        {"a": 1, "b": "x", "note": "keep 1"},
+        {"a": 2, "b": "y, (z)", "note": "keep 2"},
+    ]
+    assert studio.console_errors == []
+
+
+@pytest.fixture
+def moments(studio_live) -> str:
+    return new_table(
+        studio_live,
+        "id integer primary key, day date, at timestamptz, clock time",
+        "insert into {name} (id, day, at, clock) values"
+        " (1, '2026-01-01', '2026-01-01T00:00:00Z', '08:00:00');",
+    )
+
+
+def stored_row(studio_live, table: str) -> dict:
+    response = httpx.get(
+        f"{studio_live.url}/rest/v1/{table}?select=day,at,clock&id=eq.1",
+        headers=studio_live.headers(key=studio_live.service_key),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()[0]
+
+
+def edit_cell(page, field: str, text: str) -> None:
+    cell = page.locator(f'.tabulator-row [tabulator-field="{field}"]').first
+    cell.dblclick()
+    editor = cell.locator("input")
+    editor.fill(text)
+    editor.press("Enter")
+
+
+def test_date_timestamptz_and_time_cells_edit_and_store(studio, studio_live, moments):
+    page = open_grid(studio, moments)
+
+    edit_cell(page, "day", "2026-02-03")
+    page.get_by_text("Saved day").wait_for()
+    edit_cell(page, "at", "2026-03-04T05:06:07Z")
+    page.get_by_text("Saved at").wait_for()
+    edit_cell(page, "clock", "13:45")
+    page.get_by_text("Saved clock").wait_for()
+
+    assert stored_row(studio_live, moments) == {
+        "day": "2026-02-03",
+        "at": "2026-03-04T05:06:07.000000+00:00",
+        "clock": "13:45:00",
+    }
+    assert studio.console_errors == []
+
+
+def test_a_bad_timestamptz_shows_on_the_row_and_stores_nothing(
+    studio, studio_live, moments
+):
+    page = open_grid(studio, moments)
+    before = stored_row(studio_live, moments)
+
+    edit_cell(page, "at", "next tuesday")
+
+    alert = page.get_by_role("alert").filter(has_text="next tuesday")
+    expect(alert).to_be_visible()
+    expect(page.locator(".tabulator-row.row-error")).to_have_count(1)
+    assert stored_row(studio_live, moments) == before

@@ -9,6 +9,10 @@
   const historyList = document.getElementById("sql-history");
   const snippetList = document.getElementById("sql-snippets");
   const API = "/studio/api/sql";
+  const openedBox = document.getElementById("sql-opened");
+  const saveButton = document.getElementById("sql-save");
+  // The snippet the editor holds ({id, name, sql} as last saved), or null.
+  let opened = null;
 
   function el(tag, props = {}, ...children) {
     const node = document.createElement(tag);
@@ -31,6 +35,7 @@
         CM.sql({ dialect: CM.PostgreSQL, schema: state.schema, upperCaseKeywords: false }),
         CM.placeholder("select * from …"),
         CM.EditorView.contentAttributes.of({ "aria-label": "SQL", "data-testid": "sql-input" }),
+        CM.EditorView.updateListener.of((update) => { if (update.docChanged) showOpened(); }),
       ],
     }),
   });
@@ -117,6 +122,20 @@
     view.focus();
   }
 
+  function open(snippet) {
+    opened = snippet ? { id: snippet.id, name: snippet.name, sql: snippet.sql } : null;
+    showOpened();
+  }
+
+  function showOpened() {
+    openedBox.hidden = !opened;
+    if (!opened) return;
+    const dirty = view.state.doc.toString() !== opened.sql;
+    document.getElementById("sql-opened-name").textContent = opened.name;
+    document.getElementById("sql-dirty").hidden = !dirty;
+    saveButton.disabled = !dirty;
+  }
+
   function listEmpty(list, message) {
     list.replaceChildren(el("li", { className: "empty", textContent: message }));
   }
@@ -127,11 +146,11 @@
       if (data.runs.length === 0) return listEmpty(historyList, "No runs yet.");
       historyList.replaceChildren(...data.runs.map((r) => {
         const when = new Date(r.created_at).toLocaleString();
-        const open = el("button", { type: "button", className: "sql-open", textContent: r.sql, title: r.sql, "aria-label": "Open run: " + r.sql.slice(0, 80) });
-        open.addEventListener("click", () => { setSql(r.sql); history.replaceState(null, "", "?run=" + r.id); });
+        const opener = el("button", { type: "button", className: "sql-open", textContent: r.sql, title: r.sql, "aria-label": "Open run: " + r.sql.slice(0, 80) });
+        opener.addEventListener("click", () => { open(null); setSql(r.sql); history.replaceState(null, "", "?run=" + r.id); });
         const meta = el("div", { className: "meta" + (r.error ? " failed" : "") });
         meta.textContent = `${when} · ${r.error ? "failed" : (r.row_count ?? 0) + " rows"} · ${r.duration_ms} ms${r.explain ? " · explain" : ""}`;
-        return el("li", {}, open, meta);
+        return el("li", {}, opener, meta);
       }));
     } catch (error) {
       historyList.replaceChildren(el("li", { className: "error", textContent: "Could not load history: " + error.message }));
@@ -141,6 +160,13 @@
   async function loadSnippets() {
     try {
       const data = await Studio.api(API + "/snippets");
+      // Keep the opened snippet's name current (a rename) or let it go (a delete).
+      const id = opened ? opened.id : state.snippet;
+      state.snippet = null;
+      const current = data.snippets.find((s) => s.id === id);
+      if (!current) open(null);
+      else if (opened) { opened.name = current.name; showOpened(); }
+      else if (current.sql === view.state.doc.toString()) open(current);
       if (data.snippets.length === 0) return listEmpty(snippetList, "No saved snippets.");
       snippetList.replaceChildren(...data.snippets.map(snippetItem));
     } catch (error) {
@@ -149,11 +175,11 @@
   }
 
   function snippetItem(s) {
-    const open = el("button", { type: "button", className: "sql-open", textContent: s.name, title: s.sql, "aria-label": "Open snippet " + s.name });
-    open.addEventListener("click", () => { setSql(s.sql); history.replaceState(null, "", "?snippet=" + s.id); });
+    const opener = el("button", { type: "button", className: "sql-open", textContent: s.name, title: s.sql, "aria-label": "Open snippet " + s.name });
+    opener.addEventListener("click", () => { open(s); setSql(s.sql); history.replaceState(null, "", "?snippet=" + s.id); });
     const rename = el("button", { type: "button", textContent: "Rename", "aria-label": "Rename snippet " + s.name });
     const remove = el("button", { type: "button", className: "danger", textContent: "Delete", "aria-label": "Delete snippet " + s.name });
-    const item = el("li", {}, open, el("div", { className: "row" }, rename, remove));
+    const item = el("li", {}, opener, el("div", { className: "row" }, rename, remove));
     rename.addEventListener("click", () => {
       const input = el("input", { value: s.name, required: true, maxLength: 200, "aria-label": "New name for " + s.name });
       const form = el("form", { className: "row" }, input, el("button", { type: "submit", textContent: "Save name" }));
@@ -191,11 +217,27 @@
     const sql = view.state.doc.toString();
     if (!sql.trim()) { Studio.toast("Write some SQL first.", "error"); return; }
     try {
-      await Studio.api(API + "/snippets", { method: "POST", body: { name: name.value, sql } });
+      const saved = await Studio.api(API + "/snippets", { method: "POST", body: { name: name.value, sql } });
       Studio.toast("Snippet saved.");
       name.value = "";
+      open(saved);
+      history.replaceState(null, "", "?snippet=" + saved.id);
       loadSnippets();
     } catch (error) { Studio.toast(errorText(error), "error"); }
+  });
+  saveButton.addEventListener("click", async () => {
+    const sql = view.state.doc.toString();
+    if (!sql.trim()) { Studio.toast("Write some SQL first.", "error"); return; }
+    saveButton.disabled = true;
+    try {
+      const saved = await Studio.api(`${API}/snippets?id=${opened.id}`, { method: "PATCH", body: { sql } });
+      Studio.toast("Snippet saved.");
+      open(saved);
+      loadSnippets();
+    } catch (error) {
+      Studio.toast(errorText(error), "error");
+      showOpened();
+    }
   });
   document.getElementById("sql-run").addEventListener("click", () => run(false));
   document.getElementById("sql-explain").addEventListener("click", () => run(true));

@@ -134,11 +134,14 @@
         listOnEmpty: true,
         valuesLookup: async (cell, term) => {
           const query = new URLSearchParams({ per_page: "20" });
-          if (term) query.set(target.column, "eq." + term);
+          if (term) searchReferenced(query, target, term);
           const url = "/studio/api/tables/" + encodeURIComponent(target.table) + "/rows?" + query;
           try {
             const data = await Studio.api(url);
-            return data.rows.map((row) => ({ value: row[target.column], label: display(row[target.column]) + " · " + summary(row, target.column) }));
+            return data.rows.map((row) => ({
+              value: row[target.column],
+              label: display(row[target.column]) + " · " + (target.display ? display(row[target.display]) : summary(row, target.column)),
+            }));
           } catch (error) {
             return [];
           }
@@ -146,6 +149,18 @@
         itemFormatter: (label) => textElement(label),
       },
     };
+  }
+
+  // The picker's search in the /rest/v1 grammar: the key equal to the term,
+  // or the display column containing it. A term that cannot be a number is
+  // not compared with a numeric key, which would refuse it.
+  function searchReferenced(query, target, term) {
+    const numeric = ["integer", "numeric"].includes(target.kind);
+    const keyTerm = numeric && !/^-?\d+(\.\d+)?$/.test(term) ? null : target.column + ".eq." + quoteItem(term);
+    const textTerm = target.display ? target.display + ".ilike." + quoteItem("*" + term + "*") : null;
+    if (keyTerm && textTerm) query.set("or", "(" + keyTerm + "," + textTerm + ")");
+    else if (textTerm) query.set(target.display, "ilike.*" + term + "*");
+    else query.set(target.column, "eq." + term);
   }
 
   // A referenced row in a few words: its other values, shortened.

@@ -132,8 +132,16 @@ class UserDetail(APIView):
 
 
 def _ban(user: User, data: Any) -> None:
-    duration = _text(data, "duration") or BAN_FOREVER
-    admin_users.ban_user(user, admin_users.parse_ban_duration(duration))
+    text = _text(data, "duration") or BAN_FOREVER
+    duration = admin_users.parse_ban_duration(text)
+    # GoTrue reads "none" or "0" as lifting a ban; asked to ban, that would
+    # quietly do the opposite.
+    if duration <= timedelta(0):
+        raise ValidationFailed(
+            f"A ban needs a duration longer than zero, not {text!r}; "
+            "use unban to lift one"
+        )
+    admin_users.ban_user(user, duration)
 
 
 def _recover(user: User, data: Any) -> None:

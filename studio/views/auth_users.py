@@ -10,10 +10,13 @@ import json
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from accounts import admin_users
 from accounts.errors import InvalidUserId, UserNotFound, ValidationFailed
+from accounts.users import is_banned
 from studio.api.auth_users import (
+    BAN_FOREVER,
     auth_settings,
     email_previews,
     page_number,
@@ -48,16 +51,21 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @operator_required
 def user_page(request: HttpRequest, user_id: str) -> HttpResponse:
     try:
-        user = user_detail(admin_users.get_user(user_id))
+        found = admin_users.get_user(user_id)
     except (InvalidUserId, UserNotFound):
         raise Http404("No such user") from None
+    user = user_detail(found)
     return render(
         request,
         "studio/auth_user.html",
         {
             "user": user,
+            "api_user": reverse("studio:api_auth_user", args=[user["id"]]),
             "user_metadata": json.dumps(user["user_metadata"], indent=2),
             "app_metadata": json.dumps(user["app_metadata"], indent=2),
+            # A ban that has run out is no ban: the page offers a new one.
+            "banned_until": found.banned_until if is_banned(found) else None,
+            "ban_forever": BAN_FOREVER,
             "tabs": TABS,
             "tab": "studio:auth_users",
         },
