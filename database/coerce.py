@@ -93,6 +93,16 @@ def _number(value: int | float | Decimal, shown: object, number_type: str):
     """A number for a numeric, real or double column, as SQLite will keep it:
     an integer SQLite can hold, or a double that is the value itself (for
     `numeric`; `real` and `double precision` round as Postgres' do)."""
+    if (
+        number_type.startswith("numeric")
+        and isinstance(value, Decimal)
+        and _INT_MIN <= value <= _INT_MAX
+        and value == value.to_integral_value()
+    ):
+        # 34607292920841e4 as a double would be turned by SQLite's numeric
+        # affinity into that double's integer, 346072929208409984: keep the
+        # integer that was sent instead.
+        value = int(value)
     if isinstance(value, int) and _INT_MIN <= value <= _INT_MAX:
         _check_precision(value, number_type)
         return value
