@@ -91,8 +91,11 @@ def main(argv: list[str] | None = None) -> int:
                 2,
             )
     command = load_command_class(commands[name], name)
+    # Django's parser raises CommandError (a traceback here) unless it knows it
+    # serves a command line; then argparse prints usage and exits 2.
+    command._called_from_command_line = True
     parser = command.create_parser("koyalite", name)
-    options = parser.parse_args(argv[2:])  # argparse exits 2 with its own message
+    options = parser.parse_args(argv[2:])
     cmd_options = vars(options)
     args = cmd_options.pop("args", ())
     handle_default_options(options)

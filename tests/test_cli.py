@@ -226,6 +226,23 @@ def test_serve_refuses_bad_settings_with_one_line(project, variable, value, mess
     assert message in lines[0]
 
 
+@pytest.mark.parametrize(
+    ("args", "missing"),
+    [
+        (["init"], "directory"),
+        (["sql"], "-f/--file"),
+        (["sql", "-f", "x.sql", "--nope"], "--nope"),
+    ],
+)
+def test_bad_arguments_print_usage_and_exit_2(project, args, missing):
+    result = run_cli(project, *args, check=False)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"usage: koyalite {args[0]}")
+    assert missing in result.stderr.strip().splitlines()[-1]
+
+
 def test_unknown_command_is_one_line(project):
     result = run_cli(project, "frobnicate", check=False)
 
