@@ -120,6 +120,22 @@ def main(argv: list[str] | None = None) -> int:
         f"  per CPU-second, on / off: {cpu_ratio:.3f} "
         f"({(1 - cpu_ratio) * 100:+.1f} % drop)"
     )
+    # Each "on" run is paired with the "off" run right after it: the median of
+    # those ratios follows the log, not the drift of a shared machine.
+    pairs = sorted(
+        on["rps"] / off["rps"]
+        for on, off in zip(
+            outcome["targets"]["koyalite-log-on"]["runs"],
+            outcome["targets"]["koyalite-log-off"]["runs"],
+            strict=True,
+        )
+    )
+    if len(pairs) >= 4:
+        low, middle, high = statistics.quantiles(pairs, n=4)
+        print(
+            f"  paired runs, on / off: median {middle:.3f} "
+            f"({(1 - middle) * 100:+.1f} % drop), quartiles {low:.3f}-{high:.3f}"
+        )
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
