@@ -6,6 +6,7 @@ constraint violations, so Supabase clients see what they would see there.
 
 from __future__ import annotations
 
+from database.schema import system_table_named
 from koyalite.errors import KoyaError
 
 # ---------------------------------------------------------------- PGRST2xx: schema
@@ -276,10 +277,11 @@ class InternalTableAccess(SqlScriptError):
     code = "KL103"
 
     def __init__(self, number: int, line: int, table: str, *, reading: bool) -> None:
-        if table.lower() == "auth_users" and not reading:
+        system = system_table_named(table)
+        if system is not None and not reading:
             cause = (
-                "table 'auth_users' (auth.users) belongs to KoyaLite; "
-                "create and change users through the auth API"
+                f"table '{system.table}' ({system.shown}) belongs to KoyaLite; "
+                f"change it through {system.changed_through}"
             )
         else:
             verb = "read" if reading else "changed"

@@ -22,11 +22,11 @@ from database.errors import InternalTableAccess, SqlScriptError, SqlTimeLimitExc
 from database.executor import write_lock
 from database.rebuild import change_column_type
 from database.schema import (
-    AUTH_USERS_TABLE,
     SchemaCache,
     is_internal_table,
     read_schema,
     schema_version,
+    system_table_named,
 )
 from database.sql import quote_ident
 from database.sqlscript import (
@@ -458,7 +458,8 @@ class _InternalTableGuard:
         # SQLite itself writes sqlite_master for every DDL statement.
         if lowered.startswith("sqlite_") or not is_internal_table(table):
             return sqlite3.SQLITE_OK
-        if reading and lowered == AUTH_USERS_TABLE:
+        system = system_table_named(table)
+        if system is not None and (reading or system.sql_writes):
             return sqlite3.SQLITE_OK
         self.denied_table = (table, reading)
         return sqlite3.SQLITE_DENY

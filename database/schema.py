@@ -177,9 +177,17 @@ class SchemaCache:
     # Per view, its columns that read a base-table column unchanged: view
     # column → (table, column). Views have keys and relationships through them.
     view_columns: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    # The system tables policies and their APIs read (`storage_objects`…),
+    # by SQLite name; never in `tables`, so never served by `/rest/v1`.
+    system: dict[str, TableInfo] = field(default_factory=dict)
 
     def table(self, name: str) -> TableInfo | None:
         return self.tables.get(name)
+
+    def policy_table(self, name: str) -> TableInfo | None:
+        """A table policies may be on: a user table, or a system table by its
+        SQLite name (`storage_objects`)."""
+        return self.find_table(name) or self.system.get(name.lower())
 
     def find_table(self, name: str) -> TableInfo | None:
         """Look a table up as SQL does: SQLite names are case-insensitive."""
@@ -193,6 +201,57 @@ class SchemaCache:
 
 # Table names that map a Supabase schema onto KoyaLite's own tables.
 AUTH_USERS_TABLE = "auth_users"
+STORAGE_BUCKETS_TABLE = "storage_buckets"
+STORAGE_OBJECTS_TABLE = "storage_objects"
+
+
+@dataclass(frozen=True, slots=True)
+class SystemTable:
+    """A table of a Supabase schema other than `public` (`auth.users`,
+    `storage.objects`) that KoyaLite keeps as one of its own tables.
+
+    User SQL may read every one of them and reference them in foreign keys;
+    it may write only those marked `sql_writes` (Supabase migrations create
+    buckets with `insert into storage.buckets`); the rest change only through
+    their API, which keeps them consistent with what lives outside the table
+    (passwords, a file's bytes).
+    """
+
+    schema: str
+    name: str
+    table: str
+    sql_writes: bool
+    changed_through: str
+
+    @property
+    def shown(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+SYSTEM_TABLES = (
+    SystemTable("auth", "users", AUTH_USERS_TABLE, False, "the auth API"),
+    SystemTable("storage", "buckets", STORAGE_BUCKETS_TABLE, True, "the Storage API"),
+    SystemTable("storage", "objects", STORAGE_OBJECTS_TABLE, False, "the Storage API"),
+)
+SYSTEM_SCHEMAS = frozenset(t.schema for t in SYSTEM_TABLES)
+
+
+def system_table(schema: str, name: str) -> SystemTable | None:
+    """The system table `schema.name` names (case-insensitively), if any."""
+    schema, name = schema.lower(), name.lower()
+    for table in SYSTEM_TABLES:
+        if table.schema == schema and table.name == name:
+            return table
+    return None
+
+
+def system_table_named(table: str) -> SystemTable | None:
+    """The system table stored as SQLite table `table`, if it is one."""
+    lowered = table.lower()
+    for system in SYSTEM_TABLES:
+        if system.table == lowered:
+            return system
+    return None
 
 
 @cache
@@ -327,6 +386,11 @@ def read_schema(cursor, version: int) -> SchemaCache:
         for fk in table.foreign_keys:
             if fk.ref_table in tables:
                 referenced_by.setdefault(fk.ref_table, []).append(fk)
+    system = {
+        name: _describe_table(cursor, name, create_sql, False)
+        for name, kind, create_sql in rows
+        if kind == "table" and _described_system_table(name)
+    }
     view_columns = _view_columns(version, tables)
     for name, columns in view_columns.items():
         key = _view_primary_key(tables[name], columns, tables)
@@ -337,7 +401,15 @@ def read_schema(cursor, version: int) -> SchemaCache:
         tables=tables,
         referenced_by={k: tuple(v) for k, v in referenced_by.items()},
         view_columns=view_columns,
+        system=system,
     )
+
+
+def _described_system_table(name: str) -> bool:
+    # auth.users is described by hand (rls.expr.values.AUTH_USERS): policies
+    # see the columns Supabase's auth.users has, not KoyaLite's.
+    system = system_table_named(name)
+    return system is not None and system.table != AUTH_USERS_TABLE
 
 
 def _view_columns(

@@ -361,6 +361,7 @@ INSTALLED_APPS = [
     "accounts",
     "api",
     "studio",
+    "storage",
     "rest_framework",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -60,6 +60,12 @@ class WrongObjectType(PolicyError):
     code = "42809"
 
 
+class NotOwner(PolicyError):
+    """Turning RLS off on a table KoyaLite owns (`storage.objects`)."""
+
+    code = "42501"
+
+
 class DatatypeMismatch(PolicyError):
     code = "42804"
 

@@ -14,12 +14,13 @@ from typing import Any, Protocol
 
 from django.db import connection
 
-from database.schema import SchemaCache, TableInfo
+from database.schema import SchemaCache, TableInfo, system_table, system_table_named
 from database.sql import AuthValue, Sql, quote_ident
 from database.views import tables_read
 from rls.catalog import PolicyCatalog
 from rls.errors import (
     DuplicatePolicy,
+    NotOwner,
     PolicyError,
     PolicySyntaxError,
     UndefinedObject,
@@ -147,6 +148,11 @@ def _alter_table_security(statement: AlterTableSecurity, schema: SchemaCache) ->
             f'performed on relation "{table.name}"',
             details="This operation is not supported for views.",
         )
+    system = system_table_named(table.name)
+    if system is not None and statement.action == "disable":
+        # As in Supabase, where storage's tables belong to its admin role:
+        # their policies are the only thing between one user and another's files.
+        raise NotOwner(f"must be owner of table {system.name}")
     flags, _ = TableSecurity.objects.get_or_create(table=table.name)
     if statement.action in ("enable", "disable"):
         flags.enabled = statement.action == "enable"
@@ -203,7 +209,10 @@ def _check_roles(roles: tuple[str, ...]) -> None:
 
 
 def _find_table(schema_name: str, name: str, schema: SchemaCache) -> TableInfo | None:
-    return schema.find_table(name) if schema_name == "public" else None
+    if schema_name == "public":
+        return schema.find_table(name)
+    system = system_table(schema_name, name)
+    return schema.system.get(system.table) if system is not None else None
 
 
 def _missing_table(schema_name: str, name: str) -> UndefinedTable:
@@ -304,7 +313,8 @@ def load_catalog(schema: SchemaCache) -> PolicyCatalog:
         version=version,
         schema=schema,
         policies=policies,
-        enabled=[f.table for f in flags if f.enabled],
+        # A system table's policies always apply: nothing turns them off.
+        enabled=[f.table for f in flags if f.enabled] + list(schema.system),
         forced=[f.table for f in flags if f.forced],
     )
 

@@ -99,7 +99,7 @@ def explain_access(
     each row it may change with `row`'s columns applied.
     """
     schema, policies = catalog()
-    info = schema.find_table(table)
+    info = schema.policy_table(table)
     if info is None or info.is_view:
         raise TableNotFound(table)
     applicable_using = _applicable(policies, info.name, command, auth, "using")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import sqlite3
+from fnmatch import fnmatch
 
 import httpx
 import jwt
@@ -317,3 +318,15 @@ def test_sql_with_a_bad_database_url_is_one_line(project):
     assert result.stderr.strip().splitlines() == [
         "koyalite: DATABASE_URL uses 'mysql'; only sqlite:/// URLs are supported yet."
     ]
+
+
+def test_gitignore_of_a_new_project_covers_every_file_the_database_makes(project):
+    run_cli(project, "sql", "-f", "-", stdin="create table notes (id integer);")
+    patterns = [
+        line for line in (project / ".gitignore").read_text().splitlines() if line
+    ]
+
+    made = [p.name for p in project.iterdir() if p.name.startswith("koyalite.sqlite3")]
+
+    assert "koyalite.sqlite3.write-lock" in made
+    assert [n for n in made if not any(fnmatch(n, p) for p in patterns)] == []

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from database.errors import InternalTableAccess, TableNameCollision
-from database.schema import AUTH_USERS_TABLE, is_internal_table
+from database.schema import (
+    SYSTEM_SCHEMAS,
+    SYSTEM_TABLES,
+    is_internal_table,
+    system_table,
+    system_table_named,
+)
 from database.sqlscript.cursor import Name, TokenCursor
 from database.sqlscript.statements import CREATE_MODIFIERS
 from database.sqlscript.tokens import string_value
@@ -206,12 +212,15 @@ class StatementChecks(TokenCursor):
         """The SQLite table for a (qualified) name, refusing other schemas."""
         if name.schema is None or name.schema.lower() == "public":
             return name.name
-        if name.schema.lower() == "auth":
-            if name.name.lower() == "users":
-                return AUTH_USERS_TABLE
+        system = system_table(name.schema, name.name)
+        if system is not None:
+            return system.table
+        schema = name.schema.lower()
+        if schema in SYSTEM_SCHEMAS:
+            tables = ", ".join(t.shown for t in SYSTEM_TABLES if t.schema == schema)
             self.fail(
-                f"table 'auth.{name.name}' is not supported; "
-                "of the auth schema only auth.users exists"
+                f"table '{schema}.{name.name}' is not supported; "
+                f"of the {schema} schema only {tables} exist"
             )
         self.fail(f"schema '{name.schema}' is not supported")
 
@@ -225,12 +234,14 @@ class StatementChecks(TokenCursor):
             return table
         if not is_internal_table(table):
             return table
-        lowered = table.lower()
+        system = system_table_named(table)
         if role == "read" and (
-            lowered == AUTH_USERS_TABLE or lowered.startswith("sqlite_")
+            system is not None or table.lower().startswith("sqlite_")
         ):
             return table
-        if role == "reference" and lowered == AUTH_USERS_TABLE:
+        if system is not None and (
+            role == "reference" or (role == "write" and system.sql_writes)
+        ):
             return table
         raise InternalTableAccess(number, line, table, reading=role == "read")
 
@@ -271,7 +282,7 @@ class StatementChecks(TokenCursor):
         if (
             role == "reference"
             and name.schema is None
-            and table.lower() == AUTH_USERS_TABLE
+            and system_table_named(table) is not None
             and self.symbol(name.end) != "("
         ):
-            self.replace(name.start, name.end, f"{AUTH_USERS_TABLE}(id)")
+            self.replace(name.start, name.end, f"{table}(id)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from database.coerce import NOW_SQL as STORED_NOW_SQL
-from database.schema import AUTH_USERS_TABLE, type_kind
+from database.schema import system_table, type_kind
 from database.sqlscript.arrays import pg_array_json
 from database.sqlscript.checks import StatementChecks
 from database.sqlscript.cursor import CastType
@@ -77,8 +77,9 @@ class ExpressionRewrites(StatementChecks):
         schema = schema.lower()
         if schema == "public":
             return i + 2 if self.replace(i, i + 2, "") else None
-        if schema == "auth" and member.lower() == "users":
-            text = AUTH_USERS_TABLE
+        system = system_table(schema, member)
+        if system is not None:
+            text = system.table
             if self.word(i - 1) == "references" and self.symbol(i + 3) != "(":
                 text += "(id)"
             return i + 3 if self.replace(i, i + 3, text) else None

@@ -179,7 +179,7 @@ def test_public_schema_is_dropped_from_names() -> None:
     ("statement", "schema"),
     [
         ("create table foo.bar (id int)", "foo"),
-        ("select * from storage.objects", "storage"),
+        ("select * from extensions.things", "extensions"),
         ("insert into foo.bar values (1)", "foo"),
         ("create table t (x int references other.t(id))", "other"),
     ],
@@ -190,6 +190,38 @@ def test_tables_in_other_schemas_are_refused(statement: str, schema: str) -> Non
 
     assert str(error.value) == (
         f"statement 3 (line 12): schema '{schema}' is not supported"
+    )
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ("select * from storage.objects", "select * from storage_objects"),
+        (
+            "insert into storage.buckets (id, name) values ('a', 'a')",
+            "insert into storage_buckets (id, name) values ('a', 'a')",
+        ),
+        (
+            'select o.name from "storage"."objects" o',
+            "select o.name from storage_objects o",
+        ),
+        (
+            "create table p (f uuid references storage.objects on delete set null)",
+            "create table p (f uuid references storage_objects(id) on delete set null)",
+        ),
+    ],
+)
+def test_storage_tables_become_koyalites_tables(statement: str, expected: str) -> None:
+    assert sql(statement) == expected
+
+
+def test_an_unknown_storage_table_names_the_ones_that_exist() -> None:
+    with pytest.raises(UnsupportedSql) as error:
+        sql("select * from storage.migrations")
+
+    assert str(error.value) == (
+        "statement 1 (line 1): table 'storage.migrations' is not supported; "
+        "of the storage schema only storage.buckets, storage.objects exist"
     )
 
 

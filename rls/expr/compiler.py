@@ -6,7 +6,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
-from database.schema import SchemaCache
+from database.schema import SchemaCache, system_table_named
 from database.sql import Sql
 from rls.errors import PolicyError, PolicySyntaxError, UndefinedTable
 from rls.expr.coercion import AGGREGATES, ARITHMETIC, COMPARISONS
@@ -23,12 +23,17 @@ def compile_expression(text: str, table: str, alias: str, schema: SchemaCache) -
     `PolicyError` subclass naming the first unknown column, table or function,
     or the unsupported construct.
     """
-    info = schema.find_table(table)
+    info = schema.policy_table(table)
     if info is None:
         raise UndefinedTable(f'relation "{table}" does not exist')
     node = parse_expression(text)
     compiler = Compiler(schema, alias)
-    scope = Scope((Source(info.name, "public", info, alias),), None)
+    # `objects.name` and `storage.objects.name` name a system table's columns.
+    system = system_table_named(info.name)
+    name, schema_name = (
+        (system.name, system.schema) if system else (info.name, "public")
+    )
+    scope = Scope((Source(name, schema_name, info, alias),), None)
     try:
         return compiler.boolean(node, scope, "POLICY")
     except RecursionError:

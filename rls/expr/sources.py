@@ -6,7 +6,7 @@ import difflib
 
 from sqlglot import exp
 
-from database.schema import ColumnInfo, TableInfo
+from database.schema import ColumnInfo, TableInfo, system_table
 from database.sql import AuthValue, Sql, param, quote_ident
 from rls.errors import AmbiguousColumn, PolicyError, UndefinedColumn, UndefinedTable
 from rls.expr.base import CompilerBase
@@ -132,7 +132,8 @@ class SourceCompiler(CompilerBase):
         elif schema_name == "auth" and name.lower() == "users":
             info = AUTH_USERS
         else:
-            info = None
+            system = system_table(schema_name, name)
+            info = self.schema.system.get(system.table) if system else None
         if info is None:
             shown = f"{schema_name}.{name}" if schema_name else name
             raise UndefinedTable(f'relation "{shown}" does not exist')

@@ -21,6 +21,7 @@ GITIGNORE = """\
 .env
 *.sqlite3
 *.sqlite3-*
+*.sqlite3.write-lock
 """
 
 
