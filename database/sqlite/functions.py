@@ -37,6 +37,14 @@ from koyalite.errors import KoyaError
 
 _failure = threading.local()
 
+# `storage.<helper>(name)` → the function policies and SQL scripts call.
+STORAGE_HELPERS = {
+    "foldername": "koyalite_storage_foldername",
+    "filename": "koyalite_storage_filename",
+    "extension": "koyalite_storage_extension",
+}
+SUBSCRIPT = "koyalite_subscript"
+
 
 def take_error() -> KoyaError | None:
     """The error a function of this thread's statement raised, if any."""
@@ -143,12 +151,12 @@ def register(connection: sqlite3.Connection) -> None:
     connection.create_function("koyalite_real", 1, real_text, deterministic=True)
     connection.create_function("koyalite_jsonb", 1, canonical_json, deterministic=True)
     connection.create_function("koyalite_cast", 2, checked_cast, deterministic=True)
-    for name, function in (
-        ("koyalite_storage_foldername", storage_foldername),
-        ("koyalite_storage_filename", storage_filename),
-        ("koyalite_storage_extension", storage_extension),
+    for helper, function in (
+        ("foldername", storage_foldername),
+        ("filename", storage_filename),
+        ("extension", storage_extension),
     ):
-        connection.create_function(name, 1, function, deterministic=True)
-    connection.create_function(
-        "koyalite_subscript", -1, array_subscript, deterministic=True
-    )
+        connection.create_function(
+            STORAGE_HELPERS[helper], 1, function, deterministic=True
+        )
+    connection.create_function(SUBSCRIPT, -1, array_subscript, deterministic=True)

@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from database.coerce import NOW_SQL
 from database.sql import AuthValue, Sql, param
+from database.sqlite.functions import STORAGE_HELPERS, SUBSCRIPT
 from rls.errors import DatatypeMismatch, GroupingError, PolicyError, UndefinedFunction
 from rls.expr.auth import AUTH_FUNCTIONS, is_auth_call
 from rls.expr.base import CompilerBase
@@ -38,12 +39,12 @@ FUNCTIONS: dict[type[exp.Expression], tuple[str, set[str]]] = {
     exp.Length: ("length", {"this"}),
     exp.Trim: ("trim", {"this"}),
 }
-# Supabase Storage's helpers: the SQLite function each compiles to
-# (database/sqlite/functions.py), and the kind and element kind it returns.
+# Supabase Storage's helpers: the SQLite function each compiles to, and the
+# kind and element kind it returns.
 STORAGE_FUNCTIONS: dict[str, tuple[str, str, str | None]] = {
-    "foldername": ("koyalite_storage_foldername", "array", "text"),
-    "filename": ("koyalite_storage_filename", "text", None),
-    "extension": ("koyalite_storage_extension", "text", None),
+    "foldername": (STORAGE_HELPERS["foldername"], "array", "text"),
+    "filename": (STORAGE_HELPERS["filename"], "text", None),
+    "extension": (STORAGE_HELPERS["extension"], "text", None),
 }
 
 
@@ -154,9 +155,7 @@ class FunctionCompiler(CompilerBase):
             )
         positions = [self.array_index(index, scope) for index in indexes]
         return Value(
-            join_sql(
-                "koyalite_subscript(", Sql.join([array.sql, *positions], ", "), ")"
-            ),
+            join_sql(f"{SUBSCRIPT}(", Sql.join([array.sql, *positions], ", "), ")"),
             array.element or "unknown",
         )
 
