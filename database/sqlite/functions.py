@@ -116,11 +116,11 @@ def storage_extension(name: object) -> str | None:
 
 
 def array_subscript(array: object, *indexes: object) -> object:
-    if array is None or any(index is None for index in indexes):
+    if not isinstance(array, str | bytes) or any(index is None for index in indexes):
         return None
     try:
-        element: object = orjson.loads(array)  # type: ignore[arg-type]
-    except (orjson.JSONDecodeError, TypeError):
+        element: object = orjson.loads(array)
+    except orjson.JSONDecodeError:
         return None
     for index in indexes:
         position = subscript_position(index)
