@@ -1,4 +1,5 @@
-"""Literals, casts, functions, `auth.*` calls and JSON chains."""
+"""Literals, casts, functions, `auth.*` and `storage.*` calls, array
+subscripts and JSON chains."""
 
 from __future__ import annotations
 
