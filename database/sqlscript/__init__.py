@@ -31,6 +31,10 @@ What `translate` does:
 | `x::int`, `x::numeric`, `x::text`, `x::date`     | `CAST(x AS INTEGER/REAL/TEXT)`, `date(x)`|
 | `E'a\\n'`, `$$it's$$`                            | `'a<newline>'`, `'it''s'`                |
 | `char_length(x)`, `ilike`                        | `length(x)`, `like`                      |
+| `storage.foldername(x)`, `storage.filename(x)`,  | `koyalite_storage_foldername(x)`, … (see |
+| `storage.extension(x)`                           | database/sqlite/functions.py)            |
+| `a[i]`, `(f(x))[i]`, `a[i][j]` subscripts        | `koyalite_subscript(a, i[, j])`; slices  |
+|                                                  | are refused                              |
 | `create index on t (a)`, `using gin`,            | named `t_a_idx`; method, `concurrently`, |
 | `concurrently`, `only`, `unlogged`               | `only`, `unlogged` dropped               |
 | `drop table t cascade`, `drop trigger x on t`    | `drop table t`, `drop trigger x`         |

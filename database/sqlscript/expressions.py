@@ -1,9 +1,11 @@
-"""Rewrites inside expressions: names, `now()`, literals and `::` casts."""
+"""Rewrites inside expressions: names, `now()`, literals, `::` casts, Supabase
+Storage's path helpers and array subscripts."""
 
 from __future__ import annotations
 
 from database.coerce import NOW_SQL as STORED_NOW_SQL
 from database.schema import system_table, type_kind
+from database.sqlite.functions import STORAGE_HELPERS, SUBSCRIPT
 from database.sqlscript.arrays import pg_array_json
 from database.sqlscript.checks import StatementChecks
 from database.sqlscript.cursor import CastType
@@ -12,6 +14,7 @@ from database.sqlscript.vocabulary import (
     BOOLEAN_STRINGS,
     LITERAL_WORDS,
     NOT_FUNCTIONS,
+    NOT_OPERANDS,
     NOW_FUNCTIONS,
     QUERY_STARTS,
     STRING_KINDS,
@@ -55,6 +58,8 @@ class ExpressionRewrites(StatementChecks):
                     in_query.pop()
                 elif text == "::" and not claimed[i]:
                     following = self.rewrite_cast(i)
+                elif text == "[" and not claimed[i]:
+                    following = self.rewrite_subscript(i)
             elif claimed[i]:
                 pass
             elif kind == "number" or kind == "string":
@@ -83,6 +88,8 @@ class ExpressionRewrites(StatementChecks):
             if self.word(i - 1) == "references" and self.symbol(i + 3) != "(":
                 text += "(id)"
             return i + 3 if self.replace(i, i + 3, text) else None
+        if schema == "storage" and member.lower() in STORAGE_HELPERS:
+            return self.rewrite_storage_helper(i, member.lower())
         if schema == "auth" and self.symbol(i + 3) == "(":
             self.fail(
                 f"auth.{member}() is only available in row level security policies"
@@ -96,6 +103,77 @@ class ExpressionRewrites(StatementChecks):
         ):
             return i + 5
         return None
+
+    def rewrite_storage_helper(self, i: int, helper: str) -> int | None:
+        """`storage.foldername(x)` → the SQLite function; one argument only."""
+        end = self.group_end(i + 3) if self.symbol(i + 3) == "(" else -1
+        if end < 0:
+            return None
+        if self.arguments(i + 3) != 1:
+            self.fail(
+                f"function storage.{helper}() takes one argument, "
+                f"{self.arguments(i + 3)} given",
+                hint=f"storage.{helper}(name) reads a path such as 'folder/photo.png'.",
+            )
+        return i + 3 if self.replace(i, i + 3, STORAGE_HELPERS[helper]) else None
+
+    def arguments(self, opening: int) -> int:
+        """How many arguments the call's parentheses at `opening` hold."""
+        closing = self.group_end(opening) - 1
+        if closing == opening + 1:
+            return 0
+        count, k = 1, opening + 1
+        while k < closing:
+            if self.symbol(k) in ("(", "[") and self.group_end(k) > 0:
+                k = self.group_end(k)
+                continue
+            count += self.symbol(k) == ","
+            k += 1
+        return count
+
+    def rewrite_subscript(self, i: int) -> int | None:
+        """`operand[i][j]` → `koyalite_subscript(operand, i, j)`: Postgres reads
+        chained brackets as one subscript, one index per dimension."""
+        if not self.ends_operand(i - 1) or self.word(i - 2) == "as":
+            return None
+        groups: list[tuple[int, int]] = []
+        k = i
+        while self.symbol(k) == "[" and self.group_end(k) > k + 1:
+            groups.append((k, self.group_end(k) - 1))
+            k = self.group_end(k)
+        start = self.operand_start(i)
+        if not groups or start is None:
+            return None
+        for opening, closing in groups:
+            if not (
+                self.free(opening, opening + 1) and self.free(closing, closing + 1)
+            ):
+                return None
+            depth = 0
+            for j in range(opening + 1, closing):
+                symbol = self.symbol(j)
+                depth += (symbol in ("(", "[")) - (symbol in (")", "]"))
+                if depth == 0 and symbol == ":":
+                    self.fail("array slices ([lower:upper]) are not supported")
+                if depth == 0 and symbol == ",":
+                    self.fail("an array subscript takes one index per [ ]")
+        self.prefix(start, f"{SUBSCRIPT}(")
+        for number, (opening, closing) in enumerate(groups):
+            self.replace(opening, opening + 1, ", ")
+            self.replace(closing, closing + 1, ")" if number == len(groups) - 1 else "")
+        self.operand_starts[groups[-1][1]] = start
+        return i + 1
+
+    def ends_operand(self, k: int) -> bool:
+        """Whether the token at `k` can end what a `[` subscripts."""
+        if k in self.operand_starts:
+            return True
+        token = self.tokens[k] if 0 <= k < len(self.tokens) else None
+        if token is None or self.claimed[k]:
+            return False
+        if token.kind == "quoted" or (token.kind == "symbol" and token.text == ")"):
+            return True
+        return token.kind == "word" and token.text.lower() not in NOT_OPERANDS
 
     def rewrite_expression(self, i: int) -> int | None:
         token = self.tokens[i]

@@ -57,3 +57,19 @@ NOT_FUNCTIONS = frozenset(
 )  # fmt: skip
 QUERY_STARTS = frozenset({"select", "with", "values"})
 INSERT_VERBS = frozenset({"insert", "replace", "ignore", "abort", "fail", "rollback"})
+# Words that never end an operand, so a `[` after them is not a subscript:
+# Postgres' reserved words and the statement words before a table name.
+NOT_OPERANDS = NOT_FUNCTIONS | frozenset(
+    {
+        "all", "analyse", "analyze", "asc", "asymmetric", "both", "cast",
+        "collate", "column", "constraint", "create", "desc", "do", "end",
+        "except", "false", "fetch", "for", "foreign", "grant", "group",
+        "initially", "intersect", "lateral", "leading", "limit", "null",
+        "offset", "only", "order", "placing", "primary", "references",
+        "session_user", "symmetric", "table", "to", "trailing", "true", "union",
+        "unique", "user", "variadic", "window", "with", "join", "cross", "inner",
+        "left", "right", "full", "outer", "natural", "ilike", "similar", "glob",
+        "isnull", "notnull", "update", "delete", "insert", "replace", "index",
+        "view", "trigger", "begin", "if", "escape", "key",
+    }
+)  # fmt: skip

@@ -11,6 +11,9 @@ through `quote_ident`, values only as bound parameters.
 Supabase's helpers become `AuthValue` parameters that the executor fills from
 the request (see `resolve_auth_value` for the rule): `auth.uid()`,
 `auth.role()`, `auth.email()`, `auth.jwt()` and `->`/`->>` chains on it.
+Supabase Storage's `storage.foldername()`, `storage.filename()` and
+`storage.extension()`, and array subscripts, compile to the SQLite functions
+of `database.sqlite.functions`.
 
 Subqueries (`exists (...)`, `x in (select ...)`, scalar `(select ...)`) may read
 user tables and `auth.users`. They read raw rows: row-level security is not

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, SqlglotError
 
 from database.schema import SchemaCache, system_table_named
@@ -47,7 +48,9 @@ def parse_expression(text: str) -> exp.Expression:
             f"policy expression is longer than {MAX_EXPRESSION_LENGTH} characters"
         )
     try:
-        nodes = [n for n in sqlglot.parse(text, read="postgres") if n is not None]
+        nodes = [
+            n for n in sqlglot.parse(text, read=PostgresAsWritten) if n is not None
+        ]
     except ParseError as error:
         raise PolicySyntaxError(describe_parse_error(error)) from None
     except SqlglotError as error:
@@ -63,7 +66,22 @@ def parse_expression(text: str) -> exp.Expression:
         raise PolicySyntaxError("a policy expression must be a single expression")
     if not isinstance(node, exp.Expression):
         raise unsupported_text(text)
+    for bracket in node.find_all(exp.Bracket):
+        # Printed back as written (in error messages), not shifted by one.
+        bracket.set("offset", PostgresAsWritten.WRITTEN_OFFSET)
     return node
+
+
+class PostgresAsWritten(Postgres):
+    """Postgres with array subscripts kept as written.
+
+    sqlglot's Postgres parser turns `a[1]` into `a[0]` (its INDEX_OFFSET) to
+    transpile to 0-based dialects, and only when it can type the index, so
+    `a[1]` and `a[id]` would no longer say which element they mean.
+    """
+
+    INDEX_OFFSET = 0
+    WRITTEN_OFFSET = Postgres.INDEX_OFFSET
 
 
 def unsupported_text(text: str) -> PolicyError:
@@ -101,6 +119,7 @@ Compiler.handlers = {
     exp.DPipe: Compiler.concat,
     exp.Neg: Compiler.negative,
     exp.Case: Compiler.case,
+    exp.Bracket: Compiler.subscript,
     exp.Literal: Compiler.literal,
     exp.RawString: Compiler.raw_string,
     exp.Boolean: Compiler.boolean_literal,

@@ -1,4 +1,5 @@
-"""Literals, casts, functions, `auth.*` calls and JSON chains."""
+"""Literals, casts, functions, `auth.*` and `storage.*` calls, array
+subscripts and JSON chains."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from sqlglot import exp
 
 from database.coerce import NOW_SQL
 from database.sql import AuthValue, Sql, param
-from rls.errors import GroupingError, PolicyError, UndefinedFunction
+from database.sqlite.functions import STORAGE_HELPERS, SUBSCRIPT
+from rls.errors import DatatypeMismatch, GroupingError, PolicyError, UndefinedFunction
 from rls.expr.auth import AUTH_FUNCTIONS, is_auth_call
 from rls.expr.base import CompilerBase
 from rls.expr.coercion import (
@@ -37,6 +39,13 @@ FUNCTIONS: dict[type[exp.Expression], tuple[str, set[str]]] = {
     exp.Upper: ("upper", {"this"}),
     exp.Length: ("length", {"this"}),
     exp.Trim: ("trim", {"this"}),
+}
+# Supabase Storage's helpers: the SQLite function each compiles to, and the
+# kind and element kind it returns.
+STORAGE_FUNCTIONS: dict[str, tuple[str, str, str | None]] = {
+    "foldername": (STORAGE_HELPERS["foldername"], "array", "text"),
+    "filename": (STORAGE_HELPERS["filename"], "text", None),
+    "extension": (STORAGE_HELPERS["extension"], "text", None),
 }
 
 
@@ -90,7 +99,79 @@ class FunctionCompiler(CompilerBase):
             known = AUTH_FUNCTIONS.get(function.name.lower())
             if known is not None:
                 return self.auth_value(*known)
+        if owner.name.lower() == "storage":
+            helper = STORAGE_FUNCTIONS.get(function.name.lower())
+            if helper is not None:
+                return self.storage_helper(name, function, helper, scope)
         raise undefined_function(name, node)
+
+    def storage_helper(
+        self,
+        name: str,
+        node: exp.Anonymous,
+        helper: tuple[str, str, str | None],
+        scope: Scope,
+    ) -> Value:
+        """`storage.foldername(name)` and its kin take one text argument."""
+        if extra_args(node, {"this", "expressions"}):
+            raise unsupported(node)
+        function, kind, element = helper
+        arguments = [self.compile(argument, scope) for argument in node.expressions]
+        if len(arguments) != 1 or arguments[0].kind not in ("text", "unknown"):
+            types = ", ".join(PG_TYPE_NAMES.get(a.kind, a.kind) for a in arguments)
+            raise UndefinedFunction(
+                f"function {name.lower()}({types}) does not exist",
+                details=f'in "{snippet(node)}"',
+                hint=f"{name.lower()}() takes one text argument, an object's "
+                "name such as 'folder/photo.png'; cast others with ::text.",
+            )
+        return Value(join_sql(f"{function}(", arguments[0].sql, ")"), kind, element)
+
+    def subscript(self, node: exp.Bracket, scope: Scope) -> Value:
+        """`array[i]`, 1-based; `array[i][j]` is one subscript with two
+        indexes, as Postgres reads it."""
+        indexes: list[exp.Expression] = []
+        base: exp.Expression = node
+        while isinstance(base, exp.Bracket):
+            if extra_args(base, {"this", "expressions", "offset"}):
+                raise unsupported(node)
+            if len(base.expressions) != 1:
+                raise unsupported(node)
+            if isinstance(base.expressions[0], exp.Slice):
+                raise PolicyError(
+                    "array slices are not supported in policy expressions",
+                    details=f'in "{snippet(node)}"',
+                    hint="Subscript one element: (storage.foldername(name))[1].",
+                )
+            indexes.append(base.expressions[0])
+            base = base.this
+        indexes.reverse()
+        array = self.compile(base, scope)
+        if array.kind != "array":
+            type_name = PG_TYPE_NAMES.get(array.kind, array.kind)
+            raise DatatypeMismatch(
+                f"cannot subscript type {type_name} because it does not "
+                "support subscripting",
+                details=f'in "{snippet(node)}"',
+            )
+        positions = [self.array_index(index, scope) for index in indexes]
+        return Value(
+            join_sql(f"{SUBSCRIPT}(", Sql.join([array.sql, *positions], ", "), ")"),
+            array.element or "unknown",
+        )
+
+    def array_index(self, node: exp.Expression, scope: Scope) -> Sql:
+        literal = string_literal(node)
+        if literal is not None:
+            return param(parse_number(literal, "integer"))
+        index = self.compile(node, scope)
+        # numeric rounds to integer, as in Postgres' assignment cast.
+        if index.kind not in ("integer", "numeric", "unknown"):
+            raise DatatypeMismatch(
+                "array subscript must have type integer",
+                details=f'in "{snippet(node)}"',
+            )
+        return index.sql
 
     def json_chain(self, node: exp.Expression, scope: Scope) -> Value:
         """`->`/`->>` chains: on `auth.jwt()` they become one AuthValue."""

@@ -23,7 +23,7 @@ class OperatorCompiler(CompilerBase):
 
     def paren(self, node: exp.Paren, scope: Scope) -> Value:
         value = self.compile(node.this, scope)
-        return Value(value.sql.wrap("(", ")"), value.kind)
+        return Value(value.sql.wrap("(", ")"), value.kind, value.element)
 
     def logical(self, node: exp.Expression, scope: Scope) -> Value:
         word = "AND" if isinstance(node, exp.And) else "OR"

@@ -57,7 +57,7 @@ class SourceCompiler(CompilerBase):
                 raise UndefinedColumn(f"column {qualifier}.{name} does not exist")
             column = found
         text = f"{quote_ident(source.sql_alias)}.{quote_ident(column.name)}"
-        return Value(Sql(text), column_kind(column))
+        return Value(Sql(text), column_kind(column), column.element_kind)
 
     def bind_unqualified(self, scope: Scope, name: str) -> tuple[Source, ColumnInfo]:
         """Bind like Postgres: the innermost scope with the column wins."""

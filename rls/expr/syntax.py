@@ -71,7 +71,7 @@ def unsupported(node: exp.Expression) -> PolicyError:
     return PolicyError(
         f'unsupported syntax in policy expression: "{snippet(node)}"',
         hint=f"Policy expressions may use columns, literals, comparisons, "
-        f"and/or/not, is [not] null, in, like, between, casts, exists/in "
+        f"and/or/not, is [not] null, in, like, between, casts, array[i], exists/in "
         f"subqueries and these functions: {CALLABLE}.",
     )
 

@@ -32,8 +32,9 @@ PG_TYPE_NAMES = {
 TRUE_WORDS = frozenset({"t", "tr", "tru", "true", "y", "ye", "yes", "on", "1"})
 FALSE_WORDS = frozenset({"f", "fa", "fal", "fals", "false", "n", "no", "off", "0"})
 CALLABLE = (
-    "auth.uid(), auth.role(), auth.email(), auth.jwt(), coalesce, nullif, lower, "
-    "upper, length, char_length, trim, now(), current_timestamp, current_date"
+    "auth.uid(), auth.role(), auth.email(), auth.jwt(), storage.foldername(), "
+    "storage.filename(), storage.extension(), coalesce, nullif, lower, upper, "
+    "length, char_length, trim, now(), current_timestamp, current_date"
 )
 
 
@@ -59,6 +60,7 @@ class Value:
 
     sql: Sql
     kind: str
+    element: str | None = None  # an array's element kind
 
 
 def make_column(

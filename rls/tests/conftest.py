@@ -10,6 +10,7 @@ import pytest
 
 from database.schema import SchemaCache, read_schema, schema_version
 from database.sql import AuthValue, Sql
+from database.sqlite import functions
 from rls.expr import resolve_auth_value
 
 ALICE = "00000000-0000-4000-8000-00000000a11c"
@@ -85,6 +86,7 @@ ANON_AUTH = Requester(role="anon", claims={"role": "anon"})
 def db() -> Iterator[sqlite3.Connection]:
     """An in-memory database with the schema and a few rows."""
     connection = sqlite3.connect(":memory:")
+    functions.register(connection)
     connection.executescript(SCHEMA_SQL + ROWS_SQL)
     yield connection
     connection.close()

@@ -402,6 +402,7 @@ _SQL_PIECES = [
     "'x'", "1", "null", "true", "=", "<>", "and", "or", "not", "is", "in", "like",
     "exists", "(", ")", "select", "from", "members", "m", "where", "::text", ",",
     "count(*)", "coalesce(", "between", "case", "when", "then", "end", "over",
+    "storage.foldername(", "storage.extension(", "[", "]", "[1]", "[0:1]",
 ]  # fmt: skip
 
 
