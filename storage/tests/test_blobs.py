@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import sysconfig
 import tracemalloc
 import uuid
 from collections.abc import Iterator
@@ -25,7 +26,11 @@ from storage.blobs import (
     blob_store,
 )
 from tests.conftest import run_cli
-from tests.seaweedfs import SeaweedFS, seaweedfs  # noqa: F401 (a fixture)
+from tests.seaweedfs import (  # seaweedfs is a fixture
+    SeaweedFS,
+    seaweedfs,  # noqa: F401
+    weed_binary,
+)
 
 MiB = 1024 * 1024
 BODY = bytes(range(256)) * 40  # 10,240 bytes
@@ -506,3 +511,25 @@ def test_bad_storage_settings_stop_start_up_with_one_line(tmp_path, lines, messa
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"koyalite: {message}"]
     assert SECRET not in result.stdout + result.stderr
+
+
+def test_a_storage_directory_that_cannot_be_made_stops_start_up(tmp_path):
+    project = project_with(tmp_path, "KOYALITE_STORAGE_DIR=notes.txt/blobs")
+    (project / "notes.txt").write_text("a file, not a directory")
+
+    result = run_cli(project, "check", check=False)
+
+    assert result.returncode != 0
+    assert (
+        f"(koyalite.E006) KOYALITE_STORAGE_DIR is {project / 'notes.txt' / 'blobs'}, "
+        f"but {project / 'notes.txt'} is not a directory."
+    ) in result.stderr
+
+
+def test_a_missing_weed_binary_fails_with_a_clear_message(monkeypatch, tmp_path):
+    """No SeaweedFS means failed S3 tests, never skipped ones."""
+    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(pytest.fail.Exception, match="`make install` installs it"):
+        weed_binary()
