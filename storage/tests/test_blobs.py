@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from boto3.exceptions import S3UploadFailedError
 from django.core.files.storage import FileSystemStorage
 from django.test import override_settings
 from storages.backends.s3 import S3Storage
@@ -122,6 +123,25 @@ def test_s3_object_keeps_its_content_type(seaweedfs, s3_bucket, s3_store):  # no
 
     head = seaweedfs.client().head_object(Bucket=s3_bucket, Key=key)
     assert head["ContentType"] == "application/json"
+
+
+def test_an_upload_the_s3_api_refuses_leaves_no_spool_file(
+    seaweedfs,  # noqa: F811
+    s3_bucket,
+    tmp_path,
+    settings,
+):
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    options = seaweedfs.storage_options(s3_bucket) | {"secret_key": "wrong-secret"}
+    store = S3BlobStore(S3Storage(**options))
+    key = f"refused-{uuid.uuid4().hex}/object/v1"
+
+    with pytest.raises(S3UploadFailedError, match="SignatureDoesNotMatch"):
+        store.put(key, pieces(BODY), limit=None, content_type="text/plain")
+
+    assert list(tmp_path.iterdir()) == []
+    listing = seaweedfs.client().list_objects_v2(Bucket=s3_bucket, Prefix=key)
+    assert listing["KeyCount"] == 0
 
 
 def test_an_empty_body_is_an_empty_object(backend):
