@@ -62,3 +62,29 @@ def check_database_directory(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register("koyalite")
+def check_storage_directory(app_configs, **kwargs):
+    """Local Storage files need a directory that exists or can be made."""
+    if settings.STORAGE_BACKEND != "local":
+        return []
+    path = Path(settings.STORAGE_DIR)
+    # The directory is made at the first upload; until then its nearest
+    # existing parent decides whether it can be.
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        return [
+            Error(
+                f"KOYALITE_STORAGE_DIR is {path}, but {existing} is not a directory.",
+                id="koyalite.E006",
+            )
+        ]
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return [
+            Error(
+                f"KOYALITE_STORAGE_DIR is {path}, but {existing} is not writable.",
+                id="koyalite.E007",
+            )
+        ]
+    return []

@@ -408,11 +408,96 @@ STATIC_URL = "static/"
 # with far-future cache headers.
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Object bytes of Storage (storage.blobs): files under the project directory by
+# default, or one bucket of an S3 API (SeaweedFS, MinIO, AWS S3).
+KNOWN_VARIABLES = KNOWN_VARIABLES | {
+    "KOYALITE_STORAGE_BACKEND",
+    "KOYALITE_STORAGE_DIR",
+    "KOYALITE_S3_ENDPOINT",
+    "KOYALITE_S3_BUCKET",
+    "KOYALITE_S3_REGION",
+    "KOYALITE_S3_ACCESS_KEY",
+    "KOYALITE_S3_SECRET_KEY",
+}
+STORAGE_BACKEND = _choice("KOYALITE_STORAGE_BACKEND", "local", ("local", "s3"))
+STORAGE_DIR = PROJECT_DIR / (
+    os.environ.get("KOYALITE_STORAGE_DIR", "").strip() or "storage"
+)
+
+
+def _blob_storage() -> dict[str, Any]:
+    """The STORAGES entry for object bytes; no message here quotes a secret."""
+    if STORAGE_BACKEND == "local":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": str(STORAGE_DIR),
+                "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700,
+            },
+        }
+    endpoint = os.environ.get("KOYALITE_S3_ENDPOINT", "").strip()
+    bucket = os.environ.get("KOYALITE_S3_BUCKET", "").strip()
+    region = os.environ.get("KOYALITE_S3_REGION", "").strip() or "us-east-1"
+    access_key = os.environ.get("KOYALITE_S3_ACCESS_KEY", "").strip()
+    secret_key = os.environ.get("KOYALITE_S3_SECRET_KEY", "").strip()
+    missing = [
+        name
+        for name, value in (
+            ("KOYALITE_S3_ENDPOINT", endpoint),
+            ("KOYALITE_S3_BUCKET", bucket),
+        )
+        if not value
+    ]
+    if missing:
+        raise ImproperlyConfigured(
+            f"KOYALITE_STORAGE_BACKEND=s3 needs {' and '.join(missing)}."
+        )
+    if not endpoint.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(
+            f"KOYALITE_S3_ENDPOINT must be an http(s) URL, not {endpoint!r}."
+        )
+    # S3's bucket naming rules, which SeaweedFS and MinIO enforce as well.
+    if not (
+        3 <= len(bucket) <= 63
+        and all(c.islower() or c.isdigit() or c in ".-" for c in bucket)
+        and bucket[0].isalnum()
+        and bucket[-1].isalnum()
+    ):
+        raise ImproperlyConfigured(
+            "KOYALITE_S3_BUCKET must be 3 to 63 lowercase letters, digits, dots "
+            f"and hyphens, not {bucket!r}."
+        )
+    # Neither means boto3's own credential chain (AWS_* variables, an
+    # instance role); one alone is a mistake.
+    if bool(access_key) != bool(secret_key):
+        raise ImproperlyConfigured(
+            "KOYALITE_S3_ACCESS_KEY and KOYALITE_S3_SECRET_KEY must be set together."
+        )
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "endpoint_url": endpoint.rstrip("/"),
+            "bucket_name": bucket,
+            "region_name": region,
+            "access_key": access_key or None,
+            "secret_key": secret_key or None,
+            # Bucket-in-the-path URLs work on every S3 API; virtual hosts
+            # need DNS for each bucket, which SeaweedFS and MinIO lack.
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+            "file_overwrite": True,
+            "default_acl": None,
+        },
+    }
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    "blobs": _blob_storage(),
 }
 
 # Operator sessions: a browser session expires after SESSION_COOKIE_AGE of

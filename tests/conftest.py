@@ -20,6 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# A real SeaweedFS for the tests of S3 storage (a fixture, used by name).
+from tests.seaweedfs import seaweedfs  # noqa: F401
+
 FIXTURES = Path(__file__).parent / "fixtures"
 KOYALITE = str(Path(sys.executable).parent / "koyalite")
 
