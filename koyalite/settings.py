@@ -43,6 +43,7 @@ KNOWN_VARIABLES = frozenset(
         "KOYALITE_THREADS",
         "KOYALITE_REQUEST_LOG_ROWS",
         "KOYALITE_STUDIO_RATE_LIMIT_SIGN_IN",
+        "KOYALITE_STORAGE_MAX_FILE_SIZE",
     }
 )
 # Every KOYALITE_AUTH_* variable is read below; later capabilities add theirs.
@@ -152,6 +153,11 @@ MAX_ROWS = _int("KOYALITE_MAX_ROWS", None, minimum=1)
 # PATCH and DELETE need a filter, as Supabase's pg-safeupdate requires.
 API_SAFE_UPDATES = _bool("KOYALITE_API_SAFE_UPDATES", True)
 # The Studio's request log keeps the newest N API requests; 0 records none.
+# The largest object any bucket takes (a bucket's file_size_limit may lower
+# it); Supabase's hosted default.
+STORAGE_MAX_FILE_SIZE = _int(
+    "KOYALITE_STORAGE_MAX_FILE_SIZE", 50 * 1024 * 1024, minimum=1
+)
 REQUEST_LOG_ROWS = _int("KOYALITE_REQUEST_LOG_ROWS", 10_000, minimum=0)
 # One process per core, as Granian counts them (it warns above that): while
 # one thread waits for the write lock the process's other thread keeps its

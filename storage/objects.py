@@ -1,0 +1,400 @@
+"""Object operations of `/storage/v1/object`: one function per route, each
+moving bytes through the byte store and rows through `storage.records`.
+
+Bytes are written under a fresh version key before the row that points at
+them is committed, and the version a write replaced is deleted only after the
+commit: a failed or refused upload deletes its own bytes and leaves the old
+object whole, and a reader never sees a row whose bytes are not there yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Iterator
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from accounts.keys import SERVICE, Auth
+from database.executor import write_transaction
+from storage import errors, signing
+from storage.blobs import BlobTooLarge, blob_store
+from storage.names import blob_key, check_object_name, new_version
+from storage.records import (
+    SORTABLE,
+    BucketRow,
+    ObjectRow,
+    Objects,
+    bucket_or_404,
+)
+from storage.uploads import read_upload
+
+MAX_REMOVE = 1000
+MAX_LIST = 1000
+SIGNED_UPLOAD_SECONDS = 2 * 3600
+
+
+def size_limit(bucket: BucketRow) -> int:
+    limit = settings.STORAGE_MAX_FILE_SIZE
+    if bucket.file_size_limit is not None:
+        limit = min(limit, bucket.file_size_limit)
+    return limit
+
+
+# ---------------------------------------------------------------- writing
+
+
+def upload(
+    request: HttpRequest,
+    auth: Auth,
+    bucket_id: str,
+    name: str,
+    *,
+    upsert: bool,
+    owner: str | None = None,
+) -> ObjectRow:
+    """Store the request's file as `bucket_id/name`; `owner` names the user a
+    signed upload URL was made for (the request itself has no user)."""
+    name = check_object_name(name)
+    bucket = bucket_or_404(bucket_id)
+    objects = Objects(auth)
+    # Refused writes fail before a byte is read, as Supabase's server does.
+    _dry_run(objects, bucket_id, name, upsert, owner)
+    limit = size_limit(bucket)
+    body = read_upload(request, bucket, limit)
+    version = new_version()
+    key = blob_key(bucket_id, version)
+    digest = hashlib.md5(usedforsecurity=False)
+    try:
+        size = blob_store().put(
+            key,
+            _hashed(body.chunks, digest),
+            limit=limit,
+            content_type=body.content_type,
+        )
+    except BlobTooLarge:
+        raise errors.entity_too_large() from None
+    finally:
+        body.close()
+    metadata = {
+        "eTag": f'"{digest.hexdigest()}"',
+        "size": size,
+        "mimetype": body.content_type,
+        "cacheControl": body.cache_control,
+        "lastModified": formatdate(usegmt=True),
+        "contentLength": size,
+        "httpStatusCode": 200,
+    }
+    try:
+        with write_transaction() as tx:
+            row, replaced = objects.save(
+                tx.raw,
+                bucket_id,
+                name,
+                object_id=str(uuid.uuid4()),
+                version=version,
+                metadata=metadata,
+                user_metadata=body.user_metadata,
+                upsert=upsert,
+                owner=owner,
+            )
+    except BaseException:
+        blob_store().delete(key)
+        raise
+    if replaced is not None:
+        blob_store().delete(blob_key(bucket_id, replaced))
+    return row
+
+
+def _dry_run(
+    objects: Objects, bucket_id: str, name: str, upsert: bool, owner: str | None
+) -> None:
+    """Would saving `name` be allowed? Tried and rolled back."""
+    with write_transaction() as tx:
+        objects.save(
+            tx.raw,
+            bucket_id,
+            name,
+            object_id=str(uuid.uuid4()),
+            version="",
+            metadata={},
+            user_metadata=None,
+            upsert=upsert,
+            owner=owner,
+        )
+        tx.rollback_only = True
+
+
+def _hashed(chunks: Iterable[bytes], digest: Any) -> Iterator[bytes]:
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+
+
+def remove(auth: Auth, bucket_id: str, prefixes: object) -> list[dict[str, Any]]:
+    """Delete the named objects the caller may delete; the deleted ones."""
+    if not isinstance(prefixes, list) or not all(isinstance(p, str) for p in prefixes):
+        raise errors.invalid_request("prefixes must be a list of object names")
+    if len(prefixes) > MAX_REMOVE:
+        raise errors.invalid_request(f"remove at most {MAX_REMOVE} objects at once")
+    bucket_or_404(bucket_id)
+    names = [p for p in dict.fromkeys(prefixes) if p]
+    with write_transaction() as tx:
+        deleted = Objects(auth).delete(tx.raw, bucket_id, names)
+    store = blob_store()
+    for row in deleted:
+        store.delete(blob_key(bucket_id, row.version))
+    return [object_json(row) for row in deleted]
+
+
+def move(auth: Auth, body: dict[str, Any]) -> None:
+    bucket_id, source_name, target_bucket, target_name = _transfer_names(body)
+    objects = Objects(auth)
+    source = _visible(objects, bucket_id, source_name)
+    if target_bucket == bucket_id:
+        with write_transaction() as tx:
+            objects.rename(tx.raw, source, bucket_id, target_name, source.version)
+        return
+    # Across buckets the bytes move to the other bucket's keys.
+    version = new_version()
+    new_key = blob_key(target_bucket, version)
+    blob_store().copy(blob_key(bucket_id, source.version), new_key)
+    try:
+        with write_transaction() as tx:
+            objects.rename(tx.raw, source, target_bucket, target_name, version)
+    except BaseException:
+        blob_store().delete(new_key)
+        raise
+    blob_store().delete(blob_key(bucket_id, source.version))
+
+
+def copy(auth: Auth, body: dict[str, Any], *, upsert: bool) -> ObjectRow:
+    bucket_id, source_name, target_bucket, target_name = _transfer_names(body)
+    objects = Objects(auth)
+    source = _visible(objects, bucket_id, source_name)
+    _dry_run(objects, target_bucket, target_name, upsert, None)
+    version = new_version()
+    new_key = blob_key(target_bucket, version)
+    blob_store().copy(blob_key(bucket_id, source.version), new_key)
+    try:
+        with write_transaction() as tx:
+            row, replaced = objects.save(
+                tx.raw,
+                target_bucket,
+                target_name,
+                object_id=str(uuid.uuid4()),
+                version=version,
+                metadata=source.metadata,
+                user_metadata=source.user_metadata,
+                upsert=upsert,
+                owner=None,
+            )
+    except BaseException:
+        blob_store().delete(new_key)
+        raise
+    if replaced is not None:
+        blob_store().delete(blob_key(target_bucket, replaced))
+    return row
+
+
+def _transfer_names(body: dict[str, Any]) -> tuple[str, str, str, str]:
+    bucket_id = body.get("bucketId")
+    if not isinstance(bucket_id, str) or not bucket_id:
+        raise errors.invalid_request("bucketId is required")
+    target_bucket = body.get("destinationBucket") or bucket_id
+    if not isinstance(target_bucket, str):
+        raise errors.invalid_request("destinationBucket must be a bucket id")
+    source = check_object_name(body.get("sourceKey"))
+    target = check_object_name(body.get("destinationKey"))
+    bucket_or_404(bucket_id)
+    bucket_or_404(target_bucket)
+    return bucket_id, source, target_bucket, target
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _visible(objects: Objects, bucket_id: str, name: str) -> ObjectRow:
+    row = objects.find(bucket_id, name)
+    if row is None:
+        raise errors.no_such_key()
+    return row
+
+
+def find_for_read(auth: Auth, bucket_id: str, name: str) -> ObjectRow:
+    """An object the caller's select policies show."""
+    name = check_object_name(name)
+    bucket_or_404(bucket_id)
+    return _visible(Objects(auth), bucket_id, name)
+
+
+def find_public(bucket_id: str, name: str) -> ObjectRow:
+    """An object of a public bucket, for anyone."""
+    name = check_object_name(name)
+    bucket = bucket_or_404(bucket_id)
+    if not bucket.public:
+        raise errors.no_such_bucket()
+    return _found(Objects(SERVICE).find_any(bucket_id, name))
+
+
+def find_signed(bucket_id: str, name: str, token: str | None) -> ObjectRow:
+    """An object a signed URL names, for whoever holds the URL."""
+    name = check_object_name(name)
+    signing.verify(token, bucket_id, name)
+    bucket_or_404(bucket_id)
+    return _found(Objects(SERVICE).find_any(bucket_id, name))
+
+
+def _found(row: ObjectRow | None) -> ObjectRow:
+    if row is None:
+        raise errors.no_such_key()
+    return row
+
+
+def info(row: ObjectRow) -> dict[str, Any]:
+    metadata = row.metadata
+    return {
+        "id": row.id,
+        "name": row.name,
+        "version": row.version,
+        "bucket_id": row.bucket_id,
+        "size": metadata.get("size"),
+        "content_type": metadata.get("mimetype"),
+        "cache_control": metadata.get("cacheControl"),
+        "etag": metadata.get("eTag"),
+        "metadata": row.user_metadata or {},
+        "last_modified": row.updated_at,
+        "created_at": row.created_at,
+    }
+
+
+def list_objects(
+    auth: Auth, bucket_id: str, body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    prefix = body.get("prefix") or ""
+    search = body.get("search") or ""
+    if not isinstance(prefix, str) or not isinstance(search, str):
+        raise errors.invalid_request("prefix and search must be strings")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"  # a prefix names a folder, as in Supabase Storage
+    limit = _whole(body.get("limit", 100), "limit", 1, MAX_LIST)
+    offset = _whole(body.get("offset", 0), "offset", 0, None)
+    sort = body.get("sortBy") or {}
+    if not isinstance(sort, dict):
+        raise errors.invalid_request("sortBy must be an object")
+    column = sort.get("column") or "name"
+    order = str(sort.get("order") or "asc").lower()
+    if column not in SORTABLE:
+        raise errors.invalid_request(
+            f"sortBy.column must be one of {', '.join(SORTABLE)}"
+        )
+    if order not in ("asc", "desc"):
+        raise errors.invalid_request("sortBy.order must be asc or desc")
+    bucket_or_404(bucket_id)
+    return Objects(auth).list(
+        bucket_id, prefix, search, limit, offset, column, order == "desc"
+    )
+
+
+def _whole(value: object, field: str, low: int, high: int | None) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bound = f"from {low} to {high}" if high else f"of at least {low}"
+        raise errors.invalid_request(f"{field} must be a whole number {bound}")
+    return value
+
+
+# ---------------------------------------------------------------- signed URLs
+
+
+def sign_one(auth: Auth, bucket_id: str, name: str, body: dict[str, Any]) -> str:
+    seconds = signing.expires_in(body.get("expiresIn"))
+    row = find_for_read(auth, bucket_id, name)
+    return _signed_path(row, seconds)
+
+
+def sign_many(auth: Auth, bucket_id: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    seconds = signing.expires_in(body.get("expiresIn"))
+    paths = body.get("paths")
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise errors.invalid_request("paths must be a list of object names")
+    if len(paths) > MAX_REMOVE:
+        raise errors.invalid_request(f"sign at most {MAX_REMOVE} objects at once")
+    bucket_or_404(bucket_id)
+    objects = Objects(auth)
+    signed = []
+    for path in paths:
+        row = objects.find(bucket_id, path) if path else None
+        signed.append(
+            {
+                "path": path,
+                "signedURL": _signed_path(row, seconds) if row else None,
+                "error": None
+                if row
+                else "Either the object does not exist or you do not have access to it",
+            }
+        )
+    return signed
+
+
+def _signed_path(row: ObjectRow, seconds: int) -> str:
+    token = signing.sign_url(row.bucket_id, row.name, seconds)
+    return f"/object/sign/{_quoted(row.bucket_id)}/{_quoted(row.name)}?token={token}"
+
+
+def sign_upload(
+    auth: Auth, bucket_id: str, name: str, *, upsert: bool
+) -> dict[str, str]:
+    """A URL anyone may PUT one file to, made for a caller allowed to upload it."""
+    name = check_object_name(name)
+    bucket_or_404(bucket_id)
+    _dry_run(Objects(auth), bucket_id, name, upsert, None)
+    token = signing.sign_url(
+        bucket_id, name, SIGNED_UPLOAD_SECONDS, owner=auth.uid, upsert=upsert
+    )
+    return {
+        "url": f"/object/upload/sign/{_quoted(bucket_id)}/{_quoted(name)}?token={token}",
+        "token": token,
+    }
+
+
+def upload_signed(request: HttpRequest, bucket_id: str, name: str) -> ObjectRow:
+    name = check_object_name(name)
+    claims = signing.verify(request.GET.get("token"), bucket_id, name)
+    return upload(
+        request,
+        SERVICE,
+        bucket_id,
+        name,
+        upsert=bool(claims.get("upsert")),
+        owner=claims.get("owner"),
+    )
+
+
+def _quoted(path: str) -> str:
+    return quote(path, safe="/")
+
+
+def object_json(row: ObjectRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "bucket_id": row.bucket_id,
+        "name": row.name,
+        "owner": row.owner,
+        "version": row.version,
+        "metadata": row.metadata,
+        "user_metadata": row.user_metadata,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "last_accessed_at": row.last_accessed_at,
+    }
