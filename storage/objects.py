@@ -89,6 +89,23 @@ def upload(
         "contentLength": size,
         "httpStatusCode": 200,
     }
+    return _commit(
+        objects, bucket_id, name, version, metadata, body.user_metadata, upsert, owner
+    )
+
+
+def _commit(
+    objects: Objects,
+    bucket_id: str,
+    name: str,
+    version: str,
+    metadata: dict[str, Any],
+    user_metadata: dict[str, Any] | None,
+    upsert: bool,
+    owner: str | None,
+) -> ObjectRow:
+    """Point `bucket_id/name` at the bytes already stored under `version`:
+    on any failure those bytes go; on success the version replaced goes."""
     try:
         with write_transaction() as tx:
             row, replaced = objects.save(
@@ -98,12 +115,12 @@ def upload(
                 object_id=str(uuid.uuid4()),
                 version=version,
                 metadata=metadata,
-                user_metadata=body.user_metadata,
+                user_metadata=user_metadata,
                 upsert=upsert,
                 owner=owner,
             )
     except BaseException:
-        blob_store().delete(key)
+        blob_store().delete(blob_key(bucket_id, version))
         raise
     if replaced is not None:
         blob_store().delete(blob_key(bucket_id, replaced))
@@ -180,25 +197,16 @@ def copy(auth: Auth, body: dict[str, Any], *, upsert: bool) -> ObjectRow:
     version = new_version()
     new_key = blob_key(target_bucket, version)
     blob_store().copy(blob_key(bucket_id, source.version), new_key)
-    try:
-        with write_transaction() as tx:
-            row, replaced = objects.save(
-                tx.raw,
-                target_bucket,
-                target_name,
-                object_id=str(uuid.uuid4()),
-                version=version,
-                metadata=source.metadata,
-                user_metadata=source.user_metadata,
-                upsert=upsert,
-                owner=None,
-            )
-    except BaseException:
-        blob_store().delete(new_key)
-        raise
-    if replaced is not None:
-        blob_store().delete(blob_key(target_bucket, replaced))
-    return row
+    return _commit(
+        objects,
+        target_bucket,
+        target_name,
+        version,
+        source.metadata,
+        source.user_metadata,
+        upsert,
+        None,
+    )
 
 
 def _transfer_names(body: dict[str, Any]) -> tuple[str, str, str, str]:

@@ -222,14 +222,19 @@ def cache_control(value: str | None) -> str:
     return value
 
 
-def _decode_metadata(text: str) -> dict[str, Any]:
+def json_object(data: str | bytes, what: str) -> dict[str, Any]:
+    """`data` decoded as a JSON object; 400 naming `what` otherwise."""
     try:
-        value = orjson.loads(text)
+        value = orjson.loads(data)
     except orjson.JSONDecodeError:
-        raise errors.invalid_request("metadata is not valid JSON") from None
+        raise errors.invalid_request(f"{what} is not valid JSON") from None
     if not isinstance(value, dict):
-        raise errors.invalid_request("metadata must be a JSON object")
+        raise errors.invalid_request(f"{what} must be a JSON object")
     return value
+
+
+def _decode_metadata(text: str) -> dict[str, Any]:
+    return json_object(text, "metadata")
 
 
 def _decode_header_metadata(text: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from storage.errors import StorageError, error_response
 from storage.names import check_object_name
 from storage.records import ObjectRow
 from storage.responses import object_response
+from storage.uploads import json_object
 
 log = get_logger("koyalite.storage")
 
@@ -80,15 +81,7 @@ def _from_koya_error(error: KoyaError) -> StorageError:
 
 def _json(request: HttpRequest) -> dict[str, Any]:
     body = request.body
-    if not body.strip():
-        return {}
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise errors.invalid_request("the body is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise errors.invalid_request("the body must be a JSON object")
-    return value
+    return json_object(body, "the body") if body.strip() else {}
 
 
 def _ok(value: object, status: int = 200) -> HttpResponse:
