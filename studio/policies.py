@@ -18,6 +18,7 @@ from accounts.errors import InvalidToken
 from accounts.keys import ANON, Auth, auth_from_claims
 from accounts.models import User
 from database.executor import catalog
+from database.schema import system_table_named
 from database.sql import quote_ident
 from koyalite.errors import KoyaError
 from rls.tester import CheckVerdict, Explanation, explain_access
@@ -40,18 +41,39 @@ class TableSecurity:
     name: str
     rls_enabled: bool
     policies: tuple[PolicyDef, ...]
+    # `storage.objects` for a system table, whose RLS nothing turns off.
+    shown: str = ""
+    system: bool = False
 
 
 def list_tables() -> list[TableSecurity]:
-    """Every user table (not views) with its RLS flag and policies, by name."""
+    """Every user table (not views) with its RLS flag and policies, by name,
+    then the system tables policies may be written on (`storage.objects`)."""
     schema, policies = catalog()
-    return [
+    tables = [
         TableSecurity(
-            table.name, policies.is_enabled(table.name), policies.policies(table.name)
+            table.name,
+            policies.is_enabled(table.name),
+            policies.policies(table.name),
+            shown=table.name,
         )
         for table in sorted(schema.tables.values(), key=lambda t: t.name.casefold())
         if not table.is_view
     ]
+    for name in sorted(schema.system):
+        system = system_table_named(name)
+        assert system is not None
+        tables.append(
+            TableSecurity(name, True, policies.policies(name), system.shown, True)
+        )
+    return tables
+
+
+def table_sql(table: str) -> str:
+    """How a statement names `table`: quoted, or `storage.objects` for a
+    system table (its SQLite name is not a table SQL may name)."""
+    system = system_table_named(table)
+    return system.shown if system is not None else quote_ident(table)
 
 
 def policy_json(policy: PolicyDef) -> dict[str, Any]:
@@ -69,6 +91,7 @@ def policy_json(policy: PolicyDef) -> dict[str, Any]:
 def table_json(table: TableSecurity) -> dict[str, Any]:
     return {
         "name": table.name,
+        "shown": table.shown,
         "rls_enabled": table.rls_enabled,
         "policies": [policy_json(p) for p in table.policies],
     }
@@ -147,7 +170,7 @@ def _clauses(form: PolicyForm) -> str:
 
 def policy_statement(form: PolicyForm) -> str:
     """`create policy`, or for an edit `alter policy` (and a rename after it)."""
-    table = quote_ident(form.table)
+    table = table_sql(form.table)
     if form.original is None:
         kind = "permissive" if form.permissive else "restrictive"
         return (
@@ -168,12 +191,12 @@ def policy_statement(form: PolicyForm) -> str:
 
 
 def drop_statement(table: str, name: str) -> str:
-    return f"drop policy {quote_ident(name)} on {quote_ident(table)};"
+    return f"drop policy {quote_ident(name)} on {table_sql(table)};"
 
 
 def rls_statement(table: str, enabled: bool) -> str:
     action = "enable" if enabled else "disable"
-    return f"alter table {quote_ident(table)} {action} row level security;"
+    return f"alter table {table_sql(table)} {action} row level security;"
 
 
 # ---------------------------------------------------------------- tester

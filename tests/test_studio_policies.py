@@ -597,3 +597,69 @@ def test_tester_page_shows_the_update_check_per_row(studio, editable):
         "denied by restrictive stays private"
     )
     studio.screenshot("policy-tester-update")
+
+
+# ---------------------------------------------------------------- storage.objects
+
+
+def test_storage_objects_policies_are_written_and_tested_like_a_tables(operator):
+    body = {
+        "table": "storage_objects",
+        "name": "own folder",
+        "command": "insert",
+        "roles": ["authenticated"],
+        "check": "bucket_id = 'avatars' and "
+        "(storage.foldername(name))[1] = auth.uid()::text",
+    }
+
+    preview = post(operator, "/studio/api/policies/statement", body).json()
+    created = post(operator, "/studio/api/policies/statement", {**body, "run": True})
+    listed = {
+        t["name"]: t for t in operator.get("/studio/api/policies/").json()["tables"]
+    }
+    own = explain(
+        operator,
+        **{
+            "as": "user",
+            "email": "alice@example.com",
+            "table": "storage_objects",
+            "operation": "insert",
+            "row": {"bucket_id": "avatars", "name": f"{ALICE}/face.png"},
+        },
+    )
+    other = explain(
+        operator,
+        **{
+            "as": "user",
+            "email": "alice@example.com",
+            "table": "storage_objects",
+            "operation": "insert",
+            "row": {"bucket_id": "avatars", "name": f"{BOB}/face.png"},
+        },
+    )
+    disabled = post(
+        operator,
+        "/studio/api/policies/statement",
+        {"action": "rls", "table": "storage_objects", "enabled": False, "run": True},
+    )
+    dropped = post(
+        operator,
+        "/studio/api/policies/statement",
+        {
+            "action": "drop",
+            "table": "storage_objects",
+            "name": "own folder",
+            "run": True,
+        },
+    )
+
+    assert preview["sql"].startswith('create policy "own folder" on storage.objects\n')
+    assert created.json()["status"] == ["CREATE POLICY"]
+    assert listed["storage_objects"]["shown"] == "storage.objects"
+    assert listed["storage_objects"]["rls_enabled"] is True
+    assert [p["name"] for p in listed["storage_objects"]["policies"]] == ["own folder"]
+    assert own["check"]["verdicts"] == {"own folder": True}
+    assert other["check"]["allowed"] is False
+    assert disabled.status_code == 400
+    assert "must be owner of table objects" in disabled.text
+    assert dropped.json()["status"] == ["DROP POLICY"]

@@ -46,7 +46,7 @@ def page(request: HttpRequest) -> HttpResponse:
 def tester(request: HttpRequest) -> HttpResponse:
     query = request.GET
     context: dict[str, Any] = {
-        "tables": [t.name for t in policies.list_tables()],
+        "tables": policies.list_tables(),
         "operations": policies.OPERATIONS,
         "emails": policies.user_emails(),
         "caller": query.get("as", "anon"),
