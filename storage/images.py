@@ -74,6 +74,8 @@ _CONTENT_TYPES = {
     "GIF": "image/gif",
 }
 _LOSSY = ("JPEG", "WEBP", "AVIF")
+_ORIENTATION = 0x0112  # the EXIF tag
+_QUARTER_TURNS = (5, 6, 7, 8)  # orientations that swap width and height
 
 # Renderings done by this process; tests read it to tell a cache hit from a
 # fresh render.
@@ -189,10 +191,13 @@ def render(data: bytes, options: TransformOptions, accept: str) -> tuple[bytes, 
 
 def _transformed(image: Image.Image, options: TransformOptions, target: str) -> bytes:
     try:
-        box = _box(image.size, options)
         if image.format == "JPEG":
-            # Decode at the smallest 1/2, 1/4 or 1/8 scale still covering the box.
-            image.draft("RGB", box)
+            # Decode at the smallest 1/2, 1/4 or 1/8 scale still covering the
+            # box, which is in the stored orientation, not the shown one.
+            width, height = _box(image.size, options)
+            if image.getexif().get(_ORIENTATION) in _QUARTER_TURNS:
+                width, height = _box(image.size, _turned(options))
+            image.draft("RGB", (width, height))
         image.load()
         image = ImageOps.exif_transpose(image)
         image = _resized(image, options)
@@ -203,6 +208,12 @@ def _transformed(image: Image.Image, options: TransformOptions, target: str) -> 
     except (OSError, SyntaxError, ValueError, EOFError):
         raise _unreadable() from None
     return out.getvalue()
+
+
+def _turned(options: TransformOptions) -> TransformOptions:
+    return TransformOptions(
+        options.height, options.width, options.resize, options.quality, options.format
+    )
 
 
 def _box(size: tuple[int, int], options: TransformOptions) -> tuple[int, int]:

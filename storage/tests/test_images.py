@@ -102,3 +102,47 @@ def test_a_non_image_is_refused_before_reading_its_bytes(tmp_path):
     assert (raised.value.status, raised.value.code) == (415, "InvalidMimeType")
     assert list(tmp_path.iterdir()) == []
     blob_store().delete(blob_key(row.bucket_id, row.version))
+
+
+def jpeg(size: tuple[int, int], orientation: int | None = None) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("query", "size"),
+    [
+        ({"width": 100, "height": 100}, (100, 100)),
+        ({"width": 100, "height": 100, "resize": "contain"}, (100, 50)),
+        ({"width": 30, "height": 90, "resize": "fill"}, (30, 90)),
+        ({"height": 25}, (50, 25)),
+    ],
+)
+def test_jpeg_decoded_at_a_reduced_scale_still_gives_the_box(query, size):
+    body, image_format = images.render(jpeg((800, 400)), parse_options(query), "")
+
+    assert image_format == "JPEG"
+    assert Image.open(io.BytesIO(body)).size == size
+
+
+@pytest.mark.parametrize(
+    ("options", "size"),
+    [
+        (TransformOptions(width=50), (50, 100)),
+        # Stored 800×400, shown 400×800: the reduced decode must cover the
+        # box as shown, or the crop comes out short.
+        (TransformOptions(width=200, height=100), (200, 100)),
+    ],
+)
+def test_exif_orientation_is_applied_before_resizing(options, size):
+    # Orientation 6: stored landscape, shown rotated a quarter turn.
+    source = jpeg((200, 100) if options.height is None else (800, 400), 6)
+
+    body, _ = images.render(source, options, "")
+
+    assert Image.open(io.BytesIO(body)).size == size
