@@ -429,6 +429,8 @@ STORAGE_BACKEND = _choice("KOYALITE_STORAGE_BACKEND", "local", ("local", "s3"))
 STORAGE_DIR = PROJECT_DIR / (
     os.environ.get("KOYALITE_STORAGE_DIR", "").strip() or "storage"
 )
+# Transformed images (storage.images): a cache, safe to delete at any time.
+STORAGE_RENDER_CACHE_DIR = PROJECT_DIR / "cache" / "renders"
 
 
 def _blob_storage() -> dict[str, Any]:

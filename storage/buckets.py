@@ -12,7 +12,7 @@ from accounts.keys import Auth
 from database.executor import write_transaction
 from database.schema import STORAGE_BUCKETS_TABLE as BUCKETS
 from database.schema import STORAGE_OBJECTS_TABLE as OBJECTS
-from storage import errors
+from storage import errors, images
 from storage.blobs import blob_store
 from storage.names import blob_key, check_bucket_id
 from storage.records import NOW, Buckets, bucket_or_404, find_bucket
@@ -83,6 +83,7 @@ def empty_bucket(auth: Auth, bucket_id: str) -> None:
     store = blob_store()
     for version in versions:
         store.delete(blob_key(bucket_id, version))
+        images.forget(bucket_id, version)
 
 
 def delete_bucket(auth: Auth, bucket_id: str) -> None:

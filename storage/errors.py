@@ -133,3 +133,8 @@ def expired_token() -> StorageError:
     return StorageError(
         400, "ExpiredToken", "The provided token has expired.", "InvalidSignature"
     )
+
+
+def image_processing(message: str) -> StorageError:
+    """An image the renderer refuses: broken, unsupported or too large."""
+    return StorageError(400, "InvalidRequest", message, "Invalid Input")

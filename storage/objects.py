@@ -21,7 +21,7 @@ from django.http import HttpRequest
 
 from accounts.keys import SERVICE, Auth
 from database.executor import write_transaction
-from storage import errors, signing
+from storage import errors, images, signing
 from storage.blobs import BlobTooLarge, blob_store
 from storage.names import blob_key, check_object_name, new_version
 from storage.records import (
@@ -124,6 +124,7 @@ def _commit(
         raise
     if replaced is not None:
         blob_store().delete(blob_key(bucket_id, replaced))
+        images.forget(bucket_id, replaced)
     return row
 
 
@@ -165,6 +166,7 @@ def remove(auth: Auth, bucket_id: str, prefixes: object) -> list[dict[str, Any]]
     store = blob_store()
     for row in deleted:
         store.delete(blob_key(bucket_id, row.version))
+        images.forget(bucket_id, row.version)
     return [object_json(row) for row in deleted]
 
 
@@ -187,6 +189,7 @@ def move(auth: Auth, body: dict[str, Any]) -> None:
         blob_store().delete(new_key)
         raise
     blob_store().delete(blob_key(bucket_id, source.version))
+    images.forget(bucket_id, source.version)
 
 
 def copy(auth: Auth, body: dict[str, Any], *, upsert: bool) -> ObjectRow:
@@ -251,10 +254,20 @@ def find_public(bucket_id: str, name: str) -> ObjectRow:
 
 def find_signed(bucket_id: str, name: str, token: str | None) -> ObjectRow:
     """An object a signed URL names, for whoever holds the URL."""
+    return find_signed_image(bucket_id, name, token)[0]
+
+
+def find_signed_image(
+    bucket_id: str, name: str, token: str | None
+) -> tuple[ObjectRow, images.TransformOptions]:
+    """An object a signed URL names, and the transformation its token carries
+    (none for a plain signed URL): the URL's holder cannot change it."""
     name = check_object_name(name)
-    signing.verify(token, bucket_id, name)
+    claims = signing.verify(token, bucket_id, name)
+    transform = claims.get("transform")
+    options = images.parse_options(transform if isinstance(transform, dict) else {})
     bucket_or_404(bucket_id)
-    return _found(Objects(SERVICE).find_any(bucket_id, name))
+    return _found(Objects(SERVICE).find_any(bucket_id, name)), options
 
 
 def _found(row: ObjectRow | None) -> ObjectRow:
@@ -326,9 +339,22 @@ def _whole(value: object, field: str, low: int, high: int | None) -> int:
 
 
 def sign_one(auth: Auth, bucket_id: str, name: str, body: dict[str, Any]) -> str:
+    """A signed URL for one object; with `transform` options, as Supabase's
+    server makes it, a `/render/image/sign/…` URL whose token carries them."""
     seconds = signing.expires_in(body.get("expiresIn"))
+    transform = body.get("transform")
+    if transform is not None and not isinstance(transform, dict):
+        raise errors.invalid_request("transform must be an object")
+    options = images.parse_options(transform) if transform else None
     row = find_for_read(auth, bucket_id, name)
-    return _signed_path(row, seconds)
+    if options is None:
+        return _signed_path(row, seconds)
+    token = signing.sign_url(
+        row.bucket_id, row.name, seconds, transform=options.as_claim()
+    )
+    return (
+        f"/render/image/sign/{_quoted(row.bucket_id)}/{_quoted(row.name)}?token={token}"
+    )
 
 
 def sign_many(auth: Auth, bucket_id: str, body: dict[str, Any]) -> list[dict[str, Any]]:

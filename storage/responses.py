@@ -1,16 +1,24 @@
 """An object's bytes as an HTTP response: streamed from the byte store, with
 its stored Content-Type and Cache-Control, `ETag`/`If-None-Match` (304),
-`Last-Modified`, one `Range` (206), and `?download=` as an attachment."""
+`Last-Modified`, one `Range` (206), and `?download=` as an attachment; and a
+transformed image, streamed from the render cache, with the same headers but
+its own type, length and ETag."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 
 from storage import errors
 from storage.blobs import blob_store
+from storage.images import Rendered
 from storage.names import blob_key
 from storage.records import ObjectRow
 
@@ -49,6 +57,37 @@ def object_response(request: HttpRequest, row: ObjectRow) -> HttpResponse:
         response = StreamingHttpResponse(chunks, status=status)
     response["Content-Type"] = metadata.get("mimetype") or "application/octet-stream"
     response["Content-Length"] = str(length)
+    _set(response, headers)
+    return response
+
+
+def rendered_response(
+    request: HttpRequest, row: ObjectRow, image: Rendered
+) -> HttpResponse:
+    metadata = row.metadata
+    headers = {
+        "Cache-Control": metadata.get("cacheControl") or "no-cache",
+        "ETag": image.etag,
+        "Last-Modified": metadata.get("lastModified") or "",
+        # The body depends on Accept when no format was asked for.
+        "Vary": "Accept",
+    }
+    if _matches(request.META.get("HTTP_IF_NONE_MATCH"), image.etag):
+        response = HttpResponse(status=304)
+        _set(response, headers)
+        return response
+    download = request.GET.get("download")
+    if download is not None:
+        filename = download or row.name.rsplit("/", 1)[-1]
+        headers["Content-Disposition"] = _attachment(filename)
+    if request.method == "HEAD":
+        response = HttpResponse()
+    else:
+        response = FileResponse(image.path.open("rb"))
+        # FileResponse names the cache file inline; only `download` names one.
+        del response["Content-Disposition"]
+    response["Content-Type"] = image.content_type
+    response["Content-Length"] = str(image.size)
     _set(response, headers)
     return response
 

@@ -39,6 +39,12 @@ urlpatterns = [
     path("object/upload/sign/<str:bucket_id>/<name:name>", views.object_upload_sign),
     path("object/sign/<str:bucket_id>/<name:name>", views.object_sign),
     path("object/sign/<str:bucket_id>", views.object_sign_many),
+    path("render/image/public/<str:bucket_id>/<name:name>", views.render_public),
+    path(
+        "render/image/authenticated/<str:bucket_id>/<name:name>",
+        views.render_authenticated,
+    ),
+    path("render/image/sign/<str:bucket_id>/<name:name>", views.render_signed),
     path("object/<str:bucket_id>/<name:name>", views.object_detail),
     path("object/<str:bucket_id>", views.object_remove),
 ]

@@ -17,11 +17,11 @@ from accounts.errors import InvalidApiKey, InvalidToken, MissingApiKey
 from accounts.keys import Auth, authenticate
 from koyalite.errors import KoyaError
 from koyalite.logging import get_logger
-from storage import buckets, errors, objects
+from storage import buckets, errors, images, objects
 from storage.errors import StorageError, error_response
 from storage.names import check_object_name
 from storage.records import ObjectRow
-from storage.responses import object_response
+from storage.responses import object_response, rendered_response
 from storage.uploads import json_object
 
 log = get_logger("koyalite.storage")
@@ -216,3 +216,35 @@ def object_upload_sign(request: HttpRequest, bucket_id: str, name: str) -> HttpR
         return _ok(objects.sign_upload(auth, bucket_id, name, upsert=_upsert(request)))
     row = objects.upload_signed(request, bucket_id, name)
     return _ok({"Key": f"{row.bucket_id}/{row.name}", "Id": row.id})
+
+
+# ---------------------------------------------------------------- image transformations
+
+
+def _render(
+    request: HttpRequest, row: ObjectRow, options: images.TransformOptions
+) -> HttpResponse:
+    accept = request.META.get("HTTP_ACCEPT", "")
+    return rendered_response(request, row, images.rendered(row, options, accept))
+
+
+@storage_view("GET", "HEAD", public=True)
+def render_public(request: HttpRequest, bucket_id: str, name: str) -> HttpResponse:
+    options = images.parse_options(request.GET)
+    return _render(request, objects.find_public(bucket_id, name), options)
+
+
+@storage_view("GET", "HEAD")
+def render_authenticated(
+    request: HttpRequest, bucket_id: str, name: str
+) -> HttpResponse:
+    options = images.parse_options(request.GET)
+    row = objects.find_for_read(request.auth, bucket_id, name)
+    return _render(request, row, options)
+
+
+@storage_view("GET", "HEAD", public=True)
+def render_signed(request: HttpRequest, bucket_id: str, name: str) -> HttpResponse:
+    token = request.GET.get("token")
+    row, options = objects.find_signed_image(bucket_id, name, token)
+    return _render(request, row, options)

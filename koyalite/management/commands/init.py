@@ -22,6 +22,7 @@ GITIGNORE = """\
 *.sqlite3
 *.sqlite3-*
 *.sqlite3.write-lock
+/cache/
 """
 
 
