@@ -492,3 +492,25 @@ def test_an_upload_survives_a_server_restart(tmp_path):
 
     assert offset == PART
     assert download.content == DATA
+
+
+def test_browsers_may_send_and_read_the_tus_headers(server, http):
+    preflight = http.options(
+        "/upload/resumable/any",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "tus-resumable, upload-offset",
+        },
+    )
+    created = create(http, server, ALICE, f"{ALICE}/browser.bin")
+
+    allowed = preflight.headers["Access-Control-Allow-Headers"].split(", ")
+    assert {"tus-resumable", "upload-length", "upload-metadata", "upload-offset"} <= (
+        set(allowed)
+    )
+    exposed = created.headers["Access-Control-Expose-Headers"].split(", ")
+    assert {"Location", "Upload-Offset", "Upload-Expires", "Tus-Resumable"} <= set(
+        exposed
+    )
+    http.delete(created.headers["Location"], headers=tus_headers(server, ALICE))
