@@ -9,6 +9,7 @@ import io
 import json
 import socket
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import httpx
@@ -514,3 +515,96 @@ def test_browsers_may_send_and_read_the_tus_headers(server, http):
         exposed
     )
     http.delete(created.headers["Location"], headers=tus_headers(server, ALICE))
+
+
+def test_concurrent_parts_at_one_offset_write_once(server, http):
+    url = create(http, server, ALICE, f"{ALICE}/raced.bin").headers["Location"]
+    headers = tus_headers(server, ALICE) | {
+        "Upload-Offset": "0",
+        "Content-Type": "application/offset+octet-stream",
+    }
+
+    def send(_: int) -> httpx.Response:
+        with httpx.Client(timeout=10) as client:
+            return client.patch(url, headers=headers, content=DATA[: 4 * PART])
+
+    with ThreadPoolExecutor(2) as pool:
+        responses = list(pool.map(send, range(2)))
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses in ([204, 409], [204, 423])
+    head = http.head(url, headers=tus_headers(server, ALICE))
+    assert head.headers["Upload-Offset"] == str(4 * PART)
+    rest = tus_client(server, ALICE).uploader(
+        file_stream=io.BytesIO(DATA), chunk_size=PART, url=url
+    )
+    rest.upload()
+    download = http.get(
+        f"/object/authenticated/videos/{ALICE}/raced.bin",
+        headers=server.headers(ALICE),
+    )
+    assert download.content == DATA
+
+
+def test_a_part_for_a_name_taken_meanwhile_is_409_before_its_bytes(server, http):
+    before = spool_files(server)
+    name = f"{ALICE}/twice.bin"
+    first = create(http, server, ALICE, name).headers["Location"]
+    second = create(http, server, ALICE, name).headers["Location"]
+    part = {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+
+    finished = http.patch(
+        first, headers=tus_headers(server, ALICE) | part, content=DATA
+    )
+    refused = http.patch(
+        second, headers=tus_headers(server, ALICE) | part, content=DATA[::-1]
+    )
+
+    assert (finished.status_code, finished.headers["Tus-Complete"]) == (204, "1")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "KeyAlreadyExists"
+    head = http.head(second, headers=tus_headers(server, ALICE))
+    assert (head.status_code, head.headers["Upload-Offset"]) == (200, "0")
+    assert http.delete(second, headers=tus_headers(server, ALICE)).status_code == 204
+    assert spool_files(server) == before
+    download = http.get(
+        f"/object/authenticated/videos/{name}", headers=server.headers(ALICE)
+    )
+    assert download.content == DATA
+
+
+def test_a_limit_lowered_before_the_last_byte_ends_the_upload(server, http):
+    before = spool_files(server)
+    service = server.headers(key=server.service_key)
+    assert http.post("/bucket", headers=service, json={"name": "shrinking"}).is_success
+    created = http.post(
+        "/upload/resumable",
+        headers=tus_headers(server, ALICE)
+        | {
+            "Upload-Length": str(len(DATA)),
+            "Upload-Metadata": metadata_header(
+                bucketName="shrinking", objectName=f"{ALICE}/big.bin"
+            ),
+        },
+    )
+    url = created.headers["Location"]
+    lowered = http.put(
+        "/bucket/shrinking", headers=service, json={"file_size_limit": 1000}
+    )
+
+    last = http.patch(
+        url,
+        headers=tus_headers(server, ALICE)
+        | {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
+        content=DATA,
+    )
+
+    assert (created.status_code, lowered.status_code) == (201, 200)
+    assert last.status_code == 413
+    assert last.json()["code"] == "EntityTooLarge"
+    assert http.head(url, headers=tus_headers(server, ALICE)).status_code == 404
+    assert spool_files(server) == before
+    listed = http.post(
+        "/object/list/shrinking", headers=service, json={"prefix": ALICE}
+    )
+    assert listed.json() == []
