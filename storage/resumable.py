@@ -100,7 +100,13 @@ def create(auth: Auth, new: NewUpload, first_part: Iterable[bytes] | None) -> Pr
         raise
     if first_part is None and upload.length:
         return Progress(upload)
-    return append(auth, upload.id, 0, first_part or (), declared=None)
+    try:
+        return append(auth, upload.id, 0, first_part or (), declared=None)
+    except BaseException:
+        # The caller never learns this upload's URL, so nothing could resume it.
+        with contextlib.suppress(errors.StorageError):
+            _forget(upload)
+        raise
 
 
 def find(auth: Auth, upload_id: str) -> ResumableUpload:

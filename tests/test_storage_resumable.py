@@ -608,3 +608,24 @@ def test_a_limit_lowered_before_the_last_byte_ends_the_upload(server, http):
         "/object/list/shrinking", headers=service, json={"prefix": ALICE}
     )
     assert listed.json() == []
+
+
+def test_a_refused_first_part_leaves_no_upload_behind(server, http):
+    before = spool_files(server)
+
+    too_long = http.post(
+        "/upload/resumable",
+        headers=tus_headers(server, ALICE)
+        | {
+            "Upload-Length": "4",
+            "Upload-Metadata": metadata_header(
+                bucketName="videos", objectName=f"{ALICE}/short.bin"
+            ),
+            "Content-Type": "application/offset+octet-stream",
+        },
+        content=b"12345678",
+    )
+
+    assert too_long.status_code == 413
+    assert "Location" not in too_long.headers
+    assert spool_files(server) == before
