@@ -49,6 +49,17 @@ def error_response(error: StorageError) -> HttpResponse:
     return response
 
 
+class ResourceLocked(StorageError):
+    """Another request holds the resource; the client may retry."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            423,
+            "ResourceLocked",
+            "Another request is writing to this upload; retry when it ends",
+        )
+
+
 def no_such_bucket() -> StorageError:
     return StorageError(404, "NoSuchBucket", "Bucket not found", "Bucket not found")
 
@@ -138,3 +149,20 @@ def expired_token() -> StorageError:
 def image_processing(message: str) -> StorageError:
     """An image the renderer refuses: broken, unsupported or too large."""
     return StorageError(400, "InvalidRequest", message, "Invalid Input")
+
+
+def upload_not_found() -> StorageError:
+    return StorageError(404, "NoSuchUpload", "Upload not found", "not_found")
+
+
+def upload_expired() -> StorageError:
+    return StorageError(410, "NoSuchUpload", "The upload has expired", "not_found")
+
+
+def offset_conflict(sent: int, current: int) -> StorageError:
+    return StorageError(
+        409,
+        "InvalidUploadOffset",
+        f"Upload-Offset is {sent} but the upload is at {current}",
+        "Conflict",
+    )

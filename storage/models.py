@@ -4,8 +4,9 @@ The tables are created by this app's migration in SQL, with the declared types
 Supabase gives them (`boolean`, `uuid`, `jsonb`, `text[]`, `timestamptz`): the
 schema cache reads those types to coerce values and shape JSON, exactly as it
 does for user tables, so policies on `storage.objects` compile like any other.
-The models are unmanaged and read-only for Django (admin, Studio listings);
-every write goes through `storage.services`, which also moves the bytes.
+The models of those two are unmanaged and read-only for Django (admin,
+Studio listings); every write goes through `storage.objects`, which also moves
+the bytes. `ResumableUpload` is KoyaLite's own bookkeeping, hidden from SQL.
 """
 
 from __future__ import annotations
@@ -56,3 +57,30 @@ class StorageObject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket_id}/{self.name}"
+
+
+class ResumableUpload(models.Model):
+    """A resumable (tus) upload under way: its bytes so far sit in a spool
+    file named after `id`; the object is written when `offset` reaches
+    `length`. Only the role and user who created it may continue it."""
+
+    id = models.TextField(primary_key=True)
+    bucket_id = models.TextField()
+    name = models.TextField()
+    length = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    content_type = models.TextField()
+    cache_control = models.TextField()
+    user_metadata = models.JSONField(null=True, blank=True)
+    upsert = models.BooleanField(default=False)
+    role = models.TextField()
+    uid = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "storage_resumable_uploads"
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.bucket_id}/{self.name} ({self.offset}/{self.length})"

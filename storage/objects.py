@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +31,7 @@ from storage.records import (
     Objects,
     bucket_or_404,
 )
-from storage.uploads import read_upload
+from storage.uploads import Upload, read_upload
 
 MAX_REMOVE = 1000
 MAX_LIST = 1000
@@ -59,13 +59,32 @@ def upload(
 ) -> ObjectRow:
     """Store the request's file as `bucket_id/name`; `owner` names the user a
     signed upload URL was made for (the request itself has no user)."""
-    name = check_object_name(name)
-    bucket = bucket_or_404(bucket_id)
+    return store(
+        auth,
+        bucket_id,
+        name,
+        lambda bucket, limit: read_upload(request, bucket, limit),
+        upsert=upsert,
+        owner=owner,
+    )
+
+
+def store(
+    auth: Auth,
+    bucket_id: str,
+    name: str,
+    read: Callable[[BucketRow, int], Upload],
+    *,
+    upsert: bool,
+    owner: str | None = None,
+) -> ObjectRow:
+    """Store the file `read(bucket, limit)` opens as `bucket_id/name`: the one
+    path by which a request body or a finished resumable upload becomes an
+    object. `read` refuses a wrong type or size before handing back bytes."""
+    bucket = check_write(auth, bucket_id, name, upsert=upsert, owner=owner)
     objects = Objects(auth)
-    # Refused writes fail before a byte is read, as Supabase's server does.
-    _dry_run(objects, bucket_id, name, upsert, owner)
     limit = size_limit(bucket)
-    body = read_upload(request, bucket, limit)
+    body = read(bucket, limit)
     version = new_version()
     key = blob_key(bucket_id, version)
     digest = hashlib.md5(usedforsecurity=False)
@@ -126,6 +145,22 @@ def _commit(
         blob_store().delete(blob_key(bucket_id, replaced))
         images.forget(bucket_id, replaced)
     return row
+
+
+def check_write(
+    auth: Auth,
+    bucket_id: str,
+    name: str,
+    *,
+    upsert: bool,
+    owner: str | None = None,
+) -> BucketRow:
+    """The bucket `name` would be saved to, if the caller may save it there.
+    Refused writes fail before a byte is read, as Supabase's server does."""
+    check_object_name(name)
+    bucket = bucket_or_404(bucket_id)
+    _dry_run(Objects(auth), bucket_id, name, upsert, owner)
+    return bucket
 
 
 def _dry_run(

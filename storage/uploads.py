@@ -68,11 +68,11 @@ def _raw(request: HttpRequest, bucket: BucketRow, content_type: str) -> Upload:
         content_type=content_type,
         cache_control=cache_control(request.META.get("HTTP_CACHE_CONTROL")),
         user_metadata=_decode_header_metadata(metadata) if metadata else None,
-        chunks=_body_chunks(request),
+        chunks=body_chunks(request),
     )
 
 
-def _body_chunks(request: HttpRequest) -> Iterator[bytes]:
+def body_chunks(request: HttpRequest) -> Iterator[bytes]:
     # Django reads a body only as far as Content-Length, which a chunked body
     # (`Transfer-Encoding: chunked`, a streamed upload) has none of: read
     # the server's stream to its end instead of storing an empty file.
@@ -110,7 +110,7 @@ def _multipart(request: HttpRequest, bucket: BucketRow, limit: int) -> Upload:
     return Upload(
         content_type=handler.content_type,
         cache_control=cache_control(fields.get("cacheControl")),
-        user_metadata=_decode_metadata(metadata) if metadata else None,
+        user_metadata=decode_metadata(metadata) if metadata else None,
         chunks=iter(lambda: spooled.read(CHUNK_SIZE), b""),
         spooled=spooled,
     )
@@ -233,7 +233,7 @@ def json_object(data: str | bytes, what: str) -> dict[str, Any]:
     return value
 
 
-def _decode_metadata(text: str) -> dict[str, Any]:
+def decode_metadata(text: str) -> dict[str, Any]:
     return json_object(text, "metadata")
 
 
@@ -242,4 +242,4 @@ def _decode_header_metadata(text: str) -> dict[str, Any]:
         decoded = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise errors.invalid_request("x-metadata is not base64") from None
-    return _decode_metadata(decoded.decode("utf-8", "replace"))
+    return decode_metadata(decoded.decode("utf-8", "replace"))

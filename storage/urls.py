@@ -3,7 +3,7 @@ before the `<bucket>/<name>` catch-all, as in Supabase's server."""
 
 from django.urls import path, register_converter
 
-from storage import views
+from storage import tus, views
 
 
 class ObjectName:
@@ -26,6 +26,9 @@ urlpatterns = [
     path("bucket/", views.bucket_list),
     path("bucket/<str:bucket_id>", views.bucket_detail),
     path("bucket/<str:bucket_id>/empty", views.bucket_empty),
+    path("upload/resumable", tus.upload_create),
+    path("upload/resumable/", tus.upload_create),
+    path("upload/resumable/<str:upload_id>", tus.upload_detail),
     path("object/list/<str:bucket_id>", views.object_list),
     path("object/move", views.object_move),
     path("object/copy", views.object_copy),
