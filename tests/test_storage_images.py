@@ -486,15 +486,21 @@ def test_signed_render_refuses_other_objects_bad_and_expired_tokens(server, alic
     upload(files, f"{ALICE}/a.png", image_bytes((40, 40)))
     upload(files, f"{ALICE}/b.png", image_bytes((40, 40)))
     base = f"{server.url}/storage/v1/render/image/sign/private/{ALICE}"
-    token = files.create_signed_url(f"{ALICE}/a.png", 1, {"transform": {"width": 10}})[
-        "signedURL"
-    ].split("token=")[1]
 
-    other = httpx.get(f"{base}/b.png?token={token}")
+    def token(seconds: int) -> str:
+        url = files.create_signed_url(
+            f"{ALICE}/a.png", seconds, {"transform": {"width": 10}}
+        )["signedURL"]
+        return url.split("token=")[1]
+
+    # A long-lived token for the other refusals: a busy machine must not turn
+    # them into expiries.
+    lasting, short = token(600), token(1)
+    other = httpx.get(f"{base}/b.png?token={lasting}")
     missing = httpx.get(f"{base}/a.png")
-    forged = httpx.get(f"{base}/a.png?token={token[:-4]}AAAA")
+    forged = httpx.get(f"{base}/a.png?token={lasting[:-4]}AAAA")
     time.sleep(2.1)
-    expired = httpx.get(f"{base}/a.png?token={token}")
+    expired = httpx.get(f"{base}/a.png?token={short}")
 
     assert (other.status_code, other.json()["code"]) == (400, "InvalidSignature")
     assert (missing.status_code, missing.json()["code"]) == (400, "InvalidSignature")
