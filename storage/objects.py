@@ -281,8 +281,8 @@ def list_objects(
         raise errors.invalid_request("prefix and search must be strings")
     if prefix and not prefix.endswith("/"):
         prefix += "/"  # a prefix names a folder, as in Supabase Storage
-    limit = _whole(body.get("limit", 100), "limit", 1, MAX_LIST)
-    offset = _whole(body.get("offset", 0), "offset", 0, None)
+    limit = whole_number(body.get("limit", 100), "limit", 1, MAX_LIST)
+    offset = whole_number(body.get("offset", 0), "offset", 0, None)
     sort = body.get("sortBy") or {}
     if not isinstance(sort, dict):
         raise errors.invalid_request("sortBy must be an object")
@@ -300,7 +300,8 @@ def list_objects(
     )
 
 
-def _whole(value: object, field: str, low: int, high: int | None) -> int:
+def whole_number(value: object, field: str, low: int, high: int | None) -> int:
+    """`value` (a JSON number or a query string's digits) as an int in bounds."""
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if (

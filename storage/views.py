@@ -112,7 +112,7 @@ def _uploaded(row: ObjectRow) -> HttpResponse:
 def bucket_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _ok({"name": buckets.create_bucket(request.auth, _json(request))})
-    return _ok(buckets.list_buckets(request.auth))
+    return _ok(buckets.list_buckets(request.auth, request.GET))
 
 
 @storage_view("GET", "PUT", "DELETE")

@@ -212,6 +212,28 @@ def test_bucket_errors_carry_storage_codes(server, http):
     assert size.status_code == 400
 
 
+def test_bucket_list_searches_sorts_and_pages_as_supabase_js_asks(server, http):
+    headers = server.headers(key=server.service_key)
+
+    def names(**query) -> list[str]:
+        response = http.get("/bucket", headers=headers, params=query)
+        assert response.status_code == 200, response.text
+        return [bucket["name"] for bucket in response.json()]
+
+    # Any case, anywhere in the name: not avatars.
+    assert names(search="O") == ["docs", "folders", "photos"]
+    assert names(search="O", sortColumn="id", sortOrder="desc") == [
+        "photos",
+        "folders",
+        "docs",
+    ]
+    assert names(search="o", limit="1", offset="1") == ["folders"]
+    assert names(search="%") == names(search="_") == []
+    for bad in ({"sortColumn": "owner"}, {"sortOrder": "up"}, {"limit": "0"}):
+        refused = http.get("/bucket", headers=headers, params=bad)
+        assert (refused.status_code, refused.json()["code"]) == (400, "InvalidRequest")
+
+
 @pytest.mark.parametrize("who", ["anon", "user"])
 def test_only_the_service_role_changes_buckets(server, http, who):
     headers = server.headers(ALICE if who == "user" else None)
