@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -349,8 +348,11 @@ def sign_many(auth: Auth, bucket_id: str, body: dict[str, Any]) -> list[dict[str
 
 
 def _signed_path(row: ObjectRow, seconds: int) -> str:
+    # The name is not percent-encoded, as Supabase Storage sends it:
+    # supabase-js passes the URL through encodeURI(), which would encode an
+    # encoded name a second time.
     token = signing.sign_url(row.bucket_id, row.name, seconds)
-    return f"/object/sign/{_quoted(row.bucket_id)}/{_quoted(row.name)}?token={token}"
+    return f"/object/sign/{row.bucket_id}/{row.name}?token={token}"
 
 
 def sign_upload(
@@ -364,7 +366,8 @@ def sign_upload(
         bucket_id, name, SIGNED_UPLOAD_SECONDS, owner=auth.uid, upsert=upsert
     )
     return {
-        "url": f"/object/upload/sign/{_quoted(bucket_id)}/{_quoted(name)}?token={token}",
+        # Unencoded like the signed download URL, so both clients see one form.
+        "url": f"/object/upload/sign/{bucket_id}/{name}?token={token}",
         "token": token,
     }
 
@@ -380,10 +383,6 @@ def upload_signed(request: HttpRequest, bucket_id: str, name: str) -> ObjectRow:
         upsert=bool(claims.get("upsert")),
         owner=claims.get("owner"),
     )
-
-
-def _quoted(path: str) -> str:
-    return quote(path, safe="/")
 
 
 def object_json(row: ObjectRow) -> dict[str, Any]:

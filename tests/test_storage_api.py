@@ -438,6 +438,20 @@ def test_signed_urls_expire_and_name_one_object(alice, server):
     assert many[1]["signedURL"] is None and many[1]["error"]
 
 
+def test_signed_urls_for_a_name_with_spaces_and_accents(alice):
+    files = alice.from_("avatars")
+    path = f"{ALICE}/my file é.txt"
+    files.upload(path, b"spaced", {"content-type": "text/plain"})
+
+    url = files.create_signed_url(path, 60)["signedURL"]
+    many = files.create_signed_urls([path], 60)[0]["signedURL"]
+    signed = files.create_signed_upload_url(f"{ALICE}/up load é.txt")
+    files.upload_to_signed_url(signed["path"], signed["token"], b"by url")
+
+    assert httpx.get(url).content == httpx.get(many).content == b"spaced"
+    assert files.download(f"{ALICE}/up load é.txt") == b"by url"
+
+
 def test_signed_upload_url(alice, server):
     files = alice.from_("docs")
     signed = files.create_signed_upload_url(f"{ALICE}/by-url.txt")
