@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -640,3 +643,39 @@ def test_a_truncated_multipart_upload_leaves_nothing(server, http, alice, blobs)
     assert response.json()["code"] == "InvalidRequest"
     assert alice.from_("docs").exists(f"{ALICE}/truncated.txt") is False
     assert blobs() == before
+
+
+# ---------------------------------------------------------------- supabase-js
+
+JS_TESTS = Path(__file__).parent / "js"
+
+
+def test_supabase_js_storage_client(server):
+    """supabase-js's storage client, unchanged, passes tests/js/storage.test.mjs."""
+    node = shutil.which("node")
+    if node is None or not (JS_TESTS / "node_modules/@supabase/supabase-js").is_dir():
+        pytest.fail(
+            "node and supabase-js are needed; `make test` installs supabase-js "
+            "(npm ci in tests/js).",
+            pytrace=False,
+        )
+    env = os.environ | {
+        "KOYALITE_URL": server.url,
+        "ANON_KEY": server.anon_key,
+        "SERVICE_KEY": server.service_key,
+        "ALICE_ID": ALICE,
+        "ALICE_TOKEN": server.token(ALICE),
+        "BOB_TOKEN": server.token(BOB),
+    }
+
+    # Node 20 has no WebSocket unless asked; supabase-js's realtime needs one.
+    result = subprocess.run(
+        [node, "--experimental-websocket", "--test", "storage.test.mjs"],
+        cwd=JS_TESTS,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
