@@ -37,6 +37,11 @@ async function failure(call) {
   return error
 }
 
+/** An object's bytes as text, downloaded through supabase-js. */
+async function downloaded(files, path) {
+  return (await ok(files.download(path))).text()
+}
+
 async function bytes(blob) {
   return Buffer.from(await blob.arrayBuffer())
 }
@@ -175,11 +180,11 @@ test('a duplicate upload is a 409; upsert and update replace', async () => {
   assert.equal(duplicate.status, 409)
   assert.equal(duplicate.statusCode, '409')
   assert.equal(duplicate.message, 'The resource already exists')
-  assert.equal(await (await ok(files.download(path))).text(), 'one')
+  assert.equal(await downloaded(files, path), 'one')
   await ok(files.upload(path, 'three', { upsert: true }))
-  assert.equal(await (await ok(files.download(path))).text(), 'three')
+  assert.equal(await downloaded(files, path), 'three')
   await ok(files.update(path, 'four'))
-  assert.equal(await (await ok(files.download(path))).text(), 'four')
+  assert.equal(await downloaded(files, path), 'four')
 })
 
 test('list takes a prefix, limit, offset, sortBy and search', async () => {
@@ -223,9 +228,9 @@ test('move and copy', async () => {
 
   assert.deepEqual(moved, { message: 'Successfully moved' })
   assert.equal(copied.path, `docs/${ALICE}/js/mv/copied.txt`)
-  assert.equal(await (await ok(files.download(`${ALICE}/js/mv/moved.txt`))).text(), 'a')
+  assert.equal(await downloaded(files, `${ALICE}/js/mv/moved.txt`), 'a')
   assert.equal(await ok(files.exists(`${ALICE}/js/mv/b.txt`)), true)
-  assert.equal(await (await ok(files.download(`${ALICE}/js/mv/copied.txt`))).text(), 'b')
+  assert.equal(await downloaded(files, `${ALICE}/js/mv/copied.txt`), 'b')
   assert.equal((await files.exists(`${ALICE}/js/mv/a.txt`)).data, false)
 })
 
@@ -278,7 +283,7 @@ test('a signed upload URL takes one upload', async () => {
   const uploaded = await ok(files.uploadToSignedUrl(signed.path, signed.token, 'by url'))
 
   assert.equal(uploaded.fullPath, `docs/${path}`)
-  assert.equal(await (await ok(files.download(path))).text(), 'by url')
+  assert.equal(await downloaded(files, path), 'by url')
   const again = await failure(files.uploadToSignedUrl(signed.path, signed.token, 'again'))
   assert.equal(again.statusCode, '409')
 })
@@ -291,7 +296,7 @@ test('a signed upload URL made with upsert replaces what is there', async () => 
   const signed = await ok(files.createSignedUploadUrl(path, { upsert: true }))
   await ok(files.uploadToSignedUrl(signed.path, signed.token, 'after'))
 
-  assert.equal(await (await ok(files.download(path))).text(), 'after')
+  assert.equal(await downloaded(files, path), 'after')
 })
 
 test('move and copy into another bucket', async () => {
@@ -305,8 +310,8 @@ test('move and copy into another bucket', async () => {
 
   assert.equal(copied.path, `avatars/${ALICE}/js/b.txt`)
   const avatars = alice.from('avatars')
-  assert.equal(await (await ok(avatars.download(`${ALICE}/js/a.txt`))).text(), 'a')
-  assert.equal(await (await ok(avatars.download(`${ALICE}/js/b.txt`))).text(), 'b')
+  assert.equal(await downloaded(avatars, `${ALICE}/js/a.txt`), 'a')
+  assert.equal(await downloaded(avatars, `${ALICE}/js/b.txt`), 'b')
   assert.equal((await files.exists(`${ALICE}/js/across/a.txt`)).data, false)
   assert.equal(await ok(files.exists(`${ALICE}/js/across/b.txt`)), true)
 })
@@ -340,7 +345,7 @@ test("row level security refuses another user's path", async () => {
   assert.equal(hidden.status, 404)
   assert.equal((await bob.from('folders').exists(path)).data, false)
   assert.deepEqual(await ok(bob.from('folders').remove([path])), [])
-  assert.equal(await (await ok(alice.from('folders').download(path))).text(), 'secret')
+  assert.equal(await downloaded(alice.from('folders'), path), 'secret')
 })
 
 test('names with spaces and accents survive every URL supabase-js builds', async () => {
@@ -360,7 +365,30 @@ test('names with spaces and accents survive every URL supabase-js builds', async
   }
   assert.equal(await ok(files.exists(path)), true)
   assert.equal((await ok(files.info(path))).name, path)
-  assert.equal(await (await ok(files.download(path))).text(), 'spaced')
+  assert.equal(await downloaded(files, path), 'spaced')
   await ok(files.uploadToSignedUrl(signedUpload.path, signedUpload.token, 'by url'))
-  assert.equal(await (await ok(files.download(signedUpload.path))).text(), 'by url')
+  assert.equal(await downloaded(files, signedUpload.path), 'by url')
+})
+
+test('a ReadableStream and a FormData are uploaded too', async () => {
+  const files = alice.from('docs')
+  const stream = new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('streamed '))
+      controller.enqueue(new TextEncoder().encode('bytes'))
+      controller.close()
+    },
+  })
+  const form = new FormData()
+  form.append('cacheControl', '30')
+  form.append('file', new File(['from a form'], 'form.txt', { type: 'text/csv' }))
+
+  await ok(files.upload(`${ALICE}/js/stream.txt`, stream, { contentType: 'text/plain' }))
+  await ok(files.upload(`${ALICE}/js/form.txt`, form))
+
+  assert.equal(await downloaded(files, `${ALICE}/js/stream.txt`), 'streamed bytes')
+  const info = await ok(files.info(`${ALICE}/js/form.txt`))
+  assert.equal(info.contentType, 'text/csv')
+  assert.equal(info.cacheControl, 'max-age=30')
+  assert.equal(await downloaded(files, `${ALICE}/js/form.txt`), 'from a form')
 })
