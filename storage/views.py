@@ -223,3 +223,13 @@ def object_upload_sign(request: HttpRequest, bucket_id: str, name: str) -> HttpR
         return _ok(objects.sign_upload(auth, bucket_id, name, upsert=_upsert(request)))
     row = objects.upload_signed(request, bucket_id, name)
     return _ok({"Key": f"{row.bucket_id}/{row.name}", "Id": row.id})
+
+
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@storage_view(*ALL_METHODS, public=True)
+def not_found(request: HttpRequest, **route: str) -> HttpResponse:
+    """Any route KoyaLite does not serve (list-v2, image transforms): Storage's
+    JSON 404, which both clients parse, not Django's HTML page."""
+    raise errors.no_such_route(request.method, request.path)

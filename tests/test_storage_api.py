@@ -619,6 +619,27 @@ def test_public_info_needs_no_key_and_only_serves_public_buckets(http, alice):
     assert (private.status_code, private.json()["code"]) == (404, "NoSuchBucket")
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/object/list-v2/docs"),
+        ("GET", f"/render/image/authenticated/docs/{ALICE}/a.png"),
+        ("GET", "/bucket/docs/extra"),
+        ("DELETE", "/nothing"),
+    ],
+)
+def test_routes_not_served_answer_storage_json(server, http, method, path):
+    response = http.request(method, path, headers=server.headers(ALICE))
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "statusCode": "404",
+        "code": "NotFound",
+        "error": "Not Found",
+        "message": f"Route {method}:/storage/v1{path} not found",
+    }
+
+
 def test_requests_without_a_key_are_refused(http):
     response = http.get(f"/object/docs/{ALICE}/x")
 

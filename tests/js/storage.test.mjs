@@ -392,3 +392,18 @@ test('a ReadableStream and a FormData are uploaded too', async () => {
   assert.equal(info.cacheControl, 'max-age=30')
   assert.equal(await downloaded(files, `${ALICE}/js/form.txt`), 'from a form')
 })
+
+test('calls KoyaLite does not serve fail as StorageApiErrors', async () => {
+  const files = alice.from('docs')
+  await ok(files.upload(`${ALICE}/js/photo.png`, Buffer.from('png'), { contentType: 'image/png' }))
+
+  const listV2 = await failure(files.listV2({ prefix: `${ALICE}/js/` }))
+  const transform = { transform: { width: 10 } }
+  const rendered = await failure(files.download(`${ALICE}/js/photo.png`, transform))
+
+  assert.equal(listV2.status, 404)
+  assert.equal(listV2.code, 'NotFound')
+  assert.equal(listV2.message, 'Route POST:/storage/v1/object/list-v2/docs not found')
+  assert.equal(rendered.status, 404)
+  assert.equal(rendered.code, 'NotFound')
+})
