@@ -348,11 +348,10 @@ def sign_many(auth: Auth, bucket_id: str, body: dict[str, Any]) -> list[dict[str
 
 
 def _signed_path(row: ObjectRow, seconds: int) -> str:
-    # The name is not percent-encoded, as Supabase Storage sends it:
-    # supabase-js passes the URL through encodeURI(), which would encode an
-    # encoded name a second time.
     token = signing.sign_url(row.bucket_id, row.name, seconds)
-    return f"/object/sign/{row.bucket_id}/{row.name}?token={token}"
+    return (
+        f"/object/sign/{_url_path(row.bucket_id)}/{_url_path(row.name)}?token={token}"
+    )
 
 
 def sign_upload(
@@ -366,8 +365,8 @@ def sign_upload(
         bucket_id, name, SIGNED_UPLOAD_SECONDS, owner=auth.uid, upsert=upsert
     )
     return {
-        # Unencoded like the signed download URL, so both clients see one form.
-        "url": f"/object/upload/sign/{bucket_id}/{name}?token={token}",
+        "url": f"/object/upload/sign/{_url_path(bucket_id)}/{_url_path(name)}"
+        f"?token={token}",
         "token": token,
     }
 
@@ -383,6 +382,14 @@ def upload_signed(request: HttpRequest, bucket_id: str, name: str) -> ObjectRow:
         upsert=bool(claims.get("upsert")),
         owner=claims.get("owner"),
     )
+
+
+def _url_path(path: str) -> str:
+    """`path` for a URL a client completes: encoded no further than Supabase
+    Storage does, since supabase-js passes it through encodeURI(), which would
+    encode an encoded name twice; only `?` and `#`, which would end the path
+    for every client, are escaped."""
+    return path.replace("?", "%3F").replace("#", "%23")
 
 
 def object_json(row: ObjectRow) -> dict[str, Any]:

@@ -455,6 +455,20 @@ def test_signed_urls_for_a_name_with_spaces_and_accents(alice):
     assert files.download(f"{ALICE}/up load é.txt") == b"by url"
 
 
+def test_signed_urls_for_a_name_with_a_question_mark_and_a_hash(alice):
+    """supabase-py's signed URLs work for names that would end a URL's path."""
+    files = alice.from_("avatars")
+    path = f"{ALICE}/what?#1 100%.txt"
+    files.upload(path, b"odd", {"content-type": "text/plain"})
+
+    url = files.create_signed_url(path, 60)["signedURL"]
+    signed = files.create_signed_upload_url(f"{ALICE}/up?#.txt")
+    files.upload_to_signed_url(signed["path"], signed["token"], b"by url")
+
+    assert httpx.get(url).content == b"odd"
+    assert files.download(f"{ALICE}/up?#.txt") == b"by url"
+
+
 def test_signed_upload_url(alice, server):
     files = alice.from_("docs")
     signed = files.create_signed_upload_url(f"{ALICE}/by-url.txt")
