@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install static browser serve test lint bench clean
+.PHONY: install static js-test-deps browser serve test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ $(STATIC_STAMP): $(STAMP) $(STATIC_SOURCES)
 
 static: $(STATIC_STAMP)
 
+# supabase-js (pinned in tests/js/package-lock.json) for the tests that run it
+# unchanged against a live server.
+JS_TEST_STAMP := tests/js/node_modules/.package-lock.json
+
+$(JS_TEST_STAMP): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+
+js-test-deps: $(JS_TEST_STAMP)
+
 # Debian's Chromium for the Studio's browser tests (Playwright drives it).
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
@@ -36,7 +45,7 @@ serve: install static
 	test -d demo || ( $(BIN)/koyalite init demo && cp examples/todos/*.sql demo/migrations/ )
 	cd demo && ../$(BIN)/koyalite serve
 
-test: install static browser
+test: install static js-test-deps browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
@@ -50,4 +59,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) demo *.egg-info staticfiles static/vendor frontend/node_modules
+	rm -rf $(VENV) demo *.egg-info staticfiles static/vendor frontend/node_modules tests/js/node_modules

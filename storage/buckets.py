@@ -4,6 +4,7 @@ on `storage.buckets`, writes for the service role only."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -15,7 +16,14 @@ from database.schema import STORAGE_OBJECTS_TABLE as OBJECTS
 from storage import errors, images
 from storage.blobs import blob_store
 from storage.names import blob_key, check_bucket_id
-from storage.records import NOW, Buckets, bucket_or_404, find_bucket
+from storage.objects import whole_number
+from storage.records import (
+    BUCKET_SORTABLE,
+    NOW,
+    Buckets,
+    bucket_or_404,
+    find_bucket,
+)
 
 _SIZE = re.compile(r"(\d+)\s*(b|kb|mb|gb|tb)?", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
@@ -26,8 +34,26 @@ def require_service_role(auth: Auth) -> None:
         raise errors.access_denied("Only the service role may change buckets")
 
 
-def list_buckets(auth: Auth) -> list[dict[str, Any]]:
-    return [bucket.as_json() for bucket in Buckets(auth).list()]
+def list_buckets(auth: Auth, query: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The buckets the caller may see, with the query string's `search`,
+    `limit`, `offset`, `sortColumn` and `sortOrder` that supabase-js sends."""
+    limit = query.get("limit")
+    column = query.get("sortColumn") or "name"
+    order = (query.get("sortOrder") or "asc").lower()
+    if column not in BUCKET_SORTABLE:
+        raise errors.invalid_request(
+            f"sortColumn must be one of {', '.join(BUCKET_SORTABLE)}"
+        )
+    if order not in ("asc", "desc"):
+        raise errors.invalid_request("sortOrder must be asc or desc")
+    rows = Buckets(auth).list(
+        search=query.get("search", ""),
+        limit=None if limit is None else whole_number(limit, "limit", 1, None),
+        offset=whole_number(query.get("offset", "0"), "offset", 0, None),
+        sort_column=column,
+        descending=order == "desc",
+    )
+    return [bucket.as_json() for bucket in rows]
 
 
 def get_bucket(auth: Auth, bucket_id: str) -> dict[str, Any]:

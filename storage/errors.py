@@ -64,6 +64,13 @@ def no_such_bucket() -> StorageError:
     return StorageError(404, "NoSuchBucket", "Bucket not found", "Bucket not found")
 
 
+def no_such_route(method: str, path: str) -> StorageError:
+    # Worded as Fastify, under Supabase's server, answers a route it lacks.
+    return StorageError(
+        404, "NotFound", f"Route {method}:{path} not found", "Not Found"
+    )
+
+
 def no_such_key() -> StorageError:
     return StorageError(404, "NoSuchKey", "Object not found", "not_found")
 

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -337,8 +336,8 @@ def list_objects(
         raise errors.invalid_request("prefix and search must be strings")
     if prefix and not prefix.endswith("/"):
         prefix += "/"  # a prefix names a folder, as in Supabase Storage
-    limit = _whole(body.get("limit", 100), "limit", 1, MAX_LIST)
-    offset = _whole(body.get("offset", 0), "offset", 0, None)
+    limit = whole_number(body.get("limit", 100), "limit", 1, MAX_LIST)
+    offset = whole_number(body.get("offset", 0), "offset", 0, None)
     sort = body.get("sortBy") or {}
     if not isinstance(sort, dict):
         raise errors.invalid_request("sortBy must be an object")
@@ -356,7 +355,8 @@ def list_objects(
     )
 
 
-def _whole(value: object, field: str, low: int, high: int | None) -> int:
+def whole_number(value: object, field: str, low: int, high: int | None) -> int:
+    """`value` (a JSON number or a query string's digits) as an int in bounds."""
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if (
@@ -387,9 +387,7 @@ def sign_one(auth: Auth, bucket_id: str, name: str, body: dict[str, Any]) -> str
     token = signing.sign_url(
         row.bucket_id, row.name, seconds, transform=options.as_claim()
     )
-    return (
-        f"/render/image/sign/{_quoted(row.bucket_id)}/{_quoted(row.name)}?token={token}"
-    )
+    return f"/render/image/sign/{_url_path(row.bucket_id)}/{_url_path(row.name)}?token={token}"
 
 
 def sign_many(auth: Auth, bucket_id: str, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -418,7 +416,9 @@ def sign_many(auth: Auth, bucket_id: str, body: dict[str, Any]) -> list[dict[str
 
 def _signed_path(row: ObjectRow, seconds: int) -> str:
     token = signing.sign_url(row.bucket_id, row.name, seconds)
-    return f"/object/sign/{_quoted(row.bucket_id)}/{_quoted(row.name)}?token={token}"
+    return (
+        f"/object/sign/{_url_path(row.bucket_id)}/{_url_path(row.name)}?token={token}"
+    )
 
 
 def sign_upload(
@@ -432,7 +432,8 @@ def sign_upload(
         bucket_id, name, SIGNED_UPLOAD_SECONDS, owner=auth.uid, upsert=upsert
     )
     return {
-        "url": f"/object/upload/sign/{_quoted(bucket_id)}/{_quoted(name)}?token={token}",
+        "url": f"/object/upload/sign/{_url_path(bucket_id)}/{_url_path(name)}"
+        f"?token={token}",
         "token": token,
     }
 
@@ -450,8 +451,12 @@ def upload_signed(request: HttpRequest, bucket_id: str, name: str) -> ObjectRow:
     )
 
 
-def _quoted(path: str) -> str:
-    return quote(path, safe="/")
+def _url_path(path: str) -> str:
+    """`path` for a URL a client completes: encoded no further than Supabase
+    Storage does, since supabase-js passes it through encodeURI(), which would
+    encode an encoded name twice; only `?` and `#`, which would end the path
+    for every client, are escaped."""
+    return path.replace("?", "%3F").replace("#", "%23")
 
 
 def object_json(row: ObjectRow) -> dict[str, Any]:

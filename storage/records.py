@@ -37,6 +37,7 @@ _BUCKET_COLUMNS = (
     "created_at, updated_at"
 )
 SORTABLE = ("name", "created_at", "updated_at", "last_accessed_at")
+BUCKET_SORTABLE = ("id", "name", "created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +139,29 @@ class Buckets:
             [self.policies.predicate(BUCKETS, "select", self.auth.role, "t0", "using")]
         )
 
-    def list(self) -> list[BucketRow]:
+    def list(
+        self,
+        search: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+        sort_column: str = "name",
+        descending: bool = False,
+    ) -> list[BucketRow]:
+        """Buckets whose name contains `search`, any case, as Supabase's
+        `GET /bucket` filters them."""
+        assert sort_column in BUCKET_SORTABLE
+        order = "DESC" if descending else "ASC"
         sql = (
-            Sql(f"SELECT {_BUCKET_COLUMNS} FROM {BUCKETS} AS t0 WHERE ")
+            Sql(
+                f"SELECT {_BUCKET_COLUMNS} FROM {BUCKETS} AS t0 "
+                "WHERE lower(t0.name) LIKE ? ESCAPE '\\' AND ",
+                ("%" + _like_prefix(search.lower()),),
+            )
             + self._visible()
-            + Sql(" ORDER BY t0.name")
+            + Sql(
+                f" ORDER BY t0.{sort_column} {order}, t0.id {order} LIMIT ? OFFSET ?",
+                (-1 if limit is None else limit, offset),
+            )
         )
         rows = _run(raw_connection(), sql, self.auth, BUCKETS)
         return [BucketRow.from_row(row) for row in rows]

@@ -1,7 +1,7 @@
 """Supabase Storage's routes; the fixed words (`list`, `sign`, `public`…) come
 before the `<bucket>/<name>` catch-all, as in Supabase's server."""
 
-from django.urls import path, register_converter
+from django.urls import path, re_path, register_converter
 
 from storage import tus, views
 
@@ -30,6 +30,8 @@ urlpatterns = [
     path("upload/resumable/", tus.upload_create),
     path("upload/resumable/<str:upload_id>", tus.upload_detail),
     path("object/list/<str:bucket_id>", views.object_list),
+    # Routed here so that the object catch-all does not take it for an upload.
+    path("object/list-v2/<str:bucket_id>", views.not_found),
     path("object/move", views.object_move),
     path("object/copy", views.object_copy),
     path("object/info/public/<str:bucket_id>/<name:name>", views.object_info_public),
@@ -50,4 +52,5 @@ urlpatterns = [
     path("render/image/sign/<str:bucket_id>/<name:name>", views.render_signed),
     path("object/<str:bucket_id>/<name:name>", views.object_detail),
     path("object/<str:bucket_id>", views.object_remove),
+    re_path(r"^.*$", views.not_found),
 ]

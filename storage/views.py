@@ -105,7 +105,7 @@ def _uploaded(row: ObjectRow) -> HttpResponse:
 def bucket_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _ok({"name": buckets.create_bucket(request.auth, _json(request))})
-    return _ok(buckets.list_buckets(request.auth))
+    return _ok(buckets.list_buckets(request.auth, request.GET))
 
 
 @storage_view("GET", "PUT", "DELETE")
@@ -248,3 +248,13 @@ def render_signed(request: HttpRequest, bucket_id: str, name: str) -> HttpRespon
     token = request.GET.get("token")
     row, options = objects.find_signed_image(bucket_id, name, token)
     return _render(request, row, options)
+
+
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@storage_view(*ALL_METHODS, public=True)
+def not_found(request: HttpRequest, **route: str) -> HttpResponse:
+    """Any route KoyaLite does not serve (list-v2, anything else): Storage's
+    JSON 404, which both clients parse, not Django's HTML page."""
+    raise errors.no_such_route(request.method, request.path)
