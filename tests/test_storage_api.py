@@ -637,7 +637,7 @@ def test_public_info_needs_no_key_and_only_serves_public_buckets(http, alice):
     ("method", "path"),
     [
         ("POST", "/object/list-v2/docs"),
-        ("GET", f"/render/image/authenticated/docs/{ALICE}/a.png"),
+        ("GET", "/render/video/authenticated/docs/a.mp4"),
         ("GET", "/bucket/docs/extra"),
         ("DELETE", "/nothing"),
     ],
