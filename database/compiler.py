@@ -13,6 +13,8 @@ A raise in this module is a bug: every user mistake is caught by `plan`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from database.plan import (
     CASTS,
     EmbedNullPlan,
@@ -28,7 +30,7 @@ from database.plan import (
     compares_json,
 )
 from database.relationships import Relationship
-from database.sql import Sql, quote_ident
+from database.sql import Sql, param, quote_ident
 from database.types import JsonStep
 from database.views import InlinedView
 
@@ -159,21 +161,22 @@ def output_value(field: FieldPlan, alias: str) -> Sql:
     return value
 
 
-def json_object(pairs: list[tuple[str, Sql]]) -> Sql:
+def json_object(pairs: list[tuple[str, Sql]], key: Callable[[str], Sql] = param) -> Sql:
+    """A JSON object of `pairs`; keys are bound parameters unless `key` says
+    otherwise (`literal` in a trigger's body, which cannot take parameters)."""
     if not pairs:
         return Sql("json_object()")
     head, rest = pairs[:_PAIRS_PER_CALL], pairs[_PAIRS_PER_CALL:]
     result = (
         Sql("json_object(")
-        + Sql.join((Sql("?", (k,)) + Sql(", ") + v for k, v in head), ", ")
+        + Sql.join((key(k) + Sql(", ") + v for k, v in head), ", ")
         + Sql(")")
     )
     while rest:
         chunk, rest = rest[:_PAIRS_PER_CALL], rest[_PAIRS_PER_CALL:]
         # json_insert paths are `$."key"`: quote the key for the path language.
         parts = [
-            Sql("?", ('$."' + k.replace('"', '\\"') + '"',)) + Sql(", ") + v
-            for k, v in chunk
+            key('$."' + k.replace('"', '\\"') + '"') + Sql(", ") + v for k, v in chunk
         ]
         result = (
             Sql("json_insert(") + result + Sql(", ") + Sql.join(parts, ", ") + Sql(")")

@@ -22,7 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from accounts.keys import Auth
-from database import coerce
+from database import coerce, outbox
 from database.errors import (
     CheckViolation,
     ForeignKeyViolation,
@@ -211,6 +211,9 @@ def write_lock() -> Iterator[None]:
         fcntl.flock(handle, fcntl.LOCK_EX)
         _held.depth = 1
         try:
+            # Under the lock no KoyaLite process changes a table: the triggers
+            # made now stay right for this write.
+            outbox.ensure(_raw(_thread_connection()), name)
             yield
         finally:
             _held.depth = 0

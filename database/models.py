@@ -19,3 +19,27 @@ class SqlMigration(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OutboxEvent(models.Model):
+    """One committed change to a row, as Supabase's database webhooks send it.
+
+    Written by a trigger inside the change's own transaction (`database.outbox`),
+    never by Python: a change is recorded if and only if it committed. Ids only
+    grow (AUTOINCREMENT), so a reader keeps its place by the last id it saw.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField()
+    schema_name = models.CharField(max_length=63)  # public, storage, auth
+    table_name = models.CharField(max_length=255)
+    type = models.CharField(max_length=6)  # INSERT, UPDATE, DELETE
+    record = models.TextField(null=True)  # JSON, as /rest/v1 renders the row
+    old_record = models.TextField(null=True)
+
+    class Meta:
+        db_table = "koyalite_outbox"
+        verbose_name = "change event"
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.schema_name}.{self.table_name} #{self.id}"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 
+from database import outbox
 from database.errors import InternalTableAccess, SqlScriptError, SqlTimeLimitExceeded
 from database.executor import write_lock
 from database.rebuild import change_column_type
@@ -136,7 +137,12 @@ def run_statements(cursor: CursorWrapper, text: str) -> list[StatementResult]:
     """Run every statement of `text`; the caller owns the transaction."""
     schemas = _SchemaReader(cursor)
     statements = split_statements(text)
-    results = [_run_statement(cursor, s, schemas) for s in statements]
+    results = []
+    for statement in statements:
+        results.append(_run_statement(cursor, statement, schemas))
+        # A table made or changed by the script records its changes from the
+        # script's next statement on.
+        outbox.ensure_for(connection.connection, schemas.current)
     if any(r.status.startswith(("ALTER", "DROP")) for r in results if not r.skipped):
         _check_policies(schemas.current())
     if any(changes_column_type(s) for s in statements):
@@ -207,6 +213,10 @@ def _run_statement(
         return StatementResult(number, line, translation.command)
     guard = _InternalTableGuard()
     raw = connection.connection
+    if translation.command.startswith(("ALTER", "DROP")):
+        # SQLite refuses to drop or rename what a trigger names; they are
+        # made again for the new schema once the statement ran.
+        outbox.drop(raw)
     if translation.column_type is not None:
         _change_column_type(translation.column_type, schemas, guard, number, line)
         return StatementResult(number, line, translation.command)
@@ -407,6 +417,15 @@ _WRITES: dict[int, int] = {
     sqlite3.SQLITE_DROP_TEMP_TRIGGER: 2,
 }
 
+_TRIGGER_DDL = frozenset(
+    {
+        sqlite3.SQLITE_CREATE_TRIGGER,
+        sqlite3.SQLITE_CREATE_TEMP_TRIGGER,
+        sqlite3.SQLITE_DROP_TRIGGER,
+        sqlite3.SQLITE_DROP_TEMP_TRIGGER,
+    }
+)
+
 
 class _InternalTableGuard:
     """SQLite authorizer for user SQL: KoyaLite's tables stay out of reach.
@@ -436,6 +455,16 @@ class _InternalTableGuard:
             return self._refuse(
                 "transaction control is not supported; a script runs as one transaction"
             )
+        if action in _TRIGGER_DDL and outbox.is_outbox_trigger(first):
+            return self._refuse(
+                f"trigger names starting {outbox.TRIGGER_PREFIX} are reserved"
+            )
+        if (
+            action == sqlite3.SQLITE_INSERT
+            and outbox.is_outbox_trigger(trigger)
+            and (first or "").lower() == outbox.OUTBOX_TABLE
+        ):
+            return sqlite3.SQLITE_OK  # the change a statement makes, recorded
         if action == sqlite3.SQLITE_PRAGMA:
             if second is None or (first or "").lower() in _READING_PRAGMAS:
                 return sqlite3.SQLITE_OK

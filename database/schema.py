@@ -180,6 +180,9 @@ class SchemaCache:
     # The system tables policies and their APIs read (`storage_objects`…),
     # by SQLite name; never in `tables`, so never served by `/rest/v1`.
     system: dict[str, TableInfo] = field(default_factory=dict)
+    # Whether accounts' user table exists yet (described as AUTH_USERS, not
+    # read from the file: see `_described_system_table`).
+    has_auth_users: bool = False
 
     def table(self, name: str) -> TableInfo | None:
         return self.tables.get(name)
@@ -203,6 +206,43 @@ class SchemaCache:
 AUTH_USERS_TABLE = "auth_users"
 STORAGE_BUCKETS_TABLE = "storage_buckets"
 STORAGE_OBJECTS_TABLE = "storage_objects"
+
+
+def make_column(
+    name: str, declared: str, kind: str, primary_key: int = 0, nullable: bool = True
+) -> ColumnInfo:
+    return ColumnInfo(
+        name=name,
+        declared_type=declared,
+        kind=kind,  # type: ignore[arg-type]
+        element_kind=None,
+        nullable=nullable,
+        default=None,
+        primary_key=primary_key,
+        generated=False,
+    )
+
+
+# `auth.users` as policies see it: the columns of accounts' user table that
+# Supabase's auth.users also has.
+AUTH_USERS = TableInfo(
+    name=AUTH_USERS_TABLE,
+    columns={
+        c.name: c
+        for c in (
+            make_column("id", "uuid", "uuid", primary_key=1, nullable=False),
+            make_column("email", "text", "text"),
+            make_column("phone", "text", "text"),
+            make_column("raw_app_meta_data", "jsonb", "json"),
+            make_column("raw_user_meta_data", "jsonb", "json"),
+            make_column("created_at", "timestamptz", "timestamptz"),
+            make_column("updated_at", "timestamptz", "timestamptz"),
+        )
+    },
+    primary_key=("id",),
+    foreign_keys=(),
+    unique=(("id",),),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,11 +442,12 @@ def read_schema(cursor, version: int) -> SchemaCache:
         referenced_by={k: tuple(v) for k, v in referenced_by.items()},
         view_columns=view_columns,
         system=system,
+        has_auth_users=any(name == AUTH_USERS_TABLE for name, _, _ in rows),
     )
 
 
 def _described_system_table(name: str) -> bool:
-    # auth.users is described by hand (rls.expr.values.AUTH_USERS): policies
+    # auth.users is described by hand (AUTH_USERS): policies
     # see the columns Supabase's auth.users has, not KoyaLite's.
     system = system_table_named(name)
     return system is not None and system.table != AUTH_USERS_TABLE

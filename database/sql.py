@@ -73,3 +73,12 @@ class Sql:
 
 def param(value: object) -> Sql:
     return Sql("?", (value,))
+
+
+def literal(text: str) -> Sql:
+    """`text` as a SQL string literal, for SQL that cannot take parameters
+    (a trigger's body). Only names from the schema go this way, never a
+    request's values."""
+    if "\x00" in text:
+        raise InvalidIdentifier(text)
+    return Sql("'" + text.replace("'", "''") + "'")

@@ -6,7 +6,7 @@ import difflib
 
 from sqlglot import exp
 
-from database.schema import ColumnInfo, TableInfo, system_table
+from database.schema import AUTH_USERS, ColumnInfo, TableInfo, system_table
 from database.sql import AuthValue, Sql, param, quote_ident
 from rls.errors import AmbiguousColumn, PolicyError, UndefinedColumn, UndefinedTable
 from rls.expr.base import CompilerBase
@@ -19,7 +19,6 @@ from rls.expr.syntax import (
     unsupported_join,
 )
 from rls.expr.values import (
-    AUTH_USERS,
     Scope,
     Source,
     Value,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from database.schema import AUTH_USERS_TABLE, ColumnInfo, TableInfo
+from database.schema import ColumnInfo, TableInfo
 from database.sql import Sql, quote_ident
 
 MAX_EXPRESSION_LENGTH = 10_000
@@ -61,43 +61,6 @@ class Value:
     sql: Sql
     kind: str
     element: str | None = None  # an array's element kind
-
-
-def make_column(
-    name: str, declared: str, kind: str, primary_key: int = 0, nullable: bool = True
-) -> ColumnInfo:
-    return ColumnInfo(
-        name=name,
-        declared_type=declared,
-        kind=kind,  # type: ignore[arg-type]
-        element_kind=None,
-        nullable=nullable,
-        default=None,
-        primary_key=primary_key,
-        generated=False,
-    )
-
-
-# `auth.users` as policies see it: the columns of accounts' user table that
-# Supabase's auth.users also has.
-AUTH_USERS = TableInfo(
-    name=AUTH_USERS_TABLE,
-    columns={
-        c.name: c
-        for c in (
-            make_column("id", "uuid", "uuid", primary_key=1, nullable=False),
-            make_column("email", "text", "text"),
-            make_column("phone", "text", "text"),
-            make_column("raw_app_meta_data", "jsonb", "json"),
-            make_column("raw_user_meta_data", "jsonb", "json"),
-            make_column("created_at", "timestamptz", "timestamptz"),
-            make_column("updated_at", "timestamptz", "timestamptz"),
-        )
-    },
-    primary_key=("id",),
-    foreign_keys=(),
-    unique=(("id",),),
-)
 
 
 def find_column(table: TableInfo, name: str) -> ColumnInfo | None:
