@@ -43,3 +43,20 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.schema_name}.{self.table_name} #{self.id}"
+
+
+class OutboxCursor(models.Model):
+    """How far one consumer of the outbox (webhooks, ...) has read.
+
+    Moved in the same transaction as the consumer's own writes, so an event is
+    taken up exactly once; events every consumer has passed may be deleted.
+    """
+
+    name = models.CharField(max_length=63, unique=True)
+    last_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "koyalite_outbox_cursors"
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_id}"

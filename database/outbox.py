@@ -24,8 +24,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+
+import orjson
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 
 from database.schema import (
     AUTH_USERS,
@@ -225,3 +232,96 @@ def is_outbox_trigger(name: str | None) -> bool:
     """Whether `name` is one of the outbox's triggers (the SQL runner's
     authorizer lets them, and only them, write the outbox)."""
     return bool(name) and name.lower().startswith(TRIGGER_PREFIX)
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    schema: str
+    table: str
+    type: str
+    record: str | None  # JSON text
+    old_record: str | None
+
+    def payload(self) -> bytes:
+        """The body Supabase's database webhooks send, rows kept as written."""
+        return b"".join(
+            (
+                b'{"type":',
+                orjson.dumps(self.type),
+                b',"table":',
+                orjson.dumps(self.table),
+                b',"schema":',
+                orjson.dumps(self.schema),
+                b',"record":',
+                (self.record or "null").encode(),
+                b',"old_record":',
+                (self.old_record or "null").encode(),
+                b"}",
+            )
+        )
+
+
+def read_after(after: int, limit: int) -> list[Event]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, schema_name, table_name, type, record, old_record "
+            f"FROM {OUTBOX_TABLE} WHERE id > %s ORDER BY id LIMIT %s",
+            [after, limit],
+        )
+        return [Event(*row) for row in cursor.fetchall()]
+
+
+def last_event_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {OUTBOX_TABLE}")
+        return cursor.fetchone()[0]
+
+
+def cursor_position(name: str) -> int:
+    """Where consumer `name` has read to; a new one starts at the oldest
+    event kept, and skips what it does not want itself."""
+    from database.models import OutboxCursor
+
+    return OutboxCursor.objects.get_or_create(name=name)[0].last_id
+
+
+def advance(name: str, last_id: int) -> None:
+    """Move consumer `name` on; inside the transaction that used the events."""
+    from database.models import OutboxCursor
+
+    OutboxCursor.objects.filter(name=name).update(last_id=last_id)
+
+
+_PRUNE_EVERY_SECONDS = 60.0
+_last_prune = 0.0
+
+
+def prune_tick() -> None:
+    """Delete events every consumer has read once they are older than the
+    retention (`KOYALITE_OUTBOX_RETENTION_HOURS`); at most once a minute."""
+    global _last_prune
+    now = time.monotonic()
+    if now - _last_prune < _PRUNE_EVERY_SECONDS:
+        return
+    _last_prune = now
+    prune(timezone.now() - timedelta(hours=settings.OUTBOX_RETENTION_HOURS))
+
+
+def prune(before) -> int:
+    from database.executor import write_lock
+    from database.models import OutboxCursor
+
+    read_by_all = OutboxCursor.objects.order_by("last_id").values_list(
+        "last_id", flat=True
+    )[:1]
+    with write_lock(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {OUTBOX_TABLE} WHERE created_at < %s "
+            f"AND id <= coalesce(%s, id)",
+            [before.strftime("%Y-%m-%d %H:%M:%S.%f"), next(iter(read_by_all), None)],
+        )
+        return cursor.rowcount

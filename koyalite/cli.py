@@ -18,6 +18,7 @@ commands:
   serve               apply migrations and serve the API (127.0.0.1:8000)
   sql -f FILE|-       run SQL as the service role, in one transaction
   migrate             apply KoyaLite's and the project's migrations/*.sql
+  worker              run background jobs (serve starts one unless --no-worker)
   keys [--json]       print the API URL and keys
   createsuperuser     create a Studio/admin operator (--email, --password-stdin)
 

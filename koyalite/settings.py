@@ -368,6 +368,8 @@ INSTALLED_APPS = [
     "api",
     "studio",
     "storage",
+    "webhooks",
+    "django_q",
     "rest_framework",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -507,6 +509,83 @@ STORAGES = {
     },
     "blobs": _blob_storage(),
 }
+
+# Background work: django-q2 clusters run jobs (webhook deliveries, ...) from
+# a queue in the project's database, or in Redis with KOYALITE_REDIS_URL
+# (several worker machines). `koyalite worker` runs one; `koyalite serve`
+# starts one beside the server unless told not to.
+KNOWN_VARIABLES = KNOWN_VARIABLES | {
+    "KOYALITE_WORKER_PROCESSES",
+    "KOYALITE_WORKER_JOB_TIMEOUT",
+    "KOYALITE_WORKER_TICK_MS",
+    "KOYALITE_REDIS_URL",
+    "KOYALITE_OUTBOX_RETENTION_HOURS",
+}
+WORKER_PROCESSES = _int("KOYALITE_WORKER_PROCESSES", 2, minimum=1)
+# How long one job may run before its process is killed. A job taken by a
+# worker that died is handed out again twice this long after.
+WORKER_JOB_TIMEOUT = _int("KOYALITE_WORKER_JOB_TIMEOUT", 120, minimum=1)
+# How often the worker looks for new change events and for work that is due.
+WORKER_TICK_MS = _int("KOYALITE_WORKER_TICK_MS", 200, minimum=10)
+# What the worker does on each tick, in order.
+WORKER_TICKS = ["webhooks.dispatch.tick", "database.outbox.prune_tick"]
+# Change events every consumer has read are kept this long, then deleted.
+OUTBOX_RETENTION_HOURS = _int("KOYALITE_OUTBOX_RETENTION_HOURS", 24, minimum=0)
+REDIS_URL = os.environ.get("KOYALITE_REDIS_URL", "").strip() or None
+Q_CLUSTER = {
+    "name": "koyalite",
+    "workers": WORKER_PROCESSES,
+    "timeout": WORKER_JOB_TIMEOUT,
+    "retry": WORKER_JOB_TIMEOUT * 2,
+    # Jobs keep their own status rows (deliveries, runs, mails) and retry on
+    # their own schedule; a job that raised is done as far as the queue goes.
+    "ack_failures": True,
+    "max_attempts": 3,
+    "save_limit": 200,
+    "catch_up": False,
+    "poll": 0.2,
+    "label": "Jobs",
+    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
+}
+
+# Webhooks: when to try a failed delivery again (seconds after each failed
+# attempt, in the spirit of Standard Webhooks senders), when to stop sending
+# to an endpoint for a while (the circuit breaker), and when to switch an
+# endpoint that keeps failing off and tell its owner.
+KNOWN_VARIABLES = KNOWN_VARIABLES | {
+    "KOYALITE_WEBHOOKS_RETRY_SCHEDULE",
+    "KOYALITE_WEBHOOKS_ALLOW_PRIVATE",
+    "KOYALITE_WEBHOOKS_BREAKER_THRESHOLD",
+    "KOYALITE_WEBHOOKS_BREAKER_SECONDS",
+    "KOYALITE_WEBHOOKS_DISABLE_AFTER_HOURS",
+}
+
+
+def _seconds_list(name: str, default: str) -> tuple[int, ...]:
+    raw = os.environ.get(name, default).strip()
+    try:
+        values = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        values = ()
+    if not values or any(v < 0 for v in values):
+        raise ImproperlyConfigured(
+            f"{name} must be whole seconds separated by commas "
+            f"(e.g. 5,300,1800), not {raw!r}."
+        )
+    return values
+
+
+WEBHOOKS_RETRY_SCHEDULE = _seconds_list(
+    "KOYALITE_WEBHOOKS_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000"
+)
+# Private, loopback and link-local targets are refused unless this is on
+# (development against a local receiver).
+WEBHOOKS_ALLOW_PRIVATE = _bool("KOYALITE_WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOKS_BREAKER_THRESHOLD = _int("KOYALITE_WEBHOOKS_BREAKER_THRESHOLD", 5, minimum=1)
+WEBHOOKS_BREAKER_SECONDS = _int("KOYALITE_WEBHOOKS_BREAKER_SECONDS", 60, minimum=1)
+WEBHOOKS_DISABLE_AFTER_HOURS = _int(
+    "KOYALITE_WEBHOOKS_DISABLE_AFTER_HOURS", 5 * 24, minimum=1
+)
 
 # Operator sessions: a browser session expires after SESSION_COOKIE_AGE of
 # inactivity (saved on every request), and never outlives the browser.

@@ -4,6 +4,8 @@ serve."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -32,6 +34,11 @@ class Command(KoyaCommand):
             default=None,
             help="threads per process (KOYALITE_THREADS)",
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start a background worker (run `koyalite worker` elsewhere)",
+        )
 
     def handle(self, *args, host: str, port: int, **options):
         from studio.checks import check_static_files_built
@@ -58,16 +65,39 @@ class Command(KoyaCommand):
         from granian import Granian
         from granian.constants import Interfaces
 
-        Granian(
-            "koyalite.wsgi:application",
-            address=host,
-            port=port,
-            interface=Interfaces.WSGI,
-            workers=workers,
-            blocking_threads=threads,
-            log_access=False,
-            respawn_failed_workers=True,
-        ).serve()
+        worker = None if options["no_worker"] else self._start_worker()
+        try:
+            Granian(
+                "koyalite.wsgi:application",
+                address=host,
+                port=port,
+                interface=Interfaces.WSGI,
+                workers=workers,
+                blocking_threads=threads,
+                log_access=False,
+                respawn_failed_workers=True,
+            ).serve()
+        finally:
+            if worker is not None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+    def _start_worker(self) -> subprocess.Popen:
+        """`koyalite worker` beside the server, ended with it (it also ends
+        itself when this process is gone, killed without a chance to say so)."""
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "koyalite",
+                "worker",
+                "--parent-pid",
+                str(os.getpid()),
+            ]
+        )
 
     def _operator_hint(self) -> str:
         from studio.models import Operator

@@ -1,0 +1,201 @@
+"""One attempt of one delivery: claim it, send it signed, record the answer.
+
+Run as a job by the worker (`dispatch.queue_due` queues it). The claim is a
+conditional update, so a delivery queued twice, or handed out again after its
+worker died, is sent by one job only; a worker killed mid-send leaves it
+`sending` until its lease passes, and it is sent again with the same
+`webhook-id`, which receivers use to drop the repeat (Standard Webhooks).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import random
+import time
+from datetime import timedelta
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+
+from database.executor import locked_atomic
+from koyalite.logging import get_logger
+from webhooks import alerts
+from webhooks.models import Attempt, Delivery, Endpoint
+from webhooks.targets import TargetRefused, resolve
+
+log = get_logger("koyalite.webhooks")
+
+Status = Delivery.Status
+BODY_EXCERPT = 2048
+USER_AGENT = "KoyaLite-Webhooks/1"
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` header value (Standard Webhooks, v1)."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def deliver(delivery_id: str) -> str:
+    """The job: one attempt of the delivery, unless another job has it."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return "skipped"
+    attempt = send(delivery)
+    record(delivery, attempt)
+    return "succeeded" if attempt.succeeded else "failed"
+
+
+def _claim(delivery_id: str) -> Delivery | None:
+    now = timezone.now()
+    with locked_atomic():
+        found = Delivery.objects.select_related("endpoint").filter(id=delivery_id)
+        delivery = found.first()
+        if delivery is None:
+            return None
+        lapsed = delivery.lease_until is None or delivery.lease_until < now
+        claimable = delivery.status == Status.QUEUED or (
+            delivery.status == Status.SENDING and lapsed
+        )
+        if not claimable or not delivery.endpoint.active:
+            return None
+        lease = timedelta(milliseconds=delivery.endpoint.timeout_ms) + timedelta(
+            seconds=30
+        )
+        found.update(status=Status.SENDING, lease_until=now + lease)
+    return delivery
+
+
+def send(delivery: Delivery) -> Attempt:
+    """Make the request; an Attempt (not saved) describing what happened."""
+    endpoint = delivery.endpoint
+    started = timezone.now()
+    timestamp = int(time.time())
+    body = bytes(delivery.payload)
+    headers = {
+        **{str(k): str(v) for k, v in endpoint.headers.items()},
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": delivery.message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(
+            endpoint.secret, delivery.message_id, timestamp, body
+        ),
+    }
+    attempt = Attempt(
+        delivery=delivery,
+        number=delivery.attempts + 1,
+        started_at=started,
+        url=endpoint.url,
+        request_headers=headers,
+    )
+    clock = time.monotonic()
+    try:
+        target = resolve(endpoint.url)
+        extensions = {"sni_hostname": target.server_name} if target.server_name else {}
+        with httpx.Client(
+            timeout=endpoint.timeout_ms / 1000, follow_redirects=False
+        ) as client:
+            with client.stream(
+                endpoint.method,
+                target.url,
+                content=body,
+                headers={**headers, "host": target.host_header},
+                extensions=extensions,
+            ) as response:
+                attempt.response_status = response.status_code
+                attempt.response_body = _excerpt(response)
+        if 300 <= response.status_code < 400:
+            attempt.error = f"redirects are not followed (to {response.headers.get('location', '?')})"
+    except TargetRefused as error:
+        attempt.error = error.message
+    except httpx.TimeoutException:
+        attempt.error = f"no answer within {endpoint.timeout_ms} ms"
+    except httpx.HTTPError as error:
+        attempt.error = f"{type(error).__name__}: {error}"
+    attempt.duration_ms = int((time.monotonic() - clock) * 1000)
+    return attempt
+
+
+def _excerpt(response: httpx.Response) -> str:
+    taken = b""
+    for chunk in response.iter_bytes():
+        taken += chunk
+        if len(taken) >= BODY_EXCERPT:
+            break
+    return taken[:BODY_EXCERPT].decode("utf-8", "replace")
+
+
+def record(delivery: Delivery, attempt: Attempt) -> None:
+    """Store the attempt and what follows from it, in one transaction."""
+    now = timezone.now()
+    number = attempt.number
+    with locked_atomic():
+        attempt.save()
+        endpoint = Endpoint.objects.get(pk=delivery.endpoint_id)
+        changes: dict[str, object] = {
+            "attempts": number,
+            "last_status_code": attempt.response_status,
+            "last_error": attempt.error,
+            "lease_until": None,
+        }
+        if attempt.succeeded:
+            changes.update(status=Status.SUCCEEDED, delivered_at=now)
+            _closed(endpoint)
+        else:
+            changes.update(_next_attempt(number, now))
+            _failed(endpoint, now)
+        Delivery.objects.filter(id=delivery.id).update(**changes)
+    log.info(
+        "webhook.attempt",
+        delivery=str(delivery.id),
+        endpoint=delivery.endpoint_id,
+        attempt=number,
+        status=attempt.response_status,
+        error=attempt.error or None,
+        duration_ms=attempt.duration_ms,
+    )
+
+
+def _next_attempt(failed_attempts: int, now) -> dict[str, object]:
+    schedule = settings.WEBHOOKS_RETRY_SCHEDULE
+    if failed_attempts > len(schedule):
+        return {"status": Status.FAILED}
+    # Jitter spreads the retries of a burst that failed together.
+    delay = schedule[failed_attempts - 1] * random.uniform(0.8, 1.2)
+    return {"status": Status.PENDING, "next_attempt_at": now + timedelta(seconds=delay)}
+
+
+def _closed(endpoint: Endpoint) -> None:
+    if endpoint.consecutive_failures or endpoint.failing_since:
+        Endpoint.objects.filter(pk=endpoint.pk).update(
+            consecutive_failures=0, failing_since=None, circuit_open_until=None
+        )
+
+
+def _failed(endpoint: Endpoint, now) -> None:
+    failures = endpoint.consecutive_failures + 1
+    since = endpoint.failing_since or now
+    changes: dict[str, object] = {
+        "consecutive_failures": failures,
+        "failing_since": since,
+    }
+    threshold = settings.WEBHOOKS_BREAKER_THRESHOLD
+    if failures >= threshold:
+        # Open the circuit; each failed probe doubles the pause, up to an hour.
+        pause = settings.WEBHOOKS_BREAKER_SECONDS * 2 ** min(failures - threshold, 6)
+        changes["circuit_open_until"] = now + timedelta(seconds=min(pause, 3600))
+    window = timedelta(hours=settings.WEBHOOKS_DISABLE_AFTER_HOURS)
+    if endpoint.active and now - since >= window:
+        changes["active"] = False
+        changes["disabled_reason"] = (
+            f"every delivery failed for {settings.WEBHOOKS_DISABLE_AFTER_HOURS} hours "
+            f"(since {since:%Y-%m-%d %H:%M} UTC)"
+        )
+        alerts.endpoint_disabled(endpoint, str(changes["disabled_reason"]))
+    Endpoint.objects.filter(pk=endpoint.pk).update(**changes)
