@@ -30,8 +30,7 @@ urlpatterns = [
     path("upload/resumable/", tus.upload_create),
     path("upload/resumable/<str:upload_id>", tus.upload_detail),
     path("object/list/<str:bucket_id>", views.object_list),
-    # Routed here so that the object catch-all does not take it for an upload.
-    path("object/list-v2/<str:bucket_id>", views.not_found),
+    path("object/list-v2/<str:bucket_id>", views.object_list_v2),
     path("object/move", views.object_move),
     path("object/copy", views.object_copy),
     path("object/info/public/<str:bucket_id>/<name:name>", views.object_info_public),

@@ -394,6 +394,154 @@ def test_list_shows_folders_and_files_one_level_down(alice):
     assert [e["name"] for e in descending] == ["sub", "other", "b.txt", "a.txt"]
 
 
+def list_v2(server, http, who: str, bucket: str = "docs", **body) -> dict:
+    response = http.post(
+        f"/object/list-v2/{bucket}", headers=server.headers(who), json=body
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_list_v2_pages_through_every_key_once(server, http, alice):
+    files = alice.from_("docs")
+    prefix = f"{ALICE}/v2/many/"
+    names = [f"{prefix}{i:03}.txt" for i in range(250)]
+    for name in names:
+        files.upload(name, b"x")
+
+    for sort in (None, {"column": "created_at", "order": "desc"}):
+        seen: list[str] = []
+        pages, cursor = [], None
+        while True:
+            body = {"prefix": prefix, "limit": 100}
+            body |= {"sortBy": sort} if sort else {}
+            body |= {"cursor": cursor} if cursor else {}
+            page = list_v2(server, http, ALICE, **body)
+            pages.append((len(page["objects"]), page["hasNext"]))
+            seen += [entry["name"] for entry in page["objects"]]
+            if len(seen) == 100:
+                # Written mid-listing, before the cursor: no key comes twice.
+                files.upload(f"{prefix}000-late.txt", b"late")
+            if not page["hasNext"]:
+                assert "nextCursor" not in page
+                break
+            cursor = page["nextCursor"]
+            assert page["nextCursorKey"] == seen[-1]
+
+        assert pages == [(100, True), (100, True), (50, False)]
+        assert len(seen) == len(set(seen)) == 250
+        assert set(seen) == set(names)
+        files.remove([f"{prefix}000-late.txt"])
+    ascending = list_v2(server, http, ALICE, prefix=prefix, limit=3)["objects"]
+    assert [entry["name"] for entry in ascending] == names[:3]
+    first = ascending[0]
+    assert set(first) == {
+        "id",
+        "key",
+        "name",
+        "updated_at",
+        "created_at",
+        "last_accessed_at",
+        "metadata",
+    }
+    assert (first["key"], first["metadata"]["size"]) == (names[0], 1)
+
+
+def test_list_v2_with_a_delimiter_folds_folders(server, http, alice):
+    files = alice.from_("docs")
+    base = f"{ALICE}/v2/tree/"
+    for name in ("b.txt", "a.txt", "sub/c.txt", "sub/deeper/d.txt", "subway.txt"):
+        files.upload(f"{base}{name}", name.encode())
+
+    folded = list_v2(server, http, ALICE, prefix=base, with_delimiter=True)
+    flat = list_v2(server, http, ALICE, prefix=base)
+    partial = list_v2(server, http, ALICE, prefix=f"{base}sub", with_delimiter=True)
+    paged = list_v2(server, http, ALICE, prefix=base, with_delimiter=True, limit=3)
+    rest = list_v2(
+        server,
+        http,
+        ALICE,
+        prefix=base,
+        with_delimiter=True,
+        cursor=paged["nextCursor"],
+    )
+
+    assert folded["folders"] == [{"key": "sub", "name": f"{base}sub/"}]
+    assert [(o["key"], o["name"]) for o in folded["objects"]] == [
+        ("a.txt", f"{base}a.txt"),
+        ("b.txt", f"{base}b.txt"),
+        ("subway.txt", f"{base}subway.txt"),
+    ]
+    assert folded["hasNext"] is False
+    assert flat["folders"] == []
+    assert [o["name"] for o in flat["objects"]] == [
+        f"{base}{name}"
+        for name in ("a.txt", "b.txt", "sub/c.txt", "sub/deeper/d.txt", "subway.txt")
+    ]
+    # A prefix need not end at a folder.
+    assert [f["name"] for f in partial["folders"]] == [f"{base}sub/"]
+    assert [o["name"] for o in partial["objects"]] == [f"{base}subway.txt"]
+    # Folders and objects share one page's limit, in byte order: "/" < "w".
+    assert [o["key"] for o in paged["objects"]] == ["a.txt", "b.txt"]
+    assert (paged["folders"], paged["hasNext"]) == (folded["folders"], True)
+    assert (rest["folders"], rest["hasNext"]) == ([], False)
+    assert [o["key"] for o in rest["objects"]] == ["subway.txt"]
+
+
+def test_list_v2_shows_only_what_select_policies_allow(server, http, alice, bob):
+    alice.from_("docs").upload(f"{ALICE}/v2/rls/mine.txt", b"a")
+    bob.from_("docs").upload(f"{BOB}/v2/rls/theirs.txt", b"b")
+
+    def keys(who: str, **body) -> list[str]:
+        listed = list_v2(server, http, who, limit=1000, **body)
+        return [f["name"] for f in listed["folders"]] + [
+            o["name"] for o in listed["objects"]
+        ]
+
+    assert keys(BOB, prefix=f"{ALICE}/") == []
+    assert keys(BOB, prefix=f"{ALICE}/", with_delimiter=True) == []
+    assert keys(BOB, with_delimiter=True) == [f"{BOB}/"]
+    assert all(name.startswith(f"{BOB}/") for name in keys(BOB))
+    assert f"{BOB}/v2/rls/theirs.txt" not in keys(ALICE)
+    assert keys(ALICE, with_delimiter=True) == [f"{ALICE}/"]
+    assert keys(None) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"limit": 0}, "InvalidRequest"),
+        ({"limit": "many"}, "InvalidRequest"),
+        ({"prefix": 5}, "InvalidRequest"),
+        ({"with_delimiter": "yes"}, "InvalidRequest"),
+        ({"sortBy": {"column": "size"}}, "InvalidRequest"),
+        ({"sortBy": {"order": "asc"}}, "InvalidRequest"),
+        ({"sortBy": {"column": "name", "order": "up"}}, "InvalidRequest"),
+        ({"cursor": 5}, "InvalidRequest"),
+        ({"cursor": "not base64!"}, "InvalidParameter"),
+        ({"cursor": base64.b64encode(b"nonsense").decode()}, "InvalidParameter"),
+        ({"cursor": base64.b64encode(b"l:a\nc:size").decode()}, "InvalidParameter"),
+    ],
+)
+def test_list_v2_refuses_bad_bodies(server, http, body, code):
+    response = http.post(
+        "/object/list-v2/docs", headers=server.headers(ALICE), json=body
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert set(response.json()) == {"statusCode", "code", "error", "message"}
+    assert response.json()["statusCode"] == "400"
+
+
+def test_list_v2_of_a_missing_bucket_is_404(server, http):
+    response = http.post(
+        "/object/list-v2/nowhere", headers=server.headers(ALICE), json={}
+    )
+
+    assert (response.status_code, response.json()["code"]) == (404, "NoSuchBucket")
+
+
 def test_remove_move_and_copy(alice, server):
     files = alice.from_("docs")
     files.upload(f"{ALICE}/mv/a.txt", b"a")
@@ -636,7 +784,6 @@ def test_public_info_needs_no_key_and_only_serves_public_buckets(http, alice):
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("POST", "/object/list-v2/docs"),
         ("GET", "/render/video/authenticated/docs/a.mp4"),
         ("GET", "/bucket/docs/extra"),
         ("DELETE", "/nothing"),
