@@ -232,9 +232,40 @@ def test_bucket_list_searches_sorts_and_pages_as_supabase_js_asks(server, http):
     ]
     assert names(search="o", limit="1", offset="1") == ["folders"]
     assert names(search="%") == names(search="_") == []
-    for bad in ({"sortColumn": "owner"}, {"sortOrder": "up"}, {"limit": "0"}):
+    for bad in (
+        {"sortColumn": "owner"},
+        {"sortColumn": "NAME"},
+        {"sortOrder": "up"},
+        {"sortOrder": "DESC"},
+        {"limit": "0"},
+        {"limit": "1.5"},
+        {"limit": "ten"},
+        {"offset": "-1"},
+    ):
         refused = http.get("/bucket", headers=headers, params=bad)
         assert (refused.status_code, refused.json()["code"]) == (400, "InvalidRequest")
+        assert refused.json()["statusCode"] == "400"
+
+
+def test_bucket_list_sorts_by_creation_and_update_times(server, http):
+    headers = server.headers(key=server.service_key)
+    for bucket_id in ("times-zz-first", "times-aa-second"):
+        created = http.post("/bucket", headers=headers, json={"id": bucket_id})
+        assert created.status_code == 200, created.text
+    http.put("/bucket/times-zz-first", headers=headers, json={"public": True})
+
+    def names(column: str, order: str) -> list[str]:
+        query = {"search": "times-", "sortColumn": column, "sortOrder": order}
+        return [
+            b["id"] for b in http.get("/bucket", headers=headers, params=query).json()
+        ]
+
+    assert names("created_at", "asc") == ["times-zz-first", "times-aa-second"]
+    assert names("created_at", "desc") == ["times-aa-second", "times-zz-first"]
+    assert names("updated_at", "asc") == ["times-aa-second", "times-zz-first"]
+    assert names("id", "asc") == ["times-aa-second", "times-zz-first"]
+    for bucket_id in ("times-zz-first", "times-aa-second"):
+        http.delete(f"/bucket/{bucket_id}", headers=headers)
 
 
 @pytest.mark.parametrize("who", ["anon", "user"])
