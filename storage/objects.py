@@ -59,17 +59,14 @@ def upload(
     name: str,
     *,
     upsert: bool,
-    owner: str | None = None,
 ) -> ObjectRow:
-    """Store the request's file as `bucket_id/name`; `owner` names the user a
-    signed upload URL was made for (the request itself has no user)."""
+    """Store the request's file as `bucket_id/name`, owned by the caller."""
     return store(
         auth,
         bucket_id,
         name,
         lambda bucket, limit: read_upload(request, bucket, limit),
         upsert=upsert,
-        owner=owner,
     )
 
 
@@ -80,12 +77,11 @@ def store(
     read: Callable[[BucketRow, int], Upload],
     *,
     upsert: bool,
-    owner: str | None = None,
 ) -> ObjectRow:
     """Store the file `read(bucket, limit)` opens as `bucket_id/name`: the one
     path by which a request body or a finished resumable upload becomes an
     object. `read` refuses a wrong type or size before handing back bytes."""
-    bucket = check_write(auth, bucket_id, name, upsert=upsert, owner=owner)
+    bucket = check_write(auth, bucket_id, name, upsert=upsert)
     objects = Objects(auth)
     limit = size_limit(bucket)
     body = read(bucket, limit)
@@ -113,7 +109,7 @@ def store(
         "httpStatusCode": 200,
     }
     return _commit(
-        objects, bucket_id, name, version, metadata, body.user_metadata, upsert, owner
+        objects, bucket_id, name, version, metadata, body.user_metadata, upsert
     )
 
 
@@ -125,7 +121,6 @@ def _commit(
     metadata: dict[str, Any],
     user_metadata: dict[str, Any] | None,
     upsert: bool,
-    owner: str | None,
 ) -> ObjectRow:
     """Point `bucket_id/name` at the bytes already stored under `version`:
     on any failure those bytes go; on success the version replaced goes."""
@@ -140,7 +135,6 @@ def _commit(
                 metadata=metadata,
                 user_metadata=user_metadata,
                 upsert=upsert,
-                owner=owner,
             )
     except BaseException:
         blob_store().delete(blob_key(bucket_id, version))
@@ -157,19 +151,16 @@ def check_write(
     name: str,
     *,
     upsert: bool,
-    owner: str | None = None,
 ) -> BucketRow:
     """The bucket `name` would be saved to, if the caller may save it there.
     Refused writes fail before a byte is read, as Supabase's server does."""
     check_object_name(name)
     bucket = bucket_or_404(bucket_id)
-    _dry_run(Objects(auth), bucket_id, name, upsert, owner)
+    _dry_run(Objects(auth), bucket_id, name, upsert)
     return bucket
 
 
-def _dry_run(
-    objects: Objects, bucket_id: str, name: str, upsert: bool, owner: str | None
-) -> None:
+def _dry_run(objects: Objects, bucket_id: str, name: str, upsert: bool) -> None:
     """Would saving `name` be allowed? Tried and rolled back."""
     with write_transaction() as tx:
         objects.save(
@@ -181,7 +172,6 @@ def _dry_run(
             metadata={},
             user_metadata=None,
             upsert=upsert,
-            owner=owner,
         )
         tx.rollback_only = True
 
@@ -235,7 +225,7 @@ def copy(auth: Auth, body: dict[str, Any], *, upsert: bool) -> ObjectRow:
     bucket_id, source_name, target_bucket, target_name = _transfer_names(body)
     objects = Objects(auth)
     source = _visible(objects, bucket_id, source_name)
-    _dry_run(objects, target_bucket, target_name, upsert, None)
+    _dry_run(objects, target_bucket, target_name, upsert)
     version = new_version()
     new_key = blob_key(target_bucket, version)
     blob_store().copy(blob_key(bucket_id, source.version), new_key)
@@ -247,7 +237,6 @@ def copy(auth: Auth, body: dict[str, Any], *, upsert: bool) -> ObjectRow:
         source.metadata,
         source.user_metadata,
         upsert,
-        None,
     )
 
 
@@ -546,7 +535,7 @@ def sign_upload(
     """A URL anyone may PUT one file to, made for a caller allowed to upload it."""
     name = check_object_name(name)
     bucket_or_404(bucket_id)
-    _dry_run(Objects(auth), bucket_id, name, upsert, None)
+    _dry_run(Objects(auth), bucket_id, name, upsert)
     token = signing.sign_url(
         bucket_id, name, SIGNED_UPLOAD_SECONDS, owner=auth.uid, upsert=upsert
     )
@@ -559,15 +548,19 @@ def sign_upload(
 
 def upload_signed(request: HttpRequest, bucket_id: str, name: str) -> ObjectRow:
     name = check_object_name(name)
-    claims = signing.verify(request.GET.get("token"), bucket_id, name)
-    return upload(
-        request,
-        SERVICE,
-        bucket_id,
-        name,
-        upsert=bool(claims.get("upsert")),
-        owner=claims.get("owner"),
-    )
+    auth, upsert = signed_uploader(request.GET.get("token"), bucket_id, name)
+    return upload(request, auth, bucket_id, name, upsert=upsert)
+
+
+def signed_uploader(token: str | None, bucket_id: str, name: str) -> tuple[Auth, bool]:
+    """Who a signed upload URL's token uploads `bucket_id/name` as, and
+    whether it may replace what is there. The URL is the authorisation, so
+    policies do not apply (Supabase's server writes as its superuser), and
+    the object belongs to the user the URL was made for."""
+    claims = signing.verify_upload(token, bucket_id, name)
+    owner = claims.get("owner")
+    auth = Auth(SERVICE.role, owner, {"role": SERVICE.role, "sub": owner})
+    return auth, bool(claims.get("upsert"))
 
 
 def _url_path(path: str) -> str:

@@ -385,10 +385,9 @@ class Objects:
         metadata: dict[str, Any],
         user_metadata: dict[str, Any] | None,
         upsert: bool,
-        owner: str | None = None,
     ) -> tuple[ObjectRow, str | None]:
         """Insert the object, or with `upsert` replace an existing one: the row
-        written and the version it replaced. `owner` defaults to the caller.
+        written and the version it replaced, owned by the caller.
         Runs inside the caller's write transaction; raises before anything is
         committed when refused."""
         existing = raw.execute(
@@ -396,7 +395,7 @@ class Objects:
             (bucket_id, name),
         ).fetchone()
         values = (
-            owner if owner is not None else self.auth.uid,
+            self.auth.uid,
             orjson.dumps(metadata).decode(),
             orjson.dumps(user_metadata).decode() if user_metadata is not None else None,
             version,

@@ -661,6 +661,35 @@ def test_signed_upload_url(alice, server):
     assert again.status == "409"
 
 
+def test_a_download_token_uploads_nothing(alice, server, http):
+    files = alice.from_("docs")
+    path = f"{ALICE}/download-only.txt"
+    files.upload(path, b"first")
+    url = files.create_signed_url(path, 60)["signedURL"]
+    files.remove([path])
+
+    refused = http.put(
+        f"/object/upload/sign/docs/{path}?token={url.split('token=')[1]}",
+        headers={"Content-Type": "text/plain"},
+        content=b"planted",
+    )
+
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "InvalidSignature"
+    assert files.exists(path) is False
+
+
+def test_a_signed_upload_belongs_to_the_user_it_was_made_for(alice, service):
+    signed = alice.from_("docs").create_signed_upload_url(f"{ALICE}/owned.txt")
+
+    service.from_("docs").upload_to_signed_url(signed["path"], signed["token"], b"o")
+
+    info = alice.from_("docs").info(f"{ALICE}/owned.txt")
+    assert info["size"] == 1
+    listed = service.from_("docs").list(ALICE, {"search": "owned.txt"})
+    assert [e["name"] for e in listed] == ["owned.txt"]
+
+
 # ---------------------------------------------------------------- limits
 
 
