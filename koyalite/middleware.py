@@ -107,7 +107,7 @@ class ApiCorsMiddleware:
         "apikey, authorization, content-type, prefer, range, range-unit, accept, "
         "accept-profile, content-profile, x-client-info, x-supabase-api-version, "
         "x-request-id, x-upsert, x-retry-count, tus-resumable, upload-length, "
-        "upload-metadata, upload-offset"
+        "upload-metadata, upload-offset, x-signature"
     )
     EXPOSE_HEADERS = (
         "Content-Range, Location, Preference-Applied, X-Request-Id, X-Sb-Error-Code, "

@@ -109,6 +109,19 @@ def create(auth: Auth, new: NewUpload, first_part: Iterable[bytes] | None) -> Pr
         raise
 
 
+def target(upload_id: str) -> tuple[str, str]:
+    """The bucket and name upload `upload_id` is for, whoever asks: what a
+    signed upload's token must name before the upload itself is looked up."""
+    found = (
+        ResumableUpload.objects.filter(pk=upload_id)
+        .values_list("bucket_id", "name")
+        .first()
+    )
+    if found is None:
+        raise errors.upload_not_found()
+    return found
+
+
 def find(auth: Auth, upload_id: str) -> ResumableUpload:
     """The caller's own upload `upload_id`: 404 for any other, 410 once expired."""
     upload = ResumableUpload.objects.filter(pk=upload_id).first()
