@@ -38,7 +38,9 @@ from storage.uploads import (
 from storage.views import _authenticate, _upsert, storage_view
 
 TUS_VERSION = "1.0.0"
-TUS_EXTENSIONS = "creation,creation-with-upload,termination,expiration"
+TUS_EXTENSIONS = (
+    "creation,creation-with-upload,creation-defer-length,termination,expiration"
+)
 PART_CONTENT_TYPE = "application/offset+octet-stream"
 # Metadata is a handful of short fields; a longer header is not a client's.
 MAX_METADATA_HEADER = 8 * 1024
@@ -149,12 +151,16 @@ def _detail(request: HttpRequest, auth: Auth, upload_id: str) -> HttpResponse:
             offset,
             body_chunks(request),
             declared=int(declared) if declared.isdigit() else None,
+            length=_length(request),
         )
         return _progress(progress, status=204)
     upload = resumable.find(auth, upload_id)
     response = HttpResponse(status=200)
     response["Upload-Offset"] = str(upload.offset)
-    response["Upload-Length"] = str(upload.length)
+    if upload.length is None:
+        response["Upload-Defer-Length"] = "1"
+    else:
+        response["Upload-Length"] = str(upload.length)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -173,8 +179,12 @@ def _progress(progress: resumable.Progress, *, status: int) -> HttpResponse:
 
 
 def _new_upload(request: HttpRequest) -> resumable.NewUpload:
-    if request.META.get("HTTP_UPLOAD_DEFER_LENGTH"):
-        raise errors.invalid_request("Upload-Defer-Length is not supported")
+    deferred = request.META.get("HTTP_UPLOAD_DEFER_LENGTH")
+    if deferred is not None and (deferred != "1" or _length(request) is not None):
+        raise errors.invalid_request(
+            "Upload-Defer-Length must be 1 and comes without Upload-Length"
+        )
+    length = None if deferred else _whole_header(request, "Upload-Length")
     metadata = _metadata(request.META.get("HTTP_UPLOAD_METADATA", ""))
     bucket_id = metadata.get("bucketName")
     name = metadata.get("objectName")
@@ -186,7 +196,7 @@ def _new_upload(request: HttpRequest) -> resumable.NewUpload:
     return resumable.NewUpload(
         bucket_id=bucket_id,
         name=name,
-        length=_whole_header(request, "Upload-Length"),
+        length=length,
         content_type=metadata.get("contentType") or DEFAULT_CONTENT_TYPE,
         cache_control=cache_control(metadata.get("cacheControl")),
         user_metadata=decode_metadata(user_metadata) if user_metadata else None,
@@ -212,6 +222,13 @@ def _metadata(header: str) -> dict[str, str]:
             ) from None
         pairs[key] = value
     return pairs
+
+
+def _length(request: HttpRequest) -> int | None:
+    """`Upload-Length` if the request has one."""
+    if "HTTP_UPLOAD_LENGTH" not in request.META:
+        return None
+    return _whole_header(request, "Upload-Length")
 
 
 def _whole_header(request: HttpRequest, name: str) -> int:

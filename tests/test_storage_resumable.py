@@ -106,7 +106,7 @@ def test_options_advertise_the_protocol_without_a_key(http):
     assert response.headers["Tus-Resumable"] == "1.0.0"
     assert response.headers["Tus-Version"] == "1.0.0"
     assert response.headers["Tus-Extension"] == (
-        "creation,creation-with-upload,termination,expiration"
+        "creation,creation-with-upload,creation-defer-length,termination,expiration"
     )
     assert response.headers["Tus-Max-Size"] == str(50 * 1024 * 1024)
 
@@ -748,4 +748,91 @@ def test_signed_resumable_uploads_need_a_token_for_that_object(server, http):
     assert via_jwt.status_code == 404
     assert (head.status_code, head.headers["Upload-Offset"]) == (200, "0")
     http.delete(url, headers=tus | {"x-signature": token})
+    assert spool_files(server) == before
+
+
+def deferred(http: httpx.Client, server: LiveServer, name: str, **extra: str):
+    return http.post(
+        "/upload/resumable",
+        headers=tus_headers(server, ALICE)
+        | {
+            "Upload-Defer-Length": "1",
+            "Upload-Metadata": metadata_header(bucketName="videos", objectName=name),
+        }
+        | extra,
+    )
+
+
+def test_a_deferred_length_is_given_by_a_later_part(server, http):
+    name = f"{ALICE}/deferred.bin"
+    part = {"Content-Type": "application/offset+octet-stream"}
+    created = deferred(http, server, name)
+    url = created.headers["Location"]
+
+    head = http.head(url, headers=tus_headers(server, ALICE))
+    first = http.patch(
+        url,
+        headers=tus_headers(server, ALICE) | part | {"Upload-Offset": "0"},
+        content=DATA[:PART],
+    )
+    shrinking = http.patch(
+        url,
+        headers=tus_headers(server, ALICE)
+        | part
+        | {"Upload-Offset": str(PART), "Upload-Length": "10"},
+        content=b"",
+    )
+    last = http.patch(
+        url,
+        headers=tus_headers(server, ALICE)
+        | part
+        | {"Upload-Offset": str(PART), "Upload-Length": str(len(DATA))},
+        content=DATA[PART:],
+    )
+
+    assert created.status_code == 201
+    assert head.headers["Upload-Defer-Length"] == "1"
+    assert "Upload-Length" not in head.headers
+    assert (first.status_code, first.headers["Upload-Offset"]) == (204, str(PART))
+    assert "Tus-Complete" not in first.headers
+    assert shrinking.status_code == 400
+    assert (last.status_code, last.headers["Tus-Complete"]) == (204, "1")
+    download = http.get(
+        f"/object/authenticated/videos/{name}", headers=server.headers(ALICE)
+    )
+    assert download.content == DATA
+
+
+def test_a_deferred_length_is_still_bounded_by_the_bucket(server, http):
+    before = spool_files(server)
+    small = http.post(
+        "/upload/resumable",
+        headers=tus_headers(server, ALICE)
+        | {
+            "Upload-Defer-Length": "1",
+            "Upload-Metadata": metadata_header(
+                bucketName="small", objectName=f"{ALICE}/a.png", contentType="image/png"
+            ),
+        },
+    )
+    url = small.headers["Location"]
+    part = {"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}
+
+    too_long = http.patch(
+        url, headers=tus_headers(server, ALICE) | part | {"Upload-Length": "2048"}
+    )
+    too_much = http.patch(
+        url, headers=tus_headers(server, ALICE) | part, content=b"x" * 2048
+    )
+    both = deferred(http, server, f"{ALICE}/both.bin", **{"Upload-Length": "4"})
+    not_one = deferred(http, server, f"{ALICE}/two.bin", **{"Upload-Defer-Length": "2"})
+
+    assert (too_long.status_code, too_much.status_code) == (413, 413)
+    assert (both.status_code, not_one.status_code) == (400, 400)
+    head = http.head(url, headers=tus_headers(server, ALICE))
+    assert (head.headers["Upload-Offset"], head.headers["Upload-Defer-Length"]) == (
+        "0",
+        "1",
+    )
+    http.delete(url, headers=tus_headers(server, ALICE))
     assert spool_files(server) == before
