@@ -36,7 +36,6 @@ from storage.records import BucketRow, ObjectRow
 from storage.uploads import CHUNK_SIZE, Upload, check_mime_type
 
 EXPIRES_AFTER = timedelta(hours=24)
-SPOOL_DIRECTORY = "storage-uploads"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +60,7 @@ class Progress:
 
 
 def spool_directory() -> Path:
-    return settings.PROJECT_DIR / SPOOL_DIRECTORY
+    return Path(settings.STORAGE_UPLOADS_DIR)
 
 
 def _spool_path(upload: ResumableUpload) -> Path:
