@@ -17,18 +17,10 @@ import httpx
 import pytest
 from storage3.exceptions import StorageApiError
 
-from tests.conftest import (
-    ALICE,
-    BOB,
-    LiveServer,
-    _client,
-    create_users,
-    new_project,
-    run_cli,
-    start_server,
-    stop_server,
-)
+from tests import storage_fixtures
+from tests.conftest import ALICE, BOB, LiveServer
 from tests.seaweedfs import SeaweedFS
+from tests.storage_fixtures import live_storage_server
 
 POLICIES = """
 insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true);
@@ -101,41 +93,20 @@ def byte_store(request) -> ByteStore:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, byte_store) -> LiveServer:
-    project = new_project(tmp_path_factory.mktemp("storage"))
-    create_users(project, {ALICE: "alice@example.com", BOB: "bob@example.com"})
-    run_cli(project, "sql", "-f", "-", stdin=POLICIES)
-    # Spooled uploads and multipart parts land here, where blobs() sees them.
-    (project / "tmp").mkdir()
-    env = {"TMPDIR": str(project / "tmp")} | byte_store.settings()
-    live = start_server(project, env)
-    yield live
-    stop_server(live)
+    def env(project: Path) -> dict[str, str]:
+        # Spooled uploads and multipart parts land here, where blobs() sees them.
+        (project / "tmp").mkdir()
+        return {"TMPDIR": str(project / "tmp")} | byte_store.settings()
+
+    with live_storage_server(tmp_path_factory.mktemp("storage"), POLICIES, env) as live:
+        yield live
 
 
-@pytest.fixture(scope="module")
-def service(server):
-    return _client(server, server.service_key).storage
-
-
-@pytest.fixture(scope="module")
-def alice(server):
-    return _client(server, server.anon_key, server.token(ALICE)).storage
-
-
-@pytest.fixture(scope="module")
-def bob(server):
-    return _client(server, server.anon_key, server.token(BOB)).storage
-
-
-@pytest.fixture(scope="module")
-def anon(server):
-    return _client(server, server.anon_key).storage
-
-
-@pytest.fixture
-def http(server):
-    with httpx.Client(base_url=f"{server.url}/storage/v1", timeout=10) as client:
-        yield client
+service = storage_fixtures.service
+alice = storage_fixtures.alice
+bob = storage_fixtures.bob
+anon = storage_fixtures.anon
+http = storage_fixtures.http
 
 
 @pytest.fixture

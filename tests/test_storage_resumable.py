@@ -17,6 +17,7 @@ import pytest
 from tusclient.client import TusClient
 from tusclient.exceptions import TusCommunicationError
 
+from tests import storage_fixtures
 from tests.conftest import (
     ALICE,
     BOB,
@@ -27,6 +28,7 @@ from tests.conftest import (
     start_server,
     stop_server,
 )
+from tests.storage_fixtures import live_storage_server
 
 POLICIES = """
 insert into storage.buckets (id, name) values ('videos', 'videos');
@@ -47,18 +49,11 @@ PART = 64 * 1024
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> LiveServer:
-    project = new_project(tmp_path_factory.mktemp("resumable"))
-    create_users(project, {ALICE: "alice@example.com", BOB: "bob@example.com"})
-    run_cli(project, "sql", "-f", "-", stdin=POLICIES)
-    live = start_server(project)
-    yield live
-    stop_server(live)
+    with live_storage_server(tmp_path_factory.mktemp("resumable"), POLICIES) as live:
+        yield live
 
 
-@pytest.fixture
-def http(server):
-    with httpx.Client(base_url=f"{server.url}/storage/v1", timeout=10) as client:
-        yield client
+http = storage_fixtures.http
 
 
 def endpoint(server: LiveServer) -> str:
