@@ -8,7 +8,13 @@ the same transfer straight to the backend (a plain file write and read; boto3
 compared with. Reports MB/s, the ratio to the ceiling, and the server's peak
 memory growth (the workers' VmHWM) during the large transfers.
 
+With `--big`, instead: one 1 GiB upload and download through a local-disk
+server, each with the server's peak RSS growth measured on its own (the peak
+is reset between them through /proc/<pid>/clear_refs), against a 1 GiB file
+written and read straight to disk.
+
     .venv/bin/python bench/storage.py [--small-count 40] [--large-count 2]
+    .venv/bin/python bench/storage.py --big
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ KOYALITE = str(Path(sys.executable).parent / "koyalite")
 MIB = 1024 * 1024
 CHUNK = MIB
 SIZES = {"1 MiB": MIB, "256 MiB": 256 * MIB}
+BIG = 1024 * MIB
 
 
 def progress(message: str) -> None:
@@ -105,16 +112,35 @@ class Server:
 
     def peak_kib(self) -> int:
         """The largest peak RSS among the server's processes."""
-        peaks = []
+        return max(self._memory("VmHWM").values(), default=0)
+
+    def _memory(self, field: str) -> dict[int, int]:
+        """`field` of /proc/<pid>/status, in KiB, for each server process."""
+        found = {}
         for pid in _tree(self.process.pid):
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
             for line in status.splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]))
-        return max(peaks, default=0)
+                if line.startswith(f"{field}:"):
+                    found[pid] = int(line.split()[1])
+        return found
+
+    def reset_peaks(self) -> dict[int, int]:
+        """Lower each server process's peak RSS to its current RSS (Linux's
+        clear_refs 5); the current RSS of each, in KiB."""
+        for pid in _tree(self.process.pid):
+            try:
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+            except OSError:
+                continue
+        return self._memory("VmRSS")
+
+    def growth_kib(self, start: dict[int, int]) -> int:
+        """The most any server process's RSS rose above `start` since."""
+        peaks = self._memory("VmHWM")
+        return max((peak - start.get(pid, 0) for pid, peak in peaks.items()), default=0)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -151,6 +177,17 @@ def koyalite_pair(
     server: Server, size: int, count: int, label: str
 ) -> tuple[float, float]:
     client = httpx.Client(timeout=600)
+    upload, download = koyalite_transfers(client, server, size, label)
+    up = timed(count, size, upload)
+    down = timed(count, size, download)
+    client.close()
+    return up, down
+
+
+def koyalite_transfers(
+    client: httpx.Client, server: Server, size: int, label: str
+) -> tuple[Callable[[int], None], Callable[[int], None]]:
+    """Upload and download of object `<label>-<number>.bin` of `size` bytes."""
     headers = server.headers | {
         "Content-Type": "application/octet-stream",
         "x-upsert": "true",
@@ -176,10 +213,7 @@ def koyalite_pair(
                 received += len(chunk)
         assert received == size, (received, size)
 
-    up = timed(count, size, upload)
-    down = timed(count, size, download)
-    client.close()
-    return up, down
+    return upload, download
 
 
 def local_ceiling(directory: Path, size: int, count: int) -> tuple[float, float]:
@@ -230,11 +264,48 @@ def s3_ceiling(seaweed, size: int, count: int) -> tuple[float, float]:
     return timed(count, size, upload), timed(count, size, download)
 
 
+def big(work: Path) -> None:
+    """One 1 GiB upload and download, local disk, each with its own peak."""
+    progress("local: starting KoyaLite")
+    server = Server(work / "project-big", {})
+    try:
+        with httpx.Client(timeout=1800) as client:
+            upload, download = koyalite_transfers(client, server, BIG, "1GiB")
+            results = []
+            for direction, action in (("upload", upload), ("download", download)):
+                progress(f"local: 1 GiB {direction} through /storage/v1")
+                start = server.reset_peaks()
+                speed = timed(1, BIG, action)
+                results.append((direction, speed, server.growth_kib(start)))
+        baseline = sum(server._memory("VmRSS").values())
+    finally:
+        server.stop()
+    progress("local: 1 GiB straight to disk")
+    raw = dict(zip(("upload", "download"), local_ceiling(work, BIG, 1), strict=True))
+    print(f"\nlocal, 1 GiB (server processes' RSS after: {baseline / 1024:.0f} MiB)")
+    print("direction   MB/s (raw, ratio)        server peak RSS growth")
+    for direction, speed, grown in results:
+        ceiling = raw[direction]
+        print(
+            f"{direction:10} {speed:5.0f} ({ceiling:6.0f}, {speed / ceiling:4.2f}x)"
+            f"      {grown / 1024:6.1f} MiB"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small-count", type=int, default=40)
     parser.add_argument("--large-count", type=int, default=2)
+    parser.add_argument(
+        "--big",
+        action="store_true",
+        help="only a 1 GiB upload and download on local disk, with peak RSS",
+    )
     args = parser.parse_args(argv)
+    if args.big:
+        with tempfile.TemporaryDirectory(prefix="koyalite-bench-storage-") as tmp:
+            big(Path(tmp))
+        return 0
     counts = {"1 MiB": args.small_count, "256 MiB": args.large_count}
     rows = []
     with tempfile.TemporaryDirectory(prefix="koyalite-bench-storage-") as tmp:

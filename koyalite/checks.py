@@ -65,26 +65,36 @@ def check_database_directory(app_configs, **kwargs):
 
 
 @register("koyalite")
-def check_storage_directory(app_configs, **kwargs):
-    """Local Storage files need a directory that exists or can be made."""
-    if settings.STORAGE_BACKEND != "local":
-        return []
-    path = Path(settings.STORAGE_DIR)
-    # The directory is made at the first upload; until then its nearest
-    # existing parent decides whether it can be.
+def check_storage_directories(app_configs, **kwargs):
+    """Storage writes object bytes (local backend), resumable upload parts and
+    rendered images to disk: a directory it cannot write fails every upload
+    or render, so start-up refuses it instead."""
+    directories = [
+        (settings.STORAGE_UPLOADS_DIR, "Storage's resumable upload directory"),
+        (settings.STORAGE_RENDER_CACHE_DIR, "Storage's image render cache"),
+    ]
+    if settings.STORAGE_BACKEND == "local":
+        directories.insert(0, (settings.STORAGE_DIR, "KOYALITE_STORAGE_DIR"))
+    return [
+        error
+        for path, what in directories
+        if (error := _unwritable(Path(path), what)) is not None
+    ]
+
+
+def _unwritable(path: Path, what: str) -> Error | None:
+    # Directories are made at their first use; until then the nearest
+    # existing parent decides whether they can be.
     existing = next(p for p in (path, *path.parents) if p.exists())
     if not existing.is_dir():
-        return [
-            Error(
-                f"KOYALITE_STORAGE_DIR is {path}, but {existing} is not a directory.",
-                id="koyalite.E006",
-            )
-        ]
+        return Error(
+            f"{what} is {path}, but {existing} is not a directory.",
+            id="koyalite.E006",
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
-        return [
-            Error(
-                f"KOYALITE_STORAGE_DIR is {path}, but {existing} is not writable.",
-                id="koyalite.E007",
-            )
-        ]
-    return []
+        return Error(
+            f"{what} is {path}, but {existing} is not writable.",
+            hint="Let the user running KoyaLite write there.",
+            id="koyalite.E007",
+        )
+    return None

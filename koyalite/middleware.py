@@ -107,12 +107,13 @@ class ApiCorsMiddleware:
         "apikey, authorization, content-type, prefer, range, range-unit, accept, "
         "accept-profile, content-profile, x-client-info, x-supabase-api-version, "
         "x-request-id, x-upsert, x-retry-count, tus-resumable, upload-length, "
-        "upload-metadata, upload-offset"
+        "upload-metadata, upload-offset, upload-defer-length, x-signature"
     )
     EXPOSE_HEADERS = (
         "Content-Range, Location, Preference-Applied, X-Request-Id, X-Sb-Error-Code, "
         "X-Total-Count, Link, X-Supabase-Api-Version, Tus-Resumable, Tus-Version, "
-        "Tus-Extension, Tus-Max-Size, Upload-Offset, Upload-Length, Upload-Expires"
+        "Tus-Extension, Tus-Max-Size, Upload-Offset, Upload-Length, Upload-Expires, "
+        "Upload-Defer-Length"
     )
 
     def __init__(self, get_response) -> None:

@@ -433,6 +433,8 @@ STORAGE_DIR = PROJECT_DIR / (
 )
 # Transformed images (storage.images): a cache, safe to delete at any time.
 STORAGE_RENDER_CACHE_DIR = PROJECT_DIR / "cache" / "renders"
+# Parts of resumable uploads under way (storage.resumable), whatever the backend.
+STORAGE_UPLOADS_DIR = PROJECT_DIR / "storage-uploads"
 
 
 def _blob_storage() -> dict[str, Any]:

@@ -39,7 +39,8 @@ def list_buckets(auth: Auth, query: Mapping[str, str]) -> list[dict[str, Any]]:
     `limit`, `offset`, `sortColumn` and `sortOrder` that supabase-js sends."""
     limit = query.get("limit")
     column = query.get("sortColumn") or "name"
-    order = (query.get("sortOrder") or "asc").lower()
+    # Supabase's schema takes the lower-case words only.
+    order = query.get("sortOrder") or "asc"
     if column not in BUCKET_SORTABLE:
         raise errors.invalid_request(
             f"sortColumn must be one of {', '.join(BUCKET_SORTABLE)}"

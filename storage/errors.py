@@ -137,6 +137,10 @@ def invalid_request(message: str) -> StorageError:
     return StorageError(400, "InvalidRequest", message, "Invalid Input")
 
 
+def invalid_parameter(name: str) -> StorageError:
+    return StorageError(400, "InvalidParameter", f"Invalid Parameter {name}")
+
+
 def invalid_range(size: int) -> StorageError:
     error = StorageError(416, "InvalidRange", "invalid range provided", "invalid_range")
     error.headers["Content-Range"] = f"bytes */{size}"

@@ -67,7 +67,8 @@ class ResumableUpload(models.Model):
     id = models.TextField(primary_key=True)
     bucket_id = models.TextField()
     name = models.TextField()
-    length = models.BigIntegerField()
+    # Null until the client says it (Upload-Defer-Length).
+    length = models.BigIntegerField(null=True, blank=True)
     offset = models.BigIntegerField(default=0)
     content_type = models.TextField()
     cache_control = models.TextField()

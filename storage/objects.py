@@ -9,7 +9,10 @@ object whole, and a reader never sees a row whose bytes are not there yet.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from email.utils import formatdate
@@ -25,7 +28,9 @@ from storage.blobs import BlobTooLarge, blob_store
 from storage.names import blob_key, check_object_name, new_version
 from storage.records import (
     SORTABLE,
+    V2_SORTABLE,
     BucketRow,
+    ListedEntry,
     ObjectRow,
     Objects,
     bucket_or_404,
@@ -54,17 +59,14 @@ def upload(
     name: str,
     *,
     upsert: bool,
-    owner: str | None = None,
 ) -> ObjectRow:
-    """Store the request's file as `bucket_id/name`; `owner` names the user a
-    signed upload URL was made for (the request itself has no user)."""
+    """Store the request's file as `bucket_id/name`, owned by the caller."""
     return store(
         auth,
         bucket_id,
         name,
         lambda bucket, limit: read_upload(request, bucket, limit),
         upsert=upsert,
-        owner=owner,
     )
 
 
@@ -75,12 +77,11 @@ def store(
     read: Callable[[BucketRow, int], Upload],
     *,
     upsert: bool,
-    owner: str | None = None,
 ) -> ObjectRow:
     """Store the file `read(bucket, limit)` opens as `bucket_id/name`: the one
     path by which a request body or a finished resumable upload becomes an
     object. `read` refuses a wrong type or size before handing back bytes."""
-    bucket = check_write(auth, bucket_id, name, upsert=upsert, owner=owner)
+    bucket = check_write(auth, bucket_id, name, upsert=upsert)
     objects = Objects(auth)
     limit = size_limit(bucket)
     body = read(bucket, limit)
@@ -108,7 +109,7 @@ def store(
         "httpStatusCode": 200,
     }
     return _commit(
-        objects, bucket_id, name, version, metadata, body.user_metadata, upsert, owner
+        objects, bucket_id, name, version, metadata, body.user_metadata, upsert
     )
 
 
@@ -120,7 +121,6 @@ def _commit(
     metadata: dict[str, Any],
     user_metadata: dict[str, Any] | None,
     upsert: bool,
-    owner: str | None,
 ) -> ObjectRow:
     """Point `bucket_id/name` at the bytes already stored under `version`:
     on any failure those bytes go; on success the version replaced goes."""
@@ -135,7 +135,6 @@ def _commit(
                 metadata=metadata,
                 user_metadata=user_metadata,
                 upsert=upsert,
-                owner=owner,
             )
     except BaseException:
         blob_store().delete(blob_key(bucket_id, version))
@@ -152,19 +151,16 @@ def check_write(
     name: str,
     *,
     upsert: bool,
-    owner: str | None = None,
 ) -> BucketRow:
     """The bucket `name` would be saved to, if the caller may save it there.
     Refused writes fail before a byte is read, as Supabase's server does."""
     check_object_name(name)
     bucket = bucket_or_404(bucket_id)
-    _dry_run(Objects(auth), bucket_id, name, upsert, owner)
+    _dry_run(Objects(auth), bucket_id, name, upsert)
     return bucket
 
 
-def _dry_run(
-    objects: Objects, bucket_id: str, name: str, upsert: bool, owner: str | None
-) -> None:
+def _dry_run(objects: Objects, bucket_id: str, name: str, upsert: bool) -> None:
     """Would saving `name` be allowed? Tried and rolled back."""
     with write_transaction() as tx:
         objects.save(
@@ -176,7 +172,6 @@ def _dry_run(
             metadata={},
             user_metadata=None,
             upsert=upsert,
-            owner=owner,
         )
         tx.rollback_only = True
 
@@ -230,7 +225,7 @@ def copy(auth: Auth, body: dict[str, Any], *, upsert: bool) -> ObjectRow:
     bucket_id, source_name, target_bucket, target_name = _transfer_names(body)
     objects = Objects(auth)
     source = _visible(objects, bucket_id, source_name)
-    _dry_run(objects, target_bucket, target_name, upsert, None)
+    _dry_run(objects, target_bucket, target_name, upsert)
     version = new_version()
     new_key = blob_key(target_bucket, version)
     blob_store().copy(blob_key(bucket_id, source.version), new_key)
@@ -242,7 +237,6 @@ def copy(auth: Auth, body: dict[str, Any], *, upsert: bool) -> ObjectRow:
         source.metadata,
         source.user_metadata,
         upsert,
-        None,
     )
 
 
@@ -355,6 +349,120 @@ def list_objects(
     )
 
 
+def list_objects_v2(auth: Auth, bucket_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One page of `POST /object/list-v2/<bucket>`, as supabase-js's `listV2`
+    reads it: folders and objects apart, `hasNext`, and the `nextCursor` that
+    resumes just after this page's last entry whatever was written since."""
+    prefix = body.get("prefix") or ""
+    if not isinstance(prefix, str):
+        raise errors.invalid_request("prefix must be a string")
+    delimited = body.get("with_delimiter", False)
+    if not isinstance(delimited, bool):
+        raise errors.invalid_request("with_delimiter must be true or false")
+    # As Supabase's server: a limit past the maximum is the maximum.
+    limit = min(whole_number(body.get("limit", MAX_LIST), "limit", 1, None), MAX_LIST)
+    column, order = _v2_sort(body.get("sortBy"))
+    cursor = body.get("cursor")
+    if cursor is not None and not isinstance(cursor, str):
+        raise errors.invalid_request("cursor must be a string")
+    after = None
+    if cursor:
+        # The cursor carries the order it was made for, so that a page never
+        # resumes another order's listing.
+        resumed = _decode_cursor(cursor)
+        column = resumed.get("c") or column
+        order = resumed.get("o") or "asc"
+        if column not in V2_SORTABLE or order not in ("asc", "desc"):
+            raise errors.invalid_parameter("continuation token")
+        after = (resumed.get("a", ""), resumed.get("l", ""))
+    bucket_or_404(bucket_id)
+    entries = Objects(auth).list_v2(
+        bucket_id,
+        prefix,
+        delimited=delimited,
+        limit=limit + 1,
+        sort_column=column,
+        descending=order == "desc",
+        after=after,
+    )
+    page = entries[:limit]
+    level = prefix.count("/")
+    result: dict[str, Any] = {
+        "hasNext": len(entries) > limit,
+        "folders": [
+            {"key": _segment(e.name, level), "name": e.name}
+            for e in page
+            if e.is_folder
+        ],
+        "objects": [
+            {
+                "id": e.id,
+                # A flat listing has no levels: the key is the whole name.
+                "key": _segment(e.name, level) if delimited else e.name,
+                "name": e.name,
+                "updated_at": e.updated_at,
+                "created_at": e.created_at,
+                "last_accessed_at": e.last_accessed_at,
+                "metadata": e.metadata,
+            }
+            for e in page
+            if not e.is_folder
+        ],
+    }
+    if result["hasNext"]:
+        last = page[-1]
+        result["nextCursor"] = _encode_cursor(last, column, order)
+        result["nextCursorKey"] = last.name
+    return result
+
+
+def _v2_sort(sort: object) -> tuple[str, str]:
+    if sort is None:
+        return "name", "asc"
+    if not isinstance(sort, dict) or "column" not in sort:
+        raise errors.invalid_request("sortBy must be an object with a column")
+    column, order = sort["column"], sort.get("order", "asc")
+    if column not in V2_SORTABLE:
+        raise errors.invalid_request(
+            f"sortBy.column must be one of {', '.join(V2_SORTABLE)}"
+        )
+    if order not in ("asc", "desc"):
+        raise errors.invalid_request("sortBy.order must be asc or desc")
+    return column, order
+
+
+def _segment(name: str, level: int) -> str:
+    """The part of `name` at the prefix's depth, as Postgres' `split_part`."""
+    parts = name.split("/")
+    return parts[level] if level < len(parts) else ""
+
+
+_CURSOR_PART = re.compile(r"(\S):(.*)")
+
+
+def _encode_cursor(last: ListedEntry, column: str, order: str) -> str:
+    # Supabase's own format: `k:value` lines, base64. Names hold no newline.
+    parts = {"l": last.name, "o": order, "c": column}
+    if column != "name":
+        parts["a"] = last.sort_value(column)
+    text = "\n".join(f"{key}:{value}" for key, value in parts.items())
+    return base64.b64encode(text.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> dict[str, str]:
+    try:
+        text = base64.b64decode(cursor, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise errors.invalid_parameter("continuation token") from None
+    parts: dict[str, str] = {}
+    for line in text.split("\n"):
+        match = _CURSOR_PART.fullmatch(line)
+        if match is None or match.group(1) not in "loca":
+            raise errors.invalid_parameter("continuation token")
+        parts[match.group(1)] = match.group(2)
+    return parts
+
+
 def whole_number(value: object, field: str, low: int, high: int | None) -> int:
     """`value` (a JSON number or a query string's digits) as an int in bounds."""
     if isinstance(value, str) and value.isdigit():
@@ -427,7 +535,7 @@ def sign_upload(
     """A URL anyone may PUT one file to, made for a caller allowed to upload it."""
     name = check_object_name(name)
     bucket_or_404(bucket_id)
-    _dry_run(Objects(auth), bucket_id, name, upsert, None)
+    _dry_run(Objects(auth), bucket_id, name, upsert)
     token = signing.sign_url(
         bucket_id, name, SIGNED_UPLOAD_SECONDS, owner=auth.uid, upsert=upsert
     )
@@ -440,15 +548,19 @@ def sign_upload(
 
 def upload_signed(request: HttpRequest, bucket_id: str, name: str) -> ObjectRow:
     name = check_object_name(name)
-    claims = signing.verify(request.GET.get("token"), bucket_id, name)
-    return upload(
-        request,
-        SERVICE,
-        bucket_id,
-        name,
-        upsert=bool(claims.get("upsert")),
-        owner=claims.get("owner"),
-    )
+    auth, upsert = signed_uploader(request.GET.get("token"), bucket_id, name)
+    return upload(request, auth, bucket_id, name, upsert=upsert)
+
+
+def signed_uploader(token: str | None, bucket_id: str, name: str) -> tuple[Auth, bool]:
+    """Who a signed upload URL's token uploads `bucket_id/name` as, and
+    whether it may replace what is there. The URL is the authorisation, so
+    policies do not apply (Supabase's server writes as its superuser), and
+    the object belongs to the user the URL was made for."""
+    claims = signing.verify_upload(token, bucket_id, name)
+    owner = claims.get("owner")
+    auth = Auth(SERVICE.role, owner, {"role": SERVICE.role, "sub": owner})
+    return auth, bool(claims.get("upsert"))
 
 
 def _url_path(path: str) -> str:

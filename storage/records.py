@@ -37,6 +37,7 @@ _BUCKET_COLUMNS = (
     "created_at, updated_at"
 )
 SORTABLE = ("name", "created_at", "updated_at", "last_accessed_at")
+V2_SORTABLE = ("name", "created_at", "updated_at")
 BUCKET_SORTABLE = ("id", "name", "created_at", "updated_at")
 
 
@@ -59,6 +60,26 @@ class ObjectRow:
         values[4] = orjson.loads(values[4]) if values[4] else {}
         values[5] = orjson.loads(values[5]) if values[5] else None
         return cls(*values)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedEntry:
+    """One entry of a `list-v2` page: an object, or a folder (no id) whose
+    name ends in `/` and whose times are those of its oldest object."""
+
+    name: str
+    id: str | None
+    created_at: str
+    updated_at: str
+    last_accessed_at: str | None
+    metadata: dict[str, Any] | None
+
+    @property
+    def is_folder(self) -> bool:
+        return self.id is None
+
+    def sort_value(self, column: str) -> str:
+        return self.name if column == "name" else getattr(self, column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +301,79 @@ class Objects:
             for name, object_id, created, updated, accessed, metadata, user in rows
         ]
 
+    def list_v2(
+        self,
+        bucket_id: str,
+        prefix: str,
+        *,
+        delimited: bool,
+        limit: int,
+        sort_column: str,
+        descending: bool,
+        after: tuple[str, str] | None,
+    ) -> list[ListedEntry]:
+        """Keys under `prefix` (any string, not only a folder), in the order
+        of `sort_column` then name, from just past `after` (the sort value and
+        name of the last entry of the previous page). `delimited` folds every
+        key with a `/` past the prefix into its folder, as Supabase Storage's
+        `storage.search_v2`; otherwise every key is listed."""
+        assert sort_column in V2_SORTABLE
+        visible = Sql(
+            "SELECT t0.name, t0.id, t0.created_at, t0.updated_at, "
+            f"t0.last_accessed_at, t0.metadata FROM {OBJECTS} AS t0 "
+            "WHERE t0.bucket_id = ? AND substr(t0.name, 1, ?) = ? AND ",
+            (bucket_id, len(prefix), prefix),
+        ) + self._using("select")
+        if delimited:
+            start = len(prefix) + 1
+            combined = Sql(
+                "entries AS (SELECT *, CASE WHEN instr(substr(name, ?), '/') > 0 "
+                "THEN substr(name, 1, ? + instr(substr(name, ?), '/')) END AS folder "
+                "FROM visible), "
+                "combined AS (SELECT folder AS name, NULL AS id, "
+                "min(created_at) AS created_at, min(created_at) AS updated_at, "
+                "NULL AS last_accessed_at, NULL AS metadata FROM entries "
+                "WHERE folder IS NOT NULL GROUP BY folder "
+                "UNION ALL SELECT name, id, created_at, updated_at, "
+                "last_accessed_at, metadata FROM entries WHERE folder IS NULL)",
+                (start, len(prefix), start),
+            )
+        else:
+            combined = Sql("combined AS (SELECT * FROM visible)")
+        order = "DESC" if descending else "ASC"
+        beyond = "<" if descending else ">"
+        if after is None:
+            where = Sql("")
+        elif sort_column == "name":
+            where = Sql(f" WHERE name {beyond} ?", (after[1],))
+        else:
+            where = Sql(f" WHERE ({sort_column}, name) {beyond} (?, ?)", after)
+        ordering = "" if sort_column == "name" else f"{sort_column} {order}, "
+        sql = (
+            Sql("WITH visible AS (")
+            + visible
+            + Sql("), ")
+            + combined
+            + Sql(
+                " SELECT name, id, created_at, updated_at, last_accessed_at, "
+                "metadata FROM combined"
+            )
+            + where
+            + Sql(f" ORDER BY {ordering}name {order} LIMIT ?", (limit,))
+        )
+        rows = _run(raw_connection(), sql, self.auth, OBJECTS)
+        return [
+            ListedEntry(
+                name,
+                object_id,
+                created,
+                updated,
+                accessed,
+                orjson.loads(metadata) if metadata else None,
+            )
+            for name, object_id, created, updated, accessed, metadata in rows
+        ]
+
     def save(
         self,
         raw: sqlite3.Connection,
@@ -291,10 +385,9 @@ class Objects:
         metadata: dict[str, Any],
         user_metadata: dict[str, Any] | None,
         upsert: bool,
-        owner: str | None = None,
     ) -> tuple[ObjectRow, str | None]:
         """Insert the object, or with `upsert` replace an existing one: the row
-        written and the version it replaced. `owner` defaults to the caller.
+        written and the version it replaced, owned by the caller.
         Runs inside the caller's write transaction; raises before anything is
         committed when refused."""
         existing = raw.execute(
@@ -302,7 +395,7 @@ class Objects:
             (bucket_id, name),
         ).fetchone()
         values = (
-            owner if owner is not None else self.auth.uid,
+            self.auth.uid,
             orjson.dumps(metadata).decode(),
             orjson.dumps(user_metadata).decode() if user_metadata is not None else None,
             version,

@@ -36,7 +36,6 @@ from storage.records import BucketRow, ObjectRow
 from storage.uploads import CHUNK_SIZE, Upload, check_mime_type
 
 EXPIRES_AFTER = timedelta(hours=24)
-SPOOL_DIRECTORY = "storage-uploads"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +44,7 @@ class NewUpload:
 
     bucket_id: str
     name: str
-    length: int
+    length: int | None  # None until a part says it (Upload-Defer-Length)
     content_type: str
     cache_control: str
     user_metadata: dict[str, Any] | None
@@ -61,7 +60,7 @@ class Progress:
 
 
 def spool_directory() -> Path:
-    return settings.PROJECT_DIR / SPOOL_DIRECTORY
+    return Path(settings.STORAGE_UPLOADS_DIR)
 
 
 def _spool_path(upload: ResumableUpload) -> Path:
@@ -73,7 +72,7 @@ def create(auth: Auth, new: NewUpload, first_part: Iterable[bytes] | None) -> Pr
     """Start an upload the caller may make; with `first_part`, append it too."""
     forget_expired()
     bucket = objects.check_write(auth, new.bucket_id, new.name, upsert=new.upsert)
-    if new.length > objects.size_limit(bucket):
+    if new.length is not None and new.length > objects.size_limit(bucket):
         raise errors.entity_too_large()
     check_mime_type(bucket, new.content_type)
     upload = ResumableUpload(
@@ -98,7 +97,7 @@ def create(auth: Auth, new: NewUpload, first_part: Iterable[bytes] | None) -> Pr
     except BaseException:
         _spool_path(upload).unlink(missing_ok=True)
         raise
-    if first_part is None and upload.length:
+    if first_part is None and upload.length != 0:
         return Progress(upload)
     try:
         return append(auth, upload.id, 0, first_part or (), declared=None)
@@ -107,6 +106,19 @@ def create(auth: Auth, new: NewUpload, first_part: Iterable[bytes] | None) -> Pr
         with contextlib.suppress(errors.StorageError):
             _forget(upload)
         raise
+
+
+def target(upload_id: str) -> tuple[str, str]:
+    """The bucket and name upload `upload_id` is for, whoever asks: what a
+    signed upload's token must name before the upload itself is looked up."""
+    found = (
+        ResumableUpload.objects.filter(pk=upload_id)
+        .values_list("bucket_id", "name")
+        .first()
+    )
+    if found is None:
+        raise errors.upload_not_found()
+    return found
 
 
 def find(auth: Auth, upload_id: str) -> ResumableUpload:
@@ -128,15 +140,23 @@ def append(
     chunks: Iterable[bytes],
     *,
     declared: int | None,
+    length: int | None = None,
 ) -> Progress:
-    """Append `chunks` at `offset`, which must be where the upload stands.
+    """Append `chunks` at `offset`, which must be where the upload stands;
+    `length` is the upload's whole length when the part says it.
 
     A body cut short (the client went away) keeps the bytes that arrived, so
     the client can ask for the offset and go on from there."""
     upload = find(auth, upload_id)
-    if declared is not None and offset + declared > upload.length:
+    if (
+        declared is not None
+        and upload.length is not None
+        and offset + declared > upload.length
+    ):
         raise errors.entity_too_large()
-    objects.check_write(auth, upload.bucket_id, upload.name, upsert=upload.upsert)
+    bucket = objects.check_write(
+        auth, upload.bucket_id, upload.name, upsert=upload.upsert
+    )
     with _locked_spool(upload) as spool:
         # Another request may have moved the upload on (or ended it) while
         # this one waited for its turn.
@@ -145,12 +165,18 @@ def append(
             raise errors.upload_not_found()
         if offset != upload.offset:
             raise errors.offset_conflict(offset, upload.offset)
+        if length is not None:
+            _set_length(upload, length, objects.size_limit(bucket))
+        # Until its length is known, an upload may grow to the bucket's limit.
+        most = upload.length
+        if most is None:
+            most = objects.size_limit(bucket)
         spool.seek(offset)
         spool.truncate()
         written = offset
         try:
             for chunk in chunks:
-                if written + len(chunk) > upload.length:
+                if written + len(chunk) > most:
                     raise errors.entity_too_large()
                 spool.write(chunk)
                 written += len(chunk)
@@ -161,9 +187,26 @@ def append(
                 upload.offset = written
                 with locked_atomic():
                     ResumableUpload.objects.filter(pk=upload.pk).update(offset=written)
-        if upload.offset < upload.length:
+        if upload.length is None or upload.offset < upload.length:
             return Progress(upload)
         return Progress(upload, _finish(auth, upload))
+
+
+def _set_length(upload: ResumableUpload, length: int, limit: int) -> None:
+    """Record a deferred upload's length, once; the caller holds the lock."""
+    if upload.length is not None:
+        if length != upload.length:
+            raise errors.invalid_request("Upload-Length cannot change once set")
+        return
+    if length < upload.offset:
+        raise errors.invalid_request(
+            f"Upload-Length {length} is below the {upload.offset} bytes received"
+        )
+    if length > limit:
+        raise errors.entity_too_large()
+    upload.length = length
+    with locked_atomic():
+        ResumableUpload.objects.filter(pk=upload.pk).update(length=length)
 
 
 def _finish(auth: Auth, upload: ResumableUpload) -> ObjectRow:

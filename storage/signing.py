@@ -62,3 +62,12 @@ def verify(token: str | None, bucket_id: str, name: str) -> dict[str, Any]:
     if claims.get("url") != f"{bucket_id}/{name}":
         raise errors.invalid_signature("The token is not for this object")
     return claims
+
+
+def verify_upload(token: str | None, bucket_id: str, name: str) -> dict[str, Any]:
+    """The claims of a signed upload URL's token for `bucket_id/name`: a
+    download URL's token, which carries no `upsert`, uploads nothing."""
+    claims = verify(token, bucket_id, name)
+    if "upsert" not in claims:
+        raise errors.invalid_signature("The token is not for an upload")
+    return claims

@@ -6,6 +6,11 @@ Headers are read and written here; errors leave as Storage's JSON bodies
 with the tus status codes (409 for a wrong offset, 412 for a missing
 `Tus-Resumable`, 415 for a part of the wrong type). The upload URL is built
 from the request's own scheme and host, as Supabase's server builds it.
+
+Under `/upload/resumable/sign` the same protocol takes, instead of a key or
+token, `x-signature: <token of createSignedUploadUrl>` on every request: the
+upload is for the object the token names, replaces it only if the token
+says so, and belongs to the user the token was made for.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
+from dataclasses import replace
 from email.utils import formatdate
 from functools import wraps
 from typing import Any
@@ -20,7 +26,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from storage import errors, resumable
+from accounts.keys import Auth
+from storage import errors, objects, resumable
 from storage.errors import StorageError
 from storage.uploads import (
     DEFAULT_CONTENT_TYPE,
@@ -31,7 +38,9 @@ from storage.uploads import (
 from storage.views import _authenticate, _upsert, storage_view
 
 TUS_VERSION = "1.0.0"
-TUS_EXTENSIONS = "creation,creation-with-upload,termination,expiration"
+TUS_EXTENSIONS = (
+    "creation,creation-with-upload,creation-defer-length,termination,expiration"
+)
 PART_CONTENT_TYPE = "application/offset+octet-stream"
 # Metadata is a handful of short fields; a longer header is not a client's.
 MAX_METADATA_HEADER = 8 * 1024
@@ -39,16 +48,23 @@ MAX_METADATA_HEADER = 8 * 1024
 View = Callable[..., HttpResponse]
 
 
-def tus_view(*methods: str) -> Callable[[View], View]:
-    """A Storage view that authenticates every method but OPTIONS, demands
-    `Tus-Resumable: 1.0.0`, and names the protocol version in every answer."""
+def tus_view(*methods: str, signed: bool = False) -> Callable[[View], View]:
+    """A Storage view that authenticates every method but OPTIONS (`signed`:
+    leaves the `x-signature` header to the view, which knows the object it
+    must name), demands `Tus-Resumable: 1.0.0`, and names the protocol
+    version in every answer."""
 
     def decorate(view: View) -> View:
         @wraps(view)
         def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method == "OPTIONS":
                 return _options()
-            request.auth = _authenticate(request)
+            if signed:
+                request.signature = request.META.get("HTTP_X_SIGNATURE")
+                if not request.signature:
+                    raise errors.invalid_signature("Missing x-signature header")
+            else:
+                request.auth = _authenticate(request)
             if request.META.get("HTTP_TUS_RESUMABLE") != TUS_VERSION:
                 error = StorageError(
                     412, "InvalidRequest", f"Tus-Resumable must be {TUS_VERSION}"
@@ -84,7 +100,19 @@ def _options() -> HttpResponse:
 
 @tus_view("POST")
 def upload_create(request: HttpRequest) -> HttpResponse:
+    return _create(request, _new_upload(request))
+
+
+@tus_view("POST", signed=True)
+def upload_create_signed(request: HttpRequest) -> HttpResponse:
     new = _new_upload(request)
+    request.auth, upsert = objects.signed_uploader(
+        request.signature, new.bucket_id, new.name
+    )
+    return _create(request, replace(new, upsert=upsert))
+
+
+def _create(request: HttpRequest, new: resumable.NewUpload) -> HttpResponse:
     first_part = None
     if _has_body(request):
         _require_part_type(request)
@@ -99,7 +127,17 @@ def upload_create(request: HttpRequest) -> HttpResponse:
 
 @tus_view("HEAD", "PATCH", "DELETE")
 def upload_detail(request: HttpRequest, upload_id: str) -> HttpResponse:
-    auth = request.auth
+    return _detail(request, request.auth, upload_id)
+
+
+@tus_view("HEAD", "PATCH", "DELETE", signed=True)
+def upload_detail_signed(request: HttpRequest, upload_id: str) -> HttpResponse:
+    bucket_id, name = resumable.target(upload_id)
+    auth, _ = objects.signed_uploader(request.signature, bucket_id, name)
+    return _detail(request, auth, upload_id)
+
+
+def _detail(request: HttpRequest, auth: Auth, upload_id: str) -> HttpResponse:
     if request.method == "DELETE":
         resumable.terminate(auth, upload_id)
         return HttpResponse(status=204)
@@ -113,12 +151,16 @@ def upload_detail(request: HttpRequest, upload_id: str) -> HttpResponse:
             offset,
             body_chunks(request),
             declared=int(declared) if declared.isdigit() else None,
+            length=_length(request),
         )
         return _progress(progress, status=204)
     upload = resumable.find(auth, upload_id)
     response = HttpResponse(status=200)
     response["Upload-Offset"] = str(upload.offset)
-    response["Upload-Length"] = str(upload.length)
+    if upload.length is None:
+        response["Upload-Defer-Length"] = "1"
+    else:
+        response["Upload-Length"] = str(upload.length)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -137,8 +179,12 @@ def _progress(progress: resumable.Progress, *, status: int) -> HttpResponse:
 
 
 def _new_upload(request: HttpRequest) -> resumable.NewUpload:
-    if request.META.get("HTTP_UPLOAD_DEFER_LENGTH"):
-        raise errors.invalid_request("Upload-Defer-Length is not supported")
+    deferred = request.META.get("HTTP_UPLOAD_DEFER_LENGTH")
+    if deferred is not None and (deferred != "1" or _length(request) is not None):
+        raise errors.invalid_request(
+            "Upload-Defer-Length must be 1 and comes without Upload-Length"
+        )
+    length = None if deferred else _whole_header(request, "Upload-Length")
     metadata = _metadata(request.META.get("HTTP_UPLOAD_METADATA", ""))
     bucket_id = metadata.get("bucketName")
     name = metadata.get("objectName")
@@ -150,7 +196,7 @@ def _new_upload(request: HttpRequest) -> resumable.NewUpload:
     return resumable.NewUpload(
         bucket_id=bucket_id,
         name=name,
-        length=_whole_header(request, "Upload-Length"),
+        length=length,
         content_type=metadata.get("contentType") or DEFAULT_CONTENT_TYPE,
         cache_control=cache_control(metadata.get("cacheControl")),
         user_metadata=decode_metadata(user_metadata) if user_metadata else None,
@@ -176,6 +222,13 @@ def _metadata(header: str) -> dict[str, str]:
             ) from None
         pairs[key] = value
     return pairs
+
+
+def _length(request: HttpRequest) -> int | None:
+    """`Upload-Length` if the request has one."""
+    if "HTTP_UPLOAD_LENGTH" not in request.META:
+        return None
+    return _whole_header(request, "Upload-Length")
 
 
 def _whole_header(request: HttpRequest, name: str) -> int:

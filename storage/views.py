@@ -180,6 +180,11 @@ def object_list(request: HttpRequest, bucket_id: str) -> HttpResponse:
 
 
 @storage_view("POST")
+def object_list_v2(request: HttpRequest, bucket_id: str) -> HttpResponse:
+    return _ok(objects.list_objects_v2(request.auth, bucket_id, _json(request)))
+
+
+@storage_view("POST")
 def object_move(request: HttpRequest) -> HttpResponse:
     objects.move(request.auth, _json(request))
     return _ok({"message": "Successfully moved"})
@@ -255,6 +260,6 @@ ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 @storage_view(*ALL_METHODS, public=True)
 def not_found(request: HttpRequest, **route: str) -> HttpResponse:
-    """Any route KoyaLite does not serve (list-v2, anything else): Storage's
+    """Any route KoyaLite does not serve: Storage's
     JSON 404, which both clients parse, not Django's HTML page."""
     raise errors.no_such_route(request.method, request.path)

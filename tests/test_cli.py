@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
+import os
 import sqlite3
+import subprocess
 from fnmatch import fnmatch
 
 import httpx
@@ -225,6 +228,54 @@ def test_serve_refuses_bad_settings_with_one_line(project, variable, value, mess
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("koyalite: ")
     assert message in lines[0]
+
+
+@contextlib.contextmanager
+def read_only(directory):
+    """`directory` unwritable even for root, who ignores permission bits but
+    not the immutable attribute."""
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(directory)], check=True)
+    else:
+        directory.chmod(0o555)
+    try:
+        yield
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(directory)], check=True)
+        else:
+            directory.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("directory", "what"),
+    [
+        ("storage", "KOYALITE_STORAGE_DIR"),
+        ("storage-uploads", "Storage's resumable upload directory"),
+        ("cache", "Storage's image render cache"),
+    ],
+)
+@pytest.mark.parametrize("command", ["serve", "check"])
+def test_an_unwritable_storage_directory_stops_start_up_with_one_line(
+    project, directory, what, command
+):
+    (project / directory).mkdir()
+
+    with read_only(project / directory):
+        args = ["--port", "1"] if command == "serve" else []
+        refused = run_cli(project, command, *args, check=False)
+    after = run_cli(project, "check", check=False)
+
+    assert refused.returncode == 2
+    configured = project / directory
+    if directory == "cache":
+        configured /= "renders"
+    assert refused.stderr.strip().splitlines() == [
+        f"koyalite: {what} is {configured}, "
+        f"but {project / directory} is not writable. "
+        "Let the user running KoyaLite write there."
+    ]
+    assert after.returncode == 0, after.stderr
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,10 @@ from playwright.sync_api import expect
 from postgrest.exceptions import APIError
 
 from tests.conftest import ALICE, BOB, CAROL
+from tests.storage_fixtures import EMAILS, supabase_client
 from tests.studio_http import csrf_headers, operator_client
 
 OWN_FOLDER = "(storage.foldername(name))[1] = auth.uid()::text"
-EMAILS = {
-    ALICE: "alice@example.com",
-    BOB: "bob@example.com",
-    CAROL: "carol@example.com",
-}
 SEEDED = {
     1: f"{ALICE}/avatar.png",
     2: f"{ALICE}/docs/cv.pdf",
@@ -57,24 +53,14 @@ def docs(studio_live) -> str:
     return "path_docs"
 
 
-def client(live, user: str | None = None, key: str | None = None):
-    from supabase import ClientOptions, create_client
-
-    token = live.token(user, email=EMAILS[user]) if user else None
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return create_client(
-        live.url, key or live.anon_key, options=ClientOptions(headers=headers)
-    )
-
-
 @pytest.fixture(scope="module")
 def callers(studio_live) -> dict:
     return {
-        "alice": client(studio_live, ALICE),
-        "bob": client(studio_live, BOB),
-        "carol": client(studio_live, CAROL),
-        "anon": client(studio_live),
-        "service": client(studio_live, key=studio_live.service_key),
+        "alice": supabase_client(studio_live, ALICE),
+        "bob": supabase_client(studio_live, BOB),
+        "carol": supabase_client(studio_live, CAROL),
+        "anon": supabase_client(studio_live),
+        "service": supabase_client(studio_live, key=studio_live.service_key),
     }
 
 

@@ -17,18 +17,10 @@ import httpx
 import pytest
 from storage3.exceptions import StorageApiError
 
-from tests.conftest import (
-    ALICE,
-    BOB,
-    LiveServer,
-    _client,
-    create_users,
-    new_project,
-    run_cli,
-    start_server,
-    stop_server,
-)
+from tests import storage_fixtures
+from tests.conftest import ALICE, BOB, LiveServer
 from tests.seaweedfs import SeaweedFS
+from tests.storage_fixtures import live_storage_server
 
 POLICIES = """
 insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true);
@@ -101,41 +93,20 @@ def byte_store(request) -> ByteStore:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, byte_store) -> LiveServer:
-    project = new_project(tmp_path_factory.mktemp("storage"))
-    create_users(project, {ALICE: "alice@example.com", BOB: "bob@example.com"})
-    run_cli(project, "sql", "-f", "-", stdin=POLICIES)
-    # Spooled uploads and multipart parts land here, where blobs() sees them.
-    (project / "tmp").mkdir()
-    env = {"TMPDIR": str(project / "tmp")} | byte_store.settings()
-    live = start_server(project, env)
-    yield live
-    stop_server(live)
+    def env(project: Path) -> dict[str, str]:
+        # Spooled uploads and multipart parts land here, where blobs() sees them.
+        (project / "tmp").mkdir()
+        return {"TMPDIR": str(project / "tmp")} | byte_store.settings()
+
+    with live_storage_server(tmp_path_factory.mktemp("storage"), POLICIES, env) as live:
+        yield live
 
 
-@pytest.fixture(scope="module")
-def service(server):
-    return _client(server, server.service_key).storage
-
-
-@pytest.fixture(scope="module")
-def alice(server):
-    return _client(server, server.anon_key, server.token(ALICE)).storage
-
-
-@pytest.fixture(scope="module")
-def bob(server):
-    return _client(server, server.anon_key, server.token(BOB)).storage
-
-
-@pytest.fixture(scope="module")
-def anon(server):
-    return _client(server, server.anon_key).storage
-
-
-@pytest.fixture
-def http(server):
-    with httpx.Client(base_url=f"{server.url}/storage/v1", timeout=10) as client:
-        yield client
+service = storage_fixtures.service
+alice = storage_fixtures.alice
+bob = storage_fixtures.bob
+anon = storage_fixtures.anon
+http = storage_fixtures.http
 
 
 @pytest.fixture
@@ -232,9 +203,40 @@ def test_bucket_list_searches_sorts_and_pages_as_supabase_js_asks(server, http):
     ]
     assert names(search="o", limit="1", offset="1") == ["folders"]
     assert names(search="%") == names(search="_") == []
-    for bad in ({"sortColumn": "owner"}, {"sortOrder": "up"}, {"limit": "0"}):
+    for bad in (
+        {"sortColumn": "owner"},
+        {"sortColumn": "NAME"},
+        {"sortOrder": "up"},
+        {"sortOrder": "DESC"},
+        {"limit": "0"},
+        {"limit": "1.5"},
+        {"limit": "ten"},
+        {"offset": "-1"},
+    ):
         refused = http.get("/bucket", headers=headers, params=bad)
         assert (refused.status_code, refused.json()["code"]) == (400, "InvalidRequest")
+        assert refused.json()["statusCode"] == "400"
+
+
+def test_bucket_list_sorts_by_creation_and_update_times(server, http):
+    headers = server.headers(key=server.service_key)
+    for bucket_id in ("times-zz-first", "times-aa-second"):
+        created = http.post("/bucket", headers=headers, json={"id": bucket_id})
+        assert created.status_code == 200, created.text
+    http.put("/bucket/times-zz-first", headers=headers, json={"public": True})
+
+    def names(column: str, order: str) -> list[str]:
+        query = {"search": "times-", "sortColumn": column, "sortOrder": order}
+        return [
+            b["id"] for b in http.get("/bucket", headers=headers, params=query).json()
+        ]
+
+    assert names("created_at", "asc") == ["times-zz-first", "times-aa-second"]
+    assert names("created_at", "desc") == ["times-aa-second", "times-zz-first"]
+    assert names("updated_at", "asc") == ["times-aa-second", "times-zz-first"]
+    assert names("id", "asc") == ["times-aa-second", "times-zz-first"]
+    for bucket_id in ("times-zz-first", "times-aa-second"):
+        http.delete(f"/bucket/{bucket_id}", headers=headers)
 
 
 @pytest.mark.parametrize("who", ["anon", "user"])
@@ -394,6 +396,154 @@ def test_list_shows_folders_and_files_one_level_down(alice):
     assert [e["name"] for e in descending] == ["sub", "other", "b.txt", "a.txt"]
 
 
+def list_v2(server, http, who: str, bucket: str = "docs", **body) -> dict:
+    response = http.post(
+        f"/object/list-v2/{bucket}", headers=server.headers(who), json=body
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_list_v2_pages_through_every_key_once(server, http, alice):
+    files = alice.from_("docs")
+    prefix = f"{ALICE}/v2/many/"
+    names = [f"{prefix}{i:03}.txt" for i in range(250)]
+    for name in names:
+        files.upload(name, b"x")
+
+    for sort in (None, {"column": "created_at", "order": "desc"}):
+        seen: list[str] = []
+        pages, cursor = [], None
+        while True:
+            body = {"prefix": prefix, "limit": 100}
+            body |= {"sortBy": sort} if sort else {}
+            body |= {"cursor": cursor} if cursor else {}
+            page = list_v2(server, http, ALICE, **body)
+            pages.append((len(page["objects"]), page["hasNext"]))
+            seen += [entry["name"] for entry in page["objects"]]
+            if len(seen) == 100:
+                # Written mid-listing, before the cursor: no key comes twice.
+                files.upload(f"{prefix}000-late.txt", b"late")
+            if not page["hasNext"]:
+                assert "nextCursor" not in page
+                break
+            cursor = page["nextCursor"]
+            assert page["nextCursorKey"] == seen[-1]
+
+        assert pages == [(100, True), (100, True), (50, False)]
+        assert len(seen) == len(set(seen)) == 250
+        assert set(seen) == set(names)
+        files.remove([f"{prefix}000-late.txt"])
+    ascending = list_v2(server, http, ALICE, prefix=prefix, limit=3)["objects"]
+    assert [entry["name"] for entry in ascending] == names[:3]
+    first = ascending[0]
+    assert set(first) == {
+        "id",
+        "key",
+        "name",
+        "updated_at",
+        "created_at",
+        "last_accessed_at",
+        "metadata",
+    }
+    assert (first["key"], first["metadata"]["size"]) == (names[0], 1)
+
+
+def test_list_v2_with_a_delimiter_folds_folders(server, http, alice):
+    files = alice.from_("docs")
+    base = f"{ALICE}/v2/tree/"
+    for name in ("b.txt", "a.txt", "sub/c.txt", "sub/deeper/d.txt", "subway.txt"):
+        files.upload(f"{base}{name}", name.encode())
+
+    folded = list_v2(server, http, ALICE, prefix=base, with_delimiter=True)
+    flat = list_v2(server, http, ALICE, prefix=base)
+    partial = list_v2(server, http, ALICE, prefix=f"{base}sub", with_delimiter=True)
+    paged = list_v2(server, http, ALICE, prefix=base, with_delimiter=True, limit=3)
+    rest = list_v2(
+        server,
+        http,
+        ALICE,
+        prefix=base,
+        with_delimiter=True,
+        cursor=paged["nextCursor"],
+    )
+
+    assert folded["folders"] == [{"key": "sub", "name": f"{base}sub/"}]
+    assert [(o["key"], o["name"]) for o in folded["objects"]] == [
+        ("a.txt", f"{base}a.txt"),
+        ("b.txt", f"{base}b.txt"),
+        ("subway.txt", f"{base}subway.txt"),
+    ]
+    assert folded["hasNext"] is False
+    assert flat["folders"] == []
+    assert [o["name"] for o in flat["objects"]] == [
+        f"{base}{name}"
+        for name in ("a.txt", "b.txt", "sub/c.txt", "sub/deeper/d.txt", "subway.txt")
+    ]
+    # A prefix need not end at a folder.
+    assert [f["name"] for f in partial["folders"]] == [f"{base}sub/"]
+    assert [o["name"] for o in partial["objects"]] == [f"{base}subway.txt"]
+    # Folders and objects share one page's limit, in byte order: "/" < "w".
+    assert [o["key"] for o in paged["objects"]] == ["a.txt", "b.txt"]
+    assert (paged["folders"], paged["hasNext"]) == (folded["folders"], True)
+    assert (rest["folders"], rest["hasNext"]) == ([], False)
+    assert [o["key"] for o in rest["objects"]] == ["subway.txt"]
+
+
+def test_list_v2_shows_only_what_select_policies_allow(server, http, alice, bob):
+    alice.from_("docs").upload(f"{ALICE}/v2/rls/mine.txt", b"a")
+    bob.from_("docs").upload(f"{BOB}/v2/rls/theirs.txt", b"b")
+
+    def keys(who: str, **body) -> list[str]:
+        listed = list_v2(server, http, who, limit=1000, **body)
+        return [f["name"] for f in listed["folders"]] + [
+            o["name"] for o in listed["objects"]
+        ]
+
+    assert keys(BOB, prefix=f"{ALICE}/") == []
+    assert keys(BOB, prefix=f"{ALICE}/", with_delimiter=True) == []
+    assert keys(BOB, with_delimiter=True) == [f"{BOB}/"]
+    assert all(name.startswith(f"{BOB}/") for name in keys(BOB))
+    assert f"{BOB}/v2/rls/theirs.txt" not in keys(ALICE)
+    assert keys(ALICE, with_delimiter=True) == [f"{ALICE}/"]
+    assert keys(None) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"limit": 0}, "InvalidRequest"),
+        ({"limit": "many"}, "InvalidRequest"),
+        ({"prefix": 5}, "InvalidRequest"),
+        ({"with_delimiter": "yes"}, "InvalidRequest"),
+        ({"sortBy": {"column": "size"}}, "InvalidRequest"),
+        ({"sortBy": {"order": "asc"}}, "InvalidRequest"),
+        ({"sortBy": {"column": "name", "order": "up"}}, "InvalidRequest"),
+        ({"cursor": 5}, "InvalidRequest"),
+        ({"cursor": "not base64!"}, "InvalidParameter"),
+        ({"cursor": base64.b64encode(b"nonsense").decode()}, "InvalidParameter"),
+        ({"cursor": base64.b64encode(b"l:a\nc:size").decode()}, "InvalidParameter"),
+    ],
+)
+def test_list_v2_refuses_bad_bodies(server, http, body, code):
+    response = http.post(
+        "/object/list-v2/docs", headers=server.headers(ALICE), json=body
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert set(response.json()) == {"statusCode", "code", "error", "message"}
+    assert response.json()["statusCode"] == "400"
+
+
+def test_list_v2_of_a_missing_bucket_is_404(server, http):
+    response = http.post(
+        "/object/list-v2/nowhere", headers=server.headers(ALICE), json={}
+    )
+
+    assert (response.status_code, response.json()["code"]) == (404, "NoSuchBucket")
+
+
 def test_remove_move_and_copy(alice, server):
     files = alice.from_("docs")
     files.upload(f"{ALICE}/mv/a.txt", b"a")
@@ -480,6 +630,35 @@ def test_signed_upload_url(alice, server):
         lambda: files.upload_to_signed_url(signed["path"], signed["token"], b"again")
     )
     assert again.status == "409"
+
+
+def test_a_download_token_uploads_nothing(alice, server, http):
+    files = alice.from_("docs")
+    path = f"{ALICE}/download-only.txt"
+    files.upload(path, b"first")
+    url = files.create_signed_url(path, 60)["signedURL"]
+    files.remove([path])
+
+    refused = http.put(
+        f"/object/upload/sign/docs/{path}?token={url.split('token=')[1]}",
+        headers={"Content-Type": "text/plain"},
+        content=b"planted",
+    )
+
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "InvalidSignature"
+    assert files.exists(path) is False
+
+
+def test_a_signed_upload_belongs_to_the_user_it_was_made_for(alice, service):
+    signed = alice.from_("docs").create_signed_upload_url(f"{ALICE}/owned.txt")
+
+    service.from_("docs").upload_to_signed_url(signed["path"], signed["token"], b"o")
+
+    info = alice.from_("docs").info(f"{ALICE}/owned.txt")
+    assert info["size"] == 1
+    listed = service.from_("docs").list(ALICE, {"search": "owned.txt"})
+    assert [e["name"] for e in listed] == ["owned.txt"]
 
 
 # ---------------------------------------------------------------- limits
@@ -636,7 +815,6 @@ def test_public_info_needs_no_key_and_only_serves_public_buckets(http, alice):
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("POST", "/object/list-v2/docs"),
         ("GET", "/render/video/authenticated/docs/a.mp4"),
         ("GET", "/bucket/docs/extra"),
         ("DELETE", "/nothing"),

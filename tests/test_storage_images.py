@@ -15,17 +15,9 @@ import pytest
 from PIL import Image
 from storage3.exceptions import StorageApiError
 
-from tests.conftest import (
-    ALICE,
-    BOB,
-    LiveServer,
-    _client,
-    create_users,
-    new_project,
-    run_cli,
-    start_server,
-    stop_server,
-)
+from tests import storage_fixtures
+from tests.conftest import ALICE, BOB, LiveServer
+from tests.storage_fixtures import live_storage_server
 
 POLICIES = """
 insert into storage.buckets (id, name, public) values ('pics', 'pics', true);
@@ -49,33 +41,14 @@ BROWSER_ACCEPT = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> LiveServer:
-    project = new_project(tmp_path_factory.mktemp("images"))
-    create_users(project, {ALICE: "alice@example.com", BOB: "bob@example.com"})
-    run_cli(project, "sql", "-f", "-", stdin=POLICIES)
-    live = start_server(project)
-    yield live
-    stop_server(live)
+    with live_storage_server(tmp_path_factory.mktemp("images"), POLICIES) as live:
+        yield live
 
 
-@pytest.fixture(scope="module")
-def alice(server):
-    return _client(server, server.anon_key, server.token(ALICE)).storage
-
-
-@pytest.fixture(scope="module")
-def bob(server):
-    return _client(server, server.anon_key, server.token(BOB)).storage
-
-
-@pytest.fixture(scope="module")
-def anon(server):
-    return _client(server, server.anon_key).storage
-
-
-@pytest.fixture
-def http(server):
-    with httpx.Client(base_url=f"{server.url}/storage/v1", timeout=30) as client:
-        yield client
+alice = storage_fixtures.alice
+bob = storage_fixtures.bob
+anon = storage_fixtures.anon
+http = storage_fixtures.http
 
 
 def image_bytes(

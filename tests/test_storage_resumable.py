@@ -17,6 +17,7 @@ import pytest
 from tusclient.client import TusClient
 from tusclient.exceptions import TusCommunicationError
 
+from tests import storage_fixtures
 from tests.conftest import (
     ALICE,
     BOB,
@@ -27,6 +28,7 @@ from tests.conftest import (
     start_server,
     stop_server,
 )
+from tests.storage_fixtures import live_storage_server
 
 POLICIES = """
 insert into storage.buckets (id, name) values ('videos', 'videos');
@@ -47,18 +49,11 @@ PART = 64 * 1024
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> LiveServer:
-    project = new_project(tmp_path_factory.mktemp("resumable"))
-    create_users(project, {ALICE: "alice@example.com", BOB: "bob@example.com"})
-    run_cli(project, "sql", "-f", "-", stdin=POLICIES)
-    live = start_server(project)
-    yield live
-    stop_server(live)
+    with live_storage_server(tmp_path_factory.mktemp("resumable"), POLICIES) as live:
+        yield live
 
 
-@pytest.fixture
-def http(server):
-    with httpx.Client(base_url=f"{server.url}/storage/v1", timeout=10) as client:
-        yield client
+http = storage_fixtures.http
 
 
 def endpoint(server: LiveServer) -> str:
@@ -106,7 +101,7 @@ def test_options_advertise_the_protocol_without_a_key(http):
     assert response.headers["Tus-Resumable"] == "1.0.0"
     assert response.headers["Tus-Version"] == "1.0.0"
     assert response.headers["Tus-Extension"] == (
-        "creation,creation-with-upload,termination,expiration"
+        "creation,creation-with-upload,creation-defer-length,termination,expiration"
     )
     assert response.headers["Tus-Max-Size"] == str(50 * 1024 * 1024)
 
@@ -507,7 +502,7 @@ def test_browsers_may_send_and_read_the_tus_headers(server, http):
     created = create(http, server, ALICE, f"{ALICE}/browser.bin")
 
     allowed = preflight.headers["Access-Control-Allow-Headers"].split(", ")
-    assert {"tus-resumable", "upload-length", "upload-metadata", "upload-offset"} <= (
+    assert {"tus-resumable", "upload-metadata", "upload-offset", "x-signature"} <= (
         set(allowed)
     )
     exposed = created.headers["Access-Control-Expose-Headers"].split(", ")
@@ -628,4 +623,211 @@ def test_a_refused_first_part_leaves_no_upload_behind(server, http):
 
     assert too_long.status_code == 413
     assert "Location" not in too_long.headers
+    assert spool_files(server) == before
+
+
+def signed_upload_token(
+    http: httpx.Client, server: LiveServer, name: str, *, upsert: bool = False
+) -> str:
+    """The token of createSignedUploadUrl, made by Alice."""
+    response = http.post(
+        f"/object/upload/sign/videos/{name}",
+        headers=server.headers(ALICE) | {"x-upsert": "true" if upsert else "false"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+def signed_tus(server: LiveServer, token: str, name: str, data: bytes = DATA):
+    client = TusClient(f"{endpoint(server)}/sign", headers={"x-signature": token})
+    return client.uploader(
+        file_stream=io.BytesIO(data),
+        chunk_size=PART,
+        metadata={
+            "bucketName": "videos",
+            "objectName": name,
+            "contentType": "video/mp4",
+        },
+    )
+
+
+def test_tuspy_uploads_with_a_signed_upload_urls_token(server, http):
+    name = f"{ALICE}/signed-tus.mp4"
+    uploader = signed_tus(server, signed_upload_token(http, server, name), name)
+
+    uploader.upload()
+
+    assert uploader.url.startswith(f"{endpoint(server)}/sign/")
+    # Alice reads only what she owns: the upload is hers, not the service role's.
+    download = http.get(
+        f"/object/authenticated/videos/{name}", headers=server.headers(ALICE)
+    )
+    assert (download.status_code, download.content) == (200, DATA)
+    assert download.headers["Content-Type"] == "video/mp4"
+
+
+def test_a_signed_resumable_upload_replaces_only_if_its_token_says_so(server, http):
+    name = f"{ALICE}/signed-twice.mp4"
+    first, second = (signed_upload_token(http, server, name) for _ in range(2))
+    signed_tus(server, first, name, b"one").upload()
+
+    with pytest.raises(TusCommunicationError) as taken:
+        signed_tus(server, second, name, b"two").upload()
+    upsert = signed_upload_token(http, server, name, upsert=True)
+    signed_tus(server, upsert, name, b"three").upload()
+
+    assert taken.value.status_code == 409
+    download = http.get(
+        f"/object/authenticated/videos/{name}", headers=server.headers(ALICE)
+    )
+    assert download.content == b"three"
+
+
+def test_signed_resumable_uploads_need_a_token_for_that_object(server, http):
+    name = f"{ALICE}/signed-refused.mp4"
+    token = signed_upload_token(http, server, name)
+    other = signed_upload_token(http, server, f"{ALICE}/other.mp4")
+    http.post(
+        "/object/videos/" + name, headers=server.headers(ALICE), content=b"x"
+    ).raise_for_status()
+    download_token = (
+        http.post(
+            f"/object/sign/videos/{name}",
+            headers=server.headers(ALICE),
+            json={"expiresIn": 60},
+        )
+        .json()["signedURL"]
+        .split("token=")[1]
+    )
+    deleted = http.delete(
+        f"/object/videos/{name}", headers=server.headers(key=server.service_key)
+    )
+    assert deleted.status_code == 200
+    before = spool_files(server)
+
+    def create_with(signature: str | None) -> httpx.Response:
+        headers = {
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": "4",
+            "Upload-Metadata": metadata_header(bucketName="videos", objectName=name),
+        }
+        return http.post(
+            "/upload/resumable/sign",
+            headers=headers | ({"x-signature": signature} if signature else {}),
+        )
+
+    missing, wrong, download = (
+        create_with(None),
+        create_with(other),
+        create_with(download_token),
+    )
+    created = create_with(token)
+    assert created.status_code == 201, created.text
+    url = created.headers["Location"]
+    part = {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    tus = {"Tus-Resumable": "1.0.0"}
+    head_unsigned = http.head(url, headers=tus)
+    patch_other = http.patch(
+        url, headers=tus | part | {"x-signature": other}, content=b"data"
+    )
+    via_jwt = http.head(url.replace("/sign/", "/"), headers=tus_headers(server, ALICE))
+    head = http.head(url, headers=tus | {"x-signature": token})
+
+    assert missing.status_code == wrong.status_code == download.status_code == 400
+    assert missing.json()["message"] == "Missing x-signature header"
+    assert {wrong.json()["code"], download.json()["code"]} == {"InvalidSignature"}
+    assert created.status_code == 201
+    assert url.startswith(f"{endpoint(server)}/sign/")
+    assert head_unsigned.status_code == patch_other.status_code == 400
+    # An upload made with a signature is not the user's own tus upload.
+    assert via_jwt.status_code == 404
+    assert (head.status_code, head.headers["Upload-Offset"]) == (200, "0")
+    http.delete(url, headers=tus | {"x-signature": token})
+    assert spool_files(server) == before
+
+
+def deferred(http: httpx.Client, server: LiveServer, name: str, **extra: str):
+    return http.post(
+        "/upload/resumable",
+        headers=tus_headers(server, ALICE)
+        | {
+            "Upload-Defer-Length": "1",
+            "Upload-Metadata": metadata_header(bucketName="videos", objectName=name),
+        }
+        | extra,
+    )
+
+
+def test_a_deferred_length_is_given_by_a_later_part(server, http):
+    name = f"{ALICE}/deferred.bin"
+    part = {"Content-Type": "application/offset+octet-stream"}
+    created = deferred(http, server, name)
+    url = created.headers["Location"]
+
+    head = http.head(url, headers=tus_headers(server, ALICE))
+    first = http.patch(
+        url,
+        headers=tus_headers(server, ALICE) | part | {"Upload-Offset": "0"},
+        content=DATA[:PART],
+    )
+    shrinking = http.patch(
+        url,
+        headers=tus_headers(server, ALICE)
+        | part
+        | {"Upload-Offset": str(PART), "Upload-Length": "10"},
+        content=b"",
+    )
+    last = http.patch(
+        url,
+        headers=tus_headers(server, ALICE)
+        | part
+        | {"Upload-Offset": str(PART), "Upload-Length": str(len(DATA))},
+        content=DATA[PART:],
+    )
+
+    assert created.status_code == 201
+    assert head.headers["Upload-Defer-Length"] == "1"
+    assert "Upload-Length" not in head.headers
+    assert (first.status_code, first.headers["Upload-Offset"]) == (204, str(PART))
+    assert "Tus-Complete" not in first.headers
+    assert shrinking.status_code == 400
+    assert (last.status_code, last.headers["Tus-Complete"]) == (204, "1")
+    download = http.get(
+        f"/object/authenticated/videos/{name}", headers=server.headers(ALICE)
+    )
+    assert download.content == DATA
+
+
+def test_a_deferred_length_is_still_bounded_by_the_bucket(server, http):
+    before = spool_files(server)
+    small = http.post(
+        "/upload/resumable",
+        headers=tus_headers(server, ALICE)
+        | {
+            "Upload-Defer-Length": "1",
+            "Upload-Metadata": metadata_header(
+                bucketName="small", objectName=f"{ALICE}/a.png", contentType="image/png"
+            ),
+        },
+    )
+    url = small.headers["Location"]
+    part = {"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}
+
+    too_long = http.patch(
+        url, headers=tus_headers(server, ALICE) | part | {"Upload-Length": "2048"}
+    )
+    too_much = http.patch(
+        url, headers=tus_headers(server, ALICE) | part, content=b"x" * 2048
+    )
+    both = deferred(http, server, f"{ALICE}/both.bin", **{"Upload-Length": "4"})
+    not_one = deferred(http, server, f"{ALICE}/two.bin", **{"Upload-Defer-Length": "2"})
+
+    assert (too_long.status_code, too_much.status_code) == (413, 413)
+    assert (both.status_code, not_one.status_code) == (400, 400)
+    head = http.head(url, headers=tus_headers(server, ALICE))
+    assert (head.headers["Upload-Offset"], head.headers["Upload-Defer-Length"]) == (
+        "0",
+        "1",
+    )
+    http.delete(url, headers=tus_headers(server, ALICE))
     assert spool_files(server) == before

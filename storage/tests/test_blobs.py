@@ -540,10 +540,10 @@ def test_a_storage_directory_that_cannot_be_made_stops_start_up(tmp_path):
     result = run_cli(project, "check", check=False)
 
     assert result.returncode != 0
-    assert (
-        f"(koyalite.E006) KOYALITE_STORAGE_DIR is {project / 'notes.txt' / 'blobs'}, "
-        f"but {project / 'notes.txt'} is not a directory."
-    ) in result.stderr
+    assert result.stderr == (
+        f"koyalite: KOYALITE_STORAGE_DIR is {project / 'notes.txt' / 'blobs'}, "
+        f"but {project / 'notes.txt'} is not a directory.\n"
+    )
 
 
 def test_a_missing_weed_binary_fails_with_a_clear_message(monkeypatch, tmp_path):

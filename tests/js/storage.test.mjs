@@ -393,17 +393,59 @@ test('a ReadableStream and a FormData are uploaded too', async () => {
   assert.equal(await downloaded(files, `${ALICE}/js/form.txt`), 'from a form')
 })
 
-test('listV2, not served, and a broken image fail as StorageApiErrors', async () => {
+test('listV2 pages with its cursor and folds folders', async () => {
+  const files = alice.from('docs')
+  const base = `${ALICE}/js/v2/`
+  const names = ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt', 'sub/f.txt', 'sub/g.txt']
+  for (const name of names) {
+    await ok(files.upload(`${base}${name}`, name))
+  }
+
+  const seen = []
+  let cursor
+  let pages = 0
+  do {
+    const page = await ok(files.listV2({ prefix: base, limit: 3, cursor }))
+    seen.push(...page.objects.map((o) => o.name))
+    assert.deepEqual(page.folders, [])
+    cursor = page.hasNext ? page.nextCursor : undefined
+    pages += 1
+  } while (cursor)
+  const folded = await ok(files.listV2({ prefix: base, with_delimiter: true }))
+  const newest = await ok(
+    files.listV2({ prefix: base, limit: 1, sortBy: { column: 'created_at', order: 'desc' } }),
+  )
+  const theirs = await ok(bob.from('docs').listV2({ prefix: base }))
+  const refused = await failure(files.listV2({ prefix: base, limit: 0 }))
+
+  assert.deepEqual(
+    seen,
+    names.map((name) => `${base}${name}`),
+  )
+  assert.equal(pages, 3)
+  assert.deepEqual(folded.folders, [{ key: 'sub', name: `${base}sub/` }])
+  assert.deepEqual(
+    folded.objects.map((o) => o.key),
+    ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt'],
+  )
+  assert.equal(folded.objects[0].metadata.size, 5)
+  assert.equal(folded.hasNext, false)
+  assert.deepEqual(
+    newest.objects.map((o) => o.name),
+    [`${base}sub/g.txt`],
+  )
+  assert.deepEqual(theirs, { hasNext: false, folders: [], objects: [] })
+  assert.equal(refused.status, 400)
+  assert.equal(refused.code, 'InvalidRequest')
+})
+
+test('a broken image fails as a StorageApiError', async () => {
   const files = alice.from('docs')
   await ok(files.upload(`${ALICE}/js/photo.png`, Buffer.from('png'), { contentType: 'image/png' }))
 
-  const listV2 = await failure(files.listV2({ prefix: `${ALICE}/js/` }))
   const transform = { transform: { width: 10 } }
   const rendered = await failure(files.download(`${ALICE}/js/photo.png`, transform))
 
-  assert.equal(listV2.status, 404)
-  assert.equal(listV2.code, 'NotFound')
-  assert.equal(listV2.message, 'Route POST:/storage/v1/object/list-v2/docs not found')
   // Three bytes labelled image/png: the renderer refuses them as no image.
   assert.equal(rendered.status, 400)
   assert.equal(rendered.code, 'InvalidRequest')
