@@ -116,7 +116,10 @@ def start_server(
     project: Path,
     env_extra: dict[str, str] | None = None,
     serve_args: tuple[str, ...] = ("--workers", "1", "--threads", "4"),
+    worker: bool = False,
 ) -> LiveServer:
+    """`koyalite serve` on a free port; without its background worker unless
+    the test needs one (each is a few processes, idle-polling)."""
     port = free_port()
     log = project / "server.log"
     env = project_env(project)
@@ -124,7 +127,14 @@ def start_server(
     env.update(env_extra or {})
     handle = log.open("w")
     process = subprocess.Popen(
-        [KOYALITE, "serve", "--port", str(port), *serve_args],
+        [
+            KOYALITE,
+            "serve",
+            "--port",
+            str(port),
+            *serve_args,
+            *(() if worker else ("--no-worker",)),
+        ],
         cwd=project,
         env=env,
         stdout=handle,
