@@ -211,6 +211,18 @@ def _run_statement(
     if translation.view_security is not None:
         _alter_view(cursor, translation.view_security, schemas, number, line)
         return StatementResult(number, line, translation.command)
+    # Imported here: webhooks builds on database, not the other way round.
+    from webhooks import sql as webhook_sql
+
+    if translation.webhook is not None:
+        webhook_sql.create_from_trigger(
+            translation.webhook, schemas.current(), number, line
+        )
+        return StatementResult(number, line, translation.command)
+    if translation.dropped_trigger is not None and webhook_sql.drop(
+        translation.dropped_trigger
+    ):
+        return StatementResult(number, line, translation.command)
     guard = _InternalTableGuard()
     raw = connection.connection
     if translation.command.startswith(("ALTER", "DROP")):

@@ -64,9 +64,8 @@ def _claim(delivery_id: str) -> Delivery | None:
         )
         if not claimable or not delivery.endpoint.active:
             return None
-        lease = timedelta(milliseconds=delivery.endpoint.timeout_ms) + timedelta(
-            seconds=30
-        )
+        # Past this, its worker died mid-send: twice the timeout, and a margin.
+        lease = timedelta(milliseconds=2 * delivery.endpoint.timeout_ms + 5000)
         found.update(status=Status.SENDING, lease_until=now + lease)
     return delivery
 
@@ -92,7 +91,7 @@ def send(delivery: Delivery) -> Attempt:
         number=delivery.attempts + 1,
         started_at=started,
         url=endpoint.url,
-        request_headers=headers,
+        request_headers=dict(headers),
     )
     clock = time.monotonic()
     try:

@@ -8,6 +8,7 @@ from database.sqlscript.ddl import ColumnTypeChange, DdlRewrites
 from database.sqlscript.expressions import ExpressionRewrites
 from database.sqlscript.statements import Statement
 from database.sqlscript.view_options import ViewSecurity
+from database.sqlscript.webhook_triggers import WebhookTrigger, WebhookTriggers
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,12 @@ class Translation:
     view_security: ViewSecurity | None = None
     # `alter table … alter column … type …`: a rebuild run by the runner.
     column_type: ColumnTypeChange | None = None
+    # Supabase's database webhook (`… execute function
+    # supabase_functions.http_request(…)`): kept by `webhooks`, not SQLite.
+    webhook: WebhookTrigger | None = None
+    # `drop trigger t [on table]`: which one, since it may be a webhook.
+    dropped_trigger: str | None = None
+    dropped_trigger_if_exists: bool = False
 
 
 def translate(statement: Statement) -> str:
@@ -44,7 +51,7 @@ def changes_column_type(statement: Statement) -> bool:
     return bool(translator.tokens) and translator.changes_column_type()
 
 
-class Translator(DdlRewrites, ExpressionRewrites):
+class Translator(DdlRewrites, ExpressionRewrites, WebhookTriggers):
     """Rewrite one statement by replacing token ranges; never reorders text."""
 
     def translate(self) -> Translation:
@@ -53,6 +60,9 @@ class Translator(DdlRewrites, ExpressionRewrites):
         command = self.command()
         if self.is_skipped():
             return Translation("", command, skipped=True)
+        webhook = self.webhook_trigger()
+        if webhook is not None:
+            return Translation("", "CREATE TRIGGER", webhook=webhook)
         self.refuse_unsupported(command)
         if self.is_policy():
             # rls resolves `public.`, `auth.users` and `auth.uid()` itself.
@@ -72,4 +82,14 @@ class Translator(DdlRewrites, ExpressionRewrites):
             dropped_tables=tuple(self.dropped),
             renamed_tables=tuple(self.renamed),
             invoker_view=self.invoker_view,
+            **self._dropped_trigger(),
         )
+
+    def _dropped_trigger(self) -> dict[str, object]:
+        if not self.is_words(0, "drop", "trigger"):
+            return {}
+        exists = self.is_words(2, "if", "exists")
+        name = self.qualified(4 if exists else 2)
+        if name is None:
+            return {}
+        return {"dropped_trigger": name.name, "dropped_trigger_if_exists": exists}
