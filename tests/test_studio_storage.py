@@ -390,6 +390,28 @@ def test_names_the_storage_rules_refuse_are_refused(operator, bucket, name):
     assert response.json()["code"] == "InvalidKey"
 
 
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        ("?page=0", 400, "page must be a whole number of at least 1"),
+        ("?path=a//b", 400, "Invalid key: a//b"),
+    ],
+)
+def test_a_bad_folder_query_shows_the_apis_error(
+    operator, bucket, query, status, message
+):
+    response = operator.get(f"/studio/storage/{bucket}/{query}")
+
+    assert response.status_code == status
+    assert message in response.text
+
+
+def test_an_unknown_bucket_is_a_404_page(operator):
+    response = operator.get("/studio/storage/no_such_bucket/")
+
+    assert response.status_code == 404
+
+
 # ------------------------------------------------------------------ the page
 
 
@@ -615,3 +637,23 @@ def test_the_storage_page_links_to_the_policies_of_storage_objects(studio):
     page.get_by_role("link", name="Policies for storage.objects").click()
 
     expect(page.get_by_role("heading", name="storage.objects")).to_be_visible()
+
+
+def test_a_large_folder_is_paged_on_the_server(studio, operator):
+    bucket_id = make_bucket(operator)
+    for index in range(5):
+        upload(operator, bucket_id, f"many/f{index}.txt", b"x")
+    page = studio.goto(f"/studio/storage/{bucket_id}/?path=many/&per_page=2")
+    expect(page.get_by_test_id("file")).to_have_text(["f0.txt", "f1.txt"])
+
+    page.get_by_role("link", name="Next").click()
+    expect(page.get_by_test_id("file")).to_have_text(["f2.txt", "f3.txt"])
+    page.get_by_role("link", name="Next").click()
+
+    expect(page.get_by_test_id("file")).to_have_text(["f4.txt"])
+    expect(page.get_by_text("Page 3")).to_be_visible()
+    expect(page.get_by_role("link", name="Next")).to_have_count(0)
+    page.get_by_role("search").get_by_label("Search this folder").fill("F3")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_test_id("file")).to_have_text(["f3.txt"])
+    assert "path=many%2F" in page.url

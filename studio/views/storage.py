@@ -74,15 +74,22 @@ def bucket_page(request: HttpRequest, bucket_id: str) -> HttpResponse:
             details=details,
             details_error=details_error,
             metadata=metadata,
-            here=_query(folder.path, folder.search, folder.page),
-            previous=_query(folder.path, folder.search, folder.page - 1),
-            next=_query(folder.path, folder.search, folder.page + 1),
+            here=_query(folder, folder.page),
+            previous=_query(folder, folder.page - 1),
+            next=_query(folder, folder.page + 1),
             config={"bucket": folder.bucket.as_json(), "path": folder.path},
         ),
     )
 
 
-def _query(path: str, search: str, page: int) -> str:
-    """The query string of a folder's page, without the parts at defaults."""
-    pairs = {"path": path, "search": search, "page": page if page > 1 else ""}
+def _query(folder: storage_browser.FolderPage, page: int) -> str:
+    """The query string of the folder's `page`, without the parts at defaults."""
+    pairs = {
+        "path": folder.path,
+        "search": folder.search,
+        "page": page if page > 1 else "",
+        "per_page": ""
+        if folder.per_page == storage_browser.DEFAULT_PER_PAGE
+        else folder.per_page,
+    }
     return urlencode({k: v for k, v in pairs.items() if v})
