@@ -480,6 +480,7 @@ def test_an_operator_browses_uploads_previews_shares_renames_and_deletes(
     expect(page.get_by_test_id("file")).to_have_text(
         ["doc.pdf", "dot.png", "notes.txt"]
     )
+    studio.screenshot("storage-uploads")
 
     page.get_by_role("link", name="dot.png").click()
     image = page.get_by_test_id("image-preview")

@@ -135,39 +135,67 @@
     });
   }
 
-  function uploadItem(file) {
+  // What was dropped, as {file, name}: a dropped folder is walked, and its
+  // files keep their paths under it. The entries are taken before the first
+  // await, while the drop's data is still readable.
+  async function droppedFiles(transfer) {
+    const entries = Array.from(transfer.items || [], (item) => item.webkitGetAsEntry && item.webkitGetAsEntry())
+      .filter(Boolean);
+    if (!entries.some((entry) => entry.isDirectory)) {
+      return Array.from(transfer.files, (file) => ({ file, name: file.name }));
+    }
+    const found = [];
+    async function walk(entry, prefix) {
+      if (entry.isFile) {
+        const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+        found.push({ file, name: prefix + entry.name });
+        return;
+      }
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+        if (!batch.length) return;
+        for (const child of batch) await walk(child, prefix + entry.name + "/");
+      }
+    }
+    for (const entry of entries) await walk(entry, "");
+    return found;
+  }
+
+  function uploadItem(name) {
     const item = document.createElement("li");
     item.setAttribute("data-testid", "upload-item");
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = file.name;
+    const label = document.createElement("span");
+    label.className = "name";
+    label.textContent = name;
     const bar = document.createElement("progress");
     bar.max = 1;
     bar.value = 0;
-    bar.setAttribute("aria-label", "Upload of " + file.name);
+    bar.setAttribute("aria-label", "Upload of " + name);
     const status = document.createElement("span");
     status.className = "status";
     status.setAttribute("data-testid", "upload-status");
     status.textContent = "waiting";
-    item.append(name, bar, status);
+    item.append(label, bar, status);
     return { item, bar, status };
   }
 
+  // Upload each {file, name} into the folder shown, one after another.
   async function uploadFiles(files) {
     if (!bucket || !files.length) return;
     const section = document.getElementById("uploads");
     const list = section.querySelector("ul");
     section.hidden = false;
     const upsert = document.getElementById("upload-upsert").checked;
-    const rows = Array.from(files, (file) => {
-      const row = uploadItem(file);
+    const rows = files.map(({ file, name }) => {
+      const row = uploadItem(name);
       list.prepend(row.item);
-      return Object.assign(row, { file });
+      return Object.assign(row, { file, name });
     });
-    for (const { file, item, bar, status } of rows) {
+    for (const { file, name, item, bar, status } of rows) {
       status.textContent = "uploading";
       try {
-        await put(config.path + file.name, file, upsert, (fraction) => { bar.value = fraction; });
+        await put(config.path + name, file, upsert, (fraction) => { bar.value = fraction; });
         bar.value = 1;
         status.textContent = "done";
         item.dataset.state = "done";
@@ -270,7 +298,8 @@
     if (event.target.matches("input[data-select]")) updateSelection();
     if (event.target.id === "upload-input") {
       const input = event.target;
-      uploadFiles(Array.from(input.files)).catch(showError).finally(() => { input.value = ""; });
+      const files = Array.from(input.files, (file) => ({ file, name: file.name }));
+      uploadFiles(files).catch(showError).finally(() => { input.value = ""; });
     }
   });
 
@@ -305,7 +334,7 @@
     if (!zone || !bucket) return;
     event.preventDefault();
     zone.classList.remove("dragging");
-    uploadFiles(Array.from(event.dataTransfer.files)).catch(showError);
+    droppedFiles(event.dataTransfer).then(uploadFiles).catch(showError);
   });
 
   loadTextPreview();
