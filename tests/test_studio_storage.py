@@ -658,3 +658,19 @@ def test_a_large_folder_is_paged_on_the_server(studio, operator):
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_test_id("file")).to_have_text(["f3.txt"])
     assert "path=many%2F" in page.url
+
+
+def test_a_public_files_url_and_download_give_its_bytes(studio, operator):
+    bucket_id = make_bucket(operator, public=True)
+    upload(operator, bucket_id, "docs/readme.md", b"# hello", "text/markdown")
+    page = studio.goto(f"/studio/storage/{bucket_id}/?path=docs/")
+    page.get_by_role("link", name="readme.md").click()
+    expect(page.get_by_test_id("text-preview")).to_have_text("# hello")
+
+    public_url = page.get_by_label("Public URL").input_value()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").click()
+
+    assert httpx.get(public_url).content == b"# hello"
+    assert download.value.suggested_filename == "readme.md"
+    assert download.value.path().read_bytes() == b"# hello"
