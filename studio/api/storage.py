@@ -118,10 +118,12 @@ class ObjectDetail(_StorageApi):
 class _AnyAccept(BaseContentNegotiation):
     """An object's bytes answer whatever an <img> or <iframe> accepts."""
 
-    def select_parser(self, request, parsers):
+    def select_parser(self, request: Request, parsers: list) -> Any:
         return parsers[0] if parsers else None
 
-    def select_renderer(self, request, renderers, format_suffix=None):
+    def select_renderer(
+        self, request: Request, renderers: list, format_suffix: str | None = None
+    ) -> tuple[Any, str]:
         return renderers[0], renderers[0].media_type
 
 
