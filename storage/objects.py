@@ -199,6 +199,21 @@ def remove(auth: Auth, bucket_id: str, prefixes: object) -> list[dict[str, Any]]
     return [object_json(row) for row in deleted]
 
 
+def remove_folder(auth: Auth, bucket_id: str, folder: str) -> int:
+    """Delete the objects under `folder` the caller may delete, at any depth,
+    a batch at a time; how many went."""
+    prefix = check_object_name(folder.removesuffix("/")) + "/"
+    bucket_or_404(bucket_id)
+    objects = Objects(auth)
+    removed = 0
+    while names := objects.names_under(bucket_id, prefix, MAX_REMOVE):
+        deleted = remove(auth, bucket_id, names)
+        removed += len(deleted)
+        if len(deleted) < len(names):
+            break  # the rest are the caller's to see, not to delete
+    return removed
+
+
 def move(auth: Auth, body: dict[str, Any]) -> None:
     bucket_id, source_name, target_bucket, target_name = _transfer_names(body)
     objects = Objects(auth)

@@ -241,6 +241,20 @@ class Objects:
         found = self._select(Sql("t0.bucket_id = ? AND t0.name = ?", (bucket_id, name)))
         return found[0] if found else None
 
+    def names_under(self, bucket_id: str, prefix: str, limit: int) -> list[str]:
+        """Up to `limit` names the caller sees under the folder `prefix` (ending
+        in `/`), at any depth, by name."""
+        sql = (
+            Sql(
+                f"SELECT t0.name FROM {OBJECTS} AS t0 "
+                "WHERE t0.bucket_id = ? AND substr(t0.name, 1, ?) = ? AND ",
+                (bucket_id, len(prefix), prefix),
+            )
+            + self._using("select")
+            + Sql(" ORDER BY t0.name LIMIT ?", (limit,))
+        )
+        return [name for (name,) in _run(raw_connection(), sql, self.auth, OBJECTS)]
+
     def list(
         self,
         bucket_id: str,

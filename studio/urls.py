@@ -10,6 +10,7 @@ from studio.api import overview as overview_api
 from studio.api import policies as policies_api
 from studio.api import schema as schema_api
 from studio.api import sql as sql_api
+from studio.api import storage as storage_api
 from studio.api import tables as tables_api
 from studio.views import (
     auth,
@@ -23,6 +24,7 @@ from studio.views import (
 )
 from studio.views import schema as schema_page
 from studio.views import sql as sql_page
+from studio.views import storage as storage_page
 
 app_name = "studio"
 
@@ -139,4 +141,38 @@ urlpatterns += [
     path(
         "api/tables/<str:table>/import", tables_api.Import.as_view(), name="api_import"
     ),
+]
+
+_BUCKET = "api/storage/buckets/<str:bucket_id>"
+urlpatterns += [
+    path("storage/", storage_page.page, name="storage"),
+    path("storage/<str:bucket_id>/", storage_page.bucket_page, name="storage_bucket"),
+    path(
+        "api/storage/buckets",
+        storage_api.BucketList.as_view(),
+        name="api_storage_buckets",
+    ),
+    path(_BUCKET, storage_api.BucketDetail.as_view(), name="api_storage_bucket"),
+    path(
+        f"{_BUCKET}/empty",
+        storage_api.BucketEmpty.as_view(),
+        name="api_storage_empty",
+    ),
+    path(
+        f"{_BUCKET}/objects",
+        storage_api.ObjectList.as_view(),
+        name="api_storage_objects",
+    ),
+    path(
+        f"{_BUCKET}/objects/<path:name>",
+        storage_api.ObjectDetail.as_view(),
+        name="api_storage_object",
+    ),
+    path(
+        f"{_BUCKET}/file/<path:name>",
+        storage_api.ObjectFile.as_view(),
+        name="api_storage_file",
+    ),
+    path(f"{_BUCKET}/move", storage_api.ObjectMove.as_view(), name="api_storage_move"),
+    path(f"{_BUCKET}/sign", storage_api.ObjectSign.as_view(), name="api_storage_sign"),
 ]
