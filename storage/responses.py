@@ -55,8 +55,15 @@ def object_response(request: HttpRequest, row: ObjectRow) -> HttpResponse:
     else:
         chunks = blob_store().open(blob_key(row.bucket_id, row.version), start, end)
         response = StreamingHttpResponse(chunks, status=status)
-    response["Content-Type"] = metadata.get("mimetype") or "application/octet-stream"
+    mimetype = metadata.get("mimetype") or "application/octet-stream"
+    response["Content-Type"] = mimetype
     response["Content-Length"] = str(length)
+    if mimetype.split(";")[0].strip().lower() != "application/pdf":
+        # Uploaded files are anyone's content served from KoyaLite's own
+        # origin, the Studio's too: an HTML or SVG file opened in a browser
+        # must not run script there. Chromium's PDF viewer cannot show a
+        # sandboxed PDF, and a PDF runs no script in the origin.
+        response["Content-Security-Policy"] = "sandbox"
     _set(response, headers)
     return response
 

@@ -898,3 +898,28 @@ def test_supabase_js_storage_client(server):
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "sandboxed"),
+    [
+        ("page.html", "text/html", True),
+        ("image.svg", "image/svg+xml", True),
+        ("doc.pdf", "application/pdf", False),
+    ],
+)
+def test_served_files_run_no_script_in_koyalite_s_origin(
+    http, alice, name, content_type, sandboxed
+):
+    path = f"{ALICE}/{name}"
+    alice.from_("avatars").upload(
+        path, b"<script>alert(1)</script>", {"content-type": content_type}
+    )
+
+    response = http.get(f"/object/public/avatars/{path}")
+
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers.get("content-security-policy") == (
+        "sandbox" if sandboxed else None
+    )

@@ -129,20 +129,15 @@ class _AnyAccept(BaseContentNegotiation):
 
 class ObjectFile(_StorageApi):
     """The object's bytes for preview and download (`?download`), for
-    operators only. Uploaded files are anyone's content served from the
-    Studio's origin: all but PDFs (which Chromium's viewer cannot show
-    sandboxed) are sandboxed, so an HTML or SVG file opened here runs no
-    script with the operator's session; `nosniff` (SecurityMiddleware) keeps a
-    file from passing for another type."""
+    operators only; sandboxed as every object response is (storage.responses),
+    and `nosniff` (SecurityMiddleware) keeps a file from passing for another
+    type."""
 
     content_negotiation_class = _AnyAccept
 
     def get(self, request: Request, bucket_id: str, name: str) -> HttpResponse:
         row = objects.find_for_read(SERVICE, bucket_id, name)
-        response = object_response(request._request, row)
-        if storage_browser.preview_kind(row.metadata.get("mimetype"), 0) != "pdf":
-            response["Content-Security-Policy"] = "sandbox"
-        return response
+        return object_response(request._request, row)
 
 
 class ObjectMove(_StorageApi):
