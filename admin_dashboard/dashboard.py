@@ -30,6 +30,26 @@ def counts() -> list[Count]:
         Count("Sessions", Session.objects.count(), "admin:accounts_session_changelist"),
         Count("Tables", tables, ""),
         Count("Policies", Policy.objects.count(), "admin:rls_policy_changelist"),
+        *_delivery_counts(),
+    ]
+
+
+def _delivery_counts() -> list[Count]:
+    from webhooks.services import counts_by_status
+
+    found = counts_by_status()
+    url = "admin:webhooks_delivery_changelist"
+    return [
+        Count(
+            "Webhook deliveries waiting",
+            sum(
+                n
+                for status, n in found.items()
+                if status not in ("succeeded", "failed")
+            ),
+            url,
+        ),
+        Count("Webhook deliveries failed", found.get("failed", 0), url),
     ]
 
 

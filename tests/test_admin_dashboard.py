@@ -44,7 +44,7 @@ def test_admin_pages_load_for_an_operator_only(studio_live, path):
     assert "alice@example.com" not in app_user.text
 
 
-def test_index_counts_users_sessions_tables_and_policies(studio_live):
+def test_index_counts_users_sessions_tables_policies_and_deliveries(studio_live):
     client = operator_client(studio_live.url)
     users = httpx.get(
         f"{studio_live.url}/auth/v1/admin/users?per_page=1",
@@ -53,15 +53,22 @@ def test_index_counts_users_sessions_tables_and_policies(studio_live):
 
     page = client.get("/admin/").text
 
-    counts = dict(
-        re.findall(
-            r'<div class="value">(\d+)</div>\s*<div class="label">(?:<a[^>]*>)?(\w+)',
+    counts = [
+        (label, value)
+        for value, label in re.findall(
+            r'<div class="value">(\d+)</div>\s*<div class="label">(?:<a[^>]*>)?([\w ]+)',
             page,
         )
-    )
-    assert {label: value for value, label in counts.items()}["Users"] == users
-    labels = [label for _, label in counts.items()]
-    assert labels == ["Users", "Sessions", "Tables", "Policies"]
+    ]
+    assert dict(counts)["Users"] == users
+    assert [label for label, _ in counts] == [
+        "Users",
+        "Sessions",
+        "Tables",
+        "Policies",
+        "Webhook deliveries waiting",
+        "Webhook deliveries failed",
+    ]
 
 
 def test_index_lists_recent_api_errors(studio_live):

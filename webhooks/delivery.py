@@ -147,7 +147,7 @@ def record(delivery: Delivery, attempt: Attempt) -> None:
             changes.update(status=Status.SUCCEEDED, delivered_at=now)
             _closed(endpoint)
         else:
-            changes.update(_next_attempt(number, now))
+            changes.update(_next_attempt(number - delivery.replayed_after, now))
             _failed(endpoint, now)
         Delivery.objects.filter(id=delivery.id).update(**changes)
     log.info(

@@ -93,6 +93,9 @@ class Delivery(models.Model):
         max_length=9, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
+    # Attempts made before the last replay: a replay starts the retry
+    # schedule again.
+    replayed_after = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     # A queued or sending delivery whose lease passed is taken up again: its
     # worker died.
