@@ -156,7 +156,8 @@ class EndpointList(_WebhooksApi):
         return Response(
             {
                 "endpoints": [
-                    endpoint_json(e) for e in services.endpoints_with_counts()
+                    endpoint_json(e)
+                    for e in services.with_delivery_counts(Endpoint.objects.all())
                 ],
                 "tables": services.webhook_tables(),
             }
@@ -171,8 +172,8 @@ class EndpointDetail(_WebhooksApi):
     """GET, PATCH (the settings sent; the rest keep theirs), DELETE."""
 
     def get(self, request: Request, endpoint_id: int) -> Response:
-        endpoint = get_object_or_404(services.endpoints_with_counts(), pk=endpoint_id)
-        return Response(endpoint_json(endpoint))
+        endpoint = get_object_or_404(Endpoint, pk=endpoint_id)
+        return Response(endpoint_json(services.with_delivery_counts([endpoint])[0]))
 
     def patch(self, request: Request, endpoint_id: int) -> Response:
         endpoint = get_object_or_404(Endpoint, pk=endpoint_id)

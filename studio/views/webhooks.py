@@ -35,7 +35,10 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "studio/webhooks.html",
-        {"endpoints": services.endpoints_with_counts(), "now": timezone.now()},
+        {
+            "endpoints": services.with_delivery_counts(Endpoint.objects.all()),
+            "now": timezone.now(),
+        },
     )
 
 
@@ -58,7 +61,8 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 
 @operator_required
 def endpoint_page(request: HttpRequest, endpoint_id: int) -> HttpResponse:
-    endpoint = get_object_or_404(services.endpoints_with_counts(), pk=endpoint_id)
+    found = get_object_or_404(Endpoint, pk=endpoint_id)
+    endpoint = services.with_delivery_counts([found])[0]
     return render(
         request,
         "studio/webhook.html",

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from webhooks import services
 from webhooks.errors import EndpointDeclaredInSql, InvalidEndpoint
-from webhooks.models import Endpoint
+from webhooks.models import Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -175,3 +175,31 @@ def test_the_admin_cannot_change_or_delete_an_endpoint_declared_in_sql(admin):
 
     endpoint.refresh_from_db()
     assert endpoint.name == "sql"
+
+
+def test_delivery_counts_are_per_endpoint_and_status():
+    first = services.create_endpoint(settings(name="first"))
+    second = services.create_endpoint(settings(name="second"))
+    statuses = {
+        first: ["pending", "queued", "sending", "failed", "succeeded"],
+        second: ["failed", "failed"],
+    }
+    for endpoint, found in statuses.items():
+        for number, status in enumerate(found, start=1):
+            Delivery.objects.create(
+                endpoint=endpoint,
+                event_id=number,
+                row_key=f"public.t:[{number}]",
+                event_type="INSERT",
+                payload=b"{}",
+                status=status,
+            )
+    services.create_endpoint(settings(name="third"))
+
+    counted = services.with_delivery_counts(Endpoint.objects.all())
+
+    assert [(e.name, e.waiting, e.failed) for e in counted] == [
+        ("first", 3, 1),
+        ("second", 0, 2),
+        ("third", 0, 0),
+    ]
