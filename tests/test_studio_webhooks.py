@@ -266,6 +266,41 @@ def test_edit_changes_what_it_names_and_refuses_bad_settings(studio_live, operat
     assert (changed["url"], changed["headers"]) == (endpoint["url"], {"X-Team": "a"})
 
 
+def test_the_log_is_paged_and_filtered_on_the_server_newest_first(
+    studio_live, operator
+):
+    table = new_table(studio_live)
+    # Switched off: its deliveries are made and wait, none is sent.
+    endpoint = create(operator, table_name=table, events=["INSERT"], active=False)
+    response = httpx.post(
+        f"{studio_live.url}/rest/v1/{table}",
+        headers=studio_live.headers(key=studio_live.service_key),
+        json=[{"title": f"r{i}"} for i in range(60)],
+    )
+    assert response.status_code == 201
+    path = f"/studio/api/webhooks/endpoints/{endpoint['id']}/deliveries"
+    wait_for_status(operator, endpoint["id"], "waiting", 60)
+
+    first = operator.get(path).json()
+    second = operator.get(path, params={"page": 2}).json()
+    succeeded = operator.get(path, params={"status": "succeeded"}).json()
+    everywhere = operator.get(
+        "/studio/api/webhooks/deliveries", params={"status": "pending"}
+    ).json()
+    page = operator.get(f"/studio/webhooks/{endpoint['id']}/", params={"page": 2})
+
+    event_ids = [d["event_id"] for d in first["deliveries"] + second["deliveries"]]
+    assert (first["total"], first["pages"], len(first["deliveries"])) == (60, 2, 50)
+    assert (second["page"], len(second["deliveries"])) == (2, 10)
+    assert event_ids == sorted(event_ids, reverse=True)
+    assert len(set(event_ids)) == 60
+    assert {d["status"] for d in first["deliveries"]} == {"pending"}
+    assert succeeded["total"] == 0
+    assert everywhere["total"] >= 60
+    assert 'rel="prev"' in page.text and 'rel="next"' not in page.text
+    assert "60 deliveries, newest first; page 2 of 2." in page.text
+
+
 def test_a_switched_off_endpoint_is_switched_on_again(operator):
     endpoint = create(operator, active=False)
     path = f"/studio/api/webhooks/endpoints/{endpoint['id']}"
