@@ -128,14 +128,16 @@ def update_endpoint(endpoint: Endpoint, data: Mapping[str, object]) -> Endpoint:
     on again, an endpoint's failure record is cleared, as `enable` does."""
     _refuse_sql(endpoint)
     with locked_atomic():
+        # The worker changes the failure record and may switch the endpoint
+        # off meanwhile: read it under the lock and write only what changes.
+        endpoint.refresh_from_db()
         chosen = validate_endpoint(data, endpoint=endpoint)
-        switched_on = chosen.active and not endpoint.active
-        for name, value in _columns(chosen).items():
+        changes = _columns(chosen)
+        if chosen.active and not endpoint.active:
+            changes.update(_FAILURE_RECORD_CLEARED)
+        for name, value in changes.items():
             setattr(endpoint, name, value)
-        if switched_on:
-            for name, value in _FAILURE_RECORD_CLEARED.items():
-                setattr(endpoint, name, value)
-        endpoint.save()
+        endpoint.save(update_fields=[*changes, "updated_at"])
     return endpoint
 
 
