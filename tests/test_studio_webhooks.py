@@ -489,4 +489,13 @@ def test_hostile_name_url_and_reason_show_as_text(studio, studio_live, operator)
     page.get_by_role("button", name="Reveal secret").click()
     expect(page.get_by_test_id("secret")).to_have_text(re.compile(r"^whsec_"))
     studio.screenshot("webhooks-secret")
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete endpoint").click()
+
+    expect(page.get_by_role("heading", name="Webhooks")).to_be_visible()
+    expect(page.get_by_role("link", name=endpoint["name"])).to_have_count(0)
+    gone = operator.get(f"/studio/api/webhooks/endpoints/{endpoint['id']}")
+    assert gone.status_code == 404
     assert studio.console_errors == []
