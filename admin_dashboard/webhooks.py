@@ -1,19 +1,62 @@
 """Webhook endpoints, their deliveries and attempts in the admin.
 
-Endpoints are edited here; deliveries and attempts are history, listed
-read-only, with replay as the one thing an operator does to them. Endpoints
-declared in SQL (`create trigger … http_request`) belong to their migration:
-shown, not edited.
+Endpoints are edited here through `webhooks.services`, the functions the
+Studio calls, so both check the same rules; deliveries and attempts are
+history, listed read-only, with replay as the one thing an operator does to
+them. Endpoints declared in SQL (`create trigger … http_request`) belong to
+their migration: shown, not edited. The signing secret is never shown here
+(the Studio's Webhooks page reveals it on request); it can be rotated.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from admin_dashboard.readonly import ReadOnlyAdmin
+from database.sqlscript.webhook_triggers import METHODS
 from webhooks import services
-from webhooks.models import Attempt, Delivery, Endpoint
+from webhooks.errors import InvalidEndpoint
+from webhooks.models import EVENTS, Attempt, Delivery, Endpoint
+
+
+class EndpointForm(forms.ModelForm):
+    method = forms.ChoiceField(choices=[(m, m) for m in METHODS], initial="POST")
+    schema_name = forms.ChoiceField(
+        label="Schema", choices=[(s, s) for s in services.SCHEMAS], initial="public"
+    )
+    table_name = forms.CharField(
+        label="Table",
+        required=False,
+        help_text="Empty for every table of the schema.",
+    )
+    events = forms.MultipleChoiceField(
+        choices=[(e, e) for e in EVENTS],
+        initial=list(EVENTS),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    # Its URL rules are `webhooks.targets.check_url`'s, not URLField's.
+    url = forms.CharField(label="URL", max_length=2048)
+
+    class Meta:
+        model = Endpoint
+        fields = list(services.FIELDS)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        data = {name: cleaned.get(name) for name in services.FIELDS}
+        data["owner_email"] = data["owner_email"] or ""
+        data["headers"] = data["headers"] or {}
+        endpoint = self.instance if self.instance.pk else None
+        try:
+            services.validate_endpoint(data, endpoint=endpoint)
+        except InvalidEndpoint as error:
+            raise forms.ValidationError(error.message) from None
+        self.settings = data
+        return cleaned
 
 
 class AttemptInline(admin.TabularInline):
@@ -37,6 +80,7 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
+    form = EndpointForm
     list_display = (
         "name",
         "url",
@@ -49,7 +93,6 @@ class EndpointAdmin(admin.ModelAdmin):
     list_filter = ("active", "from_sql", "schema_name")
     search_fields = ("name", "url", "table_name")
     readonly_fields = (
-        "secret",
         "from_sql",
         "start_after",
         "consecutive_failures",
@@ -59,13 +102,34 @@ class EndpointAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-    actions = ("replay_failed", "switch_on")
+    actions = ("replay_failed", "switch_on", "rotate_secret")
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        fields = [*services.FIELDS]
+        return fields if obj is None else [*fields, *self.readonly_fields]
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return obj is None or not obj.from_sql
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return obj is None or not obj.from_sql
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        if change:
+            saved = services.update_endpoint(
+                Endpoint.objects.get(pk=obj.pk), form.settings
+            )
+        else:
+            saved = services.create_endpoint(form.settings)
+        # The admin's log entry, message and redirect read `obj`.
+        vars(obj).update(vars(saved))
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        services.delete_endpoint(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for endpoint in queryset:
+            services.delete_endpoint(endpoint)
 
     @admin.action(description="Replay failed deliveries")
     def replay_failed(self, request: HttpRequest, queryset) -> None:
@@ -77,6 +141,16 @@ class EndpointAdmin(admin.ModelAdmin):
         for endpoint in queryset:
             services.enable(endpoint)
         self.message_user(request, f"{queryset.count()} endpoints switched on.")
+
+    @admin.action(description="Rotate the signing secret")
+    def rotate_secret(self, request: HttpRequest, queryset) -> None:
+        for endpoint in queryset:
+            services.rotate_secret(endpoint)
+        self.message_user(
+            request,
+            f"{queryset.count()} endpoints have a new secret; "
+            "the Studio's Webhooks page shows it.",
+        )
 
 
 @admin.register(Delivery)

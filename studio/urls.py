@@ -12,6 +12,7 @@ from studio.api import schema as schema_api
 from studio.api import sql as sql_api
 from studio.api import storage as storage_api
 from studio.api import tables as tables_api
+from studio.api import webhooks as webhooks_api
 from studio.views import (
     auth,
     auth_users,
@@ -25,6 +26,7 @@ from studio.views import (
 from studio.views import schema as schema_page
 from studio.views import sql as sql_page
 from studio.views import storage as storage_page
+from studio.views import webhooks as webhooks_page
 
 app_name = "studio"
 
@@ -175,4 +177,59 @@ urlpatterns += [
     ),
     path(f"{_BUCKET}/move", storage_api.ObjectMove.as_view(), name="api_storage_move"),
     path(f"{_BUCKET}/sign", storage_api.ObjectSign.as_view(), name="api_storage_sign"),
+]
+
+_ENDPOINT = "api/webhooks/endpoints/<int:endpoint_id>"
+_DELIVERY = "api/webhooks/deliveries/<uuid:delivery_id>"
+urlpatterns += [
+    path("webhooks/", webhooks_page.endpoint_list, name="webhooks"),
+    path("webhooks/new/", webhooks_page.endpoint_new, name="webhook_new"),
+    path("webhooks/<int:endpoint_id>/", webhooks_page.endpoint_page, name="webhook"),
+    path(
+        "webhooks/<int:endpoint_id>/edit/",
+        webhooks_page.endpoint_edit,
+        name="webhook_edit",
+    ),
+    path(
+        "webhooks/deliveries/",
+        webhooks_page.delivery_list,
+        name="webhook_deliveries",
+    ),
+    path(
+        "webhooks/deliveries/<uuid:delivery_id>/",
+        webhooks_page.delivery_detail,
+        name="webhook_delivery",
+    ),
+    path(
+        "api/webhooks/endpoints",
+        webhooks_api.EndpointList.as_view(),
+        name="api_webhook_endpoints",
+    ),
+    path(_ENDPOINT, webhooks_api.EndpointDetail.as_view(), name="api_webhook_endpoint"),
+    path(
+        f"{_ENDPOINT}/secret",
+        webhooks_api.EndpointSecret.as_view(),
+        name="api_webhook_secret",
+    ),
+    path(
+        f"{_ENDPOINT}/deliveries",
+        webhooks_api.EndpointDeliveries.as_view(),
+        name="api_webhook_endpoint_deliveries",
+    ),
+    path(
+        f"{_ENDPOINT}/<slug:action>",
+        webhooks_api.EndpointAction.as_view(),
+        name="api_webhook_action",
+    ),
+    path(
+        "api/webhooks/deliveries",
+        webhooks_api.DeliveryList.as_view(),
+        name="api_webhook_deliveries",
+    ),
+    path(_DELIVERY, webhooks_api.DeliveryDetail.as_view(), name="api_webhook_delivery"),
+    path(
+        f"{_DELIVERY}/replay",
+        webhooks_api.DeliveryReplay.as_view(),
+        name="api_webhook_replay",
+    ),
 ]

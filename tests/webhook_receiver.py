@@ -27,10 +27,12 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers 503 to its first `fail_first` requests, then `status`."""
+    """Answers 503 to its first `fail_first` requests, then `status`, with
+    `body`."""
 
     fail_first: int = 0
     status: int = 200
+    body: bytes = b"ok"
     delay: float = 0.0
     location: str | None = None
     requests: list[Received] = field(default_factory=list)
@@ -82,9 +84,10 @@ class Receiver:
                 self.send_response(status)
                 if receiver.location:
                     self.send_header("Location", receiver.location)
-                self.send_header("Content-Length", "2")
+                answer = receiver.body
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(answer)
 
             def log_message(self, *args) -> None:
                 pass

@@ -116,6 +116,9 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["endpoint", "row_key", "event_id"]),
+            # The delivery log, newest first: per endpoint, and for all.
+            models.Index(fields=["endpoint", "created_at", "event_id"]),
+            models.Index(fields=["created_at", "event_id"]),
         ]
         verbose_name_plural = "deliveries"
 

@@ -19,7 +19,9 @@ from database.sqlscript.tokens import string_value
 
 HTTP_REQUEST = ("supabase_functions", "http_request")
 _EVENTS = ("insert", "update", "delete")
-_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# What a webhook may be sent with, declared in SQL or in the Studio.
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+MAX_TIMEOUT_MS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,14 +138,16 @@ class WebhookTriggers(TokenCursor):
             values + ["POST", "{}", "{}", "1000"][len(values) - 1 :]
         )[:5]
         method = method.upper()
-        if method not in _METHODS:
-            self.fail(f"http_request's method must be one of {', '.join(_METHODS)}")
+        if method not in METHODS:
+            self.fail(f"http_request's method must be one of {', '.join(METHODS)}")
         try:
             timeout_ms = int(timeout)
         except ValueError:
             timeout_ms = -1
-        if not 1 <= timeout_ms <= 60_000:
-            self.fail("http_request's timeout is whole milliseconds, 1 to 60000")
+        if not 1 <= timeout_ms <= MAX_TIMEOUT_MS:
+            self.fail(
+                f"http_request's timeout is whole milliseconds, 1 to {MAX_TIMEOUT_MS}"
+            )
         return {
             "url": url,
             "method": method,
