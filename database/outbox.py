@@ -202,20 +202,37 @@ def _install(
 
 
 def _drop_triggers(raw: sqlite3.Connection) -> None:
-    """Drop every outbox trigger this connection can.
+    """Drop every outbox trigger of this connection.
 
-    One on a table dropped by another process is listed yet "no such
-    trigger" (IF EXISTS passes it by); should a table of that name come back,
-    SQLite attaches it again, and the next sync, which that new table's
-    schema change sets off, drops it then.
+    One on a table another process dropped is still listed, yet SQLite says
+    "no such trigger" to DROP TRIGGER; left there it breaks every later
+    `alter table … rename` ("error in trigger …: no such table"). Such
+    leftovers are removed from the temp schema's listing directly.
     """
-    names = raw.execute(
-        "SELECT name FROM sqlite_temp_schema WHERE type = 'trigger' "
-        "AND substr(name, 1, ?) = ?",
-        (len(TRIGGER_PREFIX), TRIGGER_PREFIX),
-    ).fetchall()
-    for (name,) in names:
+    names = _listed(raw)
+    for name in names:
         raw.execute(f"DROP TRIGGER IF EXISTS temp.{quote_ident(name)}")
+    if _listed(raw):
+        raw.execute("PRAGMA writable_schema = ON")
+        try:
+            raw.execute(
+                "DELETE FROM sqlite_temp_schema WHERE type = 'trigger' "
+                "AND substr(name, 1, ?) = ?",
+                (len(TRIGGER_PREFIX), TRIGGER_PREFIX),
+            )
+        finally:
+            raw.execute("PRAGMA writable_schema = OFF")
+
+
+def _listed(raw: sqlite3.Connection) -> list[str]:
+    return [
+        name
+        for (name,) in raw.execute(
+            "SELECT name FROM sqlite_temp_schema WHERE type = 'trigger' "
+            "AND substr(name, 1, ?) = ?",
+            (len(TRIGGER_PREFIX), TRIGGER_PREFIX),
+        ).fetchall()
+    ]
 
 
 def _has_outbox(raw: sqlite3.Connection) -> bool:

@@ -362,3 +362,27 @@ def test_a_table_dropped_and_made_again_elsewhere_is_recorded_once(server, api):
     assert [e["record"] for e in events_after(server, start)] == [
         {"id": 1, "after": "y"}
     ]
+
+
+def test_a_table_dropped_elsewhere_does_not_break_a_later_rebuild(server, api):
+    def sql(text: str) -> None:
+        run_cli(server.project, "sql", "-f", "-", stdin=text)
+
+    sql("create table gone_elsewhere (id integer primary key);")
+    sql("create table retyped (id integer primary key, n text);")
+    assert (
+        api.post(
+            "/rest/v1/gone_elsewhere", json={}, headers=service_headers(server)
+        ).status_code
+        == 201
+    )  # the server's connection now has triggers on it
+    sql("drop table gone_elsewhere;")
+
+    changed = api.post(
+        "/rest/v1/retyped", json={"n": "1"}, headers=service_headers(server)
+    )
+    assert changed.status_code == 201, changed.text
+    sql("alter table retyped alter column n type integer using n::integer;")
+    again = api.post("/rest/v1/retyped", json={"n": 2}, headers=service_headers(server))
+
+    assert again.status_code == 201, again.text
