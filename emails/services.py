@@ -35,9 +35,9 @@ Status = OutgoingEmail.Status
 # The first attempt belongs to the process that queued the mail; the worker
 # takes it up only if that process died before trying.
 FIRST_ATTEMPT_LEASE = timedelta(minutes=2)
-# Longer than one attempt may take (the SMTP timeout, Resend's 30 s).
-SENDING_LEASE = timedelta(minutes=2)
-CONTEXT_MAX_BYTES = 64 * 1024
+# Longer than one attempt may take (a few SMTP round trips of up to 30 s
+# each, or Resend's 30 s).
+SENDING_LEASE = timedelta(minutes=5)
 
 
 def render_email(template: str, context: dict[str, Any]) -> RenderedEmail:

@@ -469,3 +469,16 @@ def test_resend_422_fails_at_once(welcome, send, resend_api):
     assert email.attempts == 1
     assert email.last_error == "Resend 422 validation_error: Invalid `from` field."
     assert len(api.requests) == 1
+
+
+def test_resend_backend_without_a_key_fails_the_system_check(settings):
+    from django.core.checks import run_checks
+
+    settings.EMAIL_QUEUE_BACKEND = "resend"
+    settings.RESEND_API_KEY = ""
+
+    errors = [e for e in run_checks() if e.id == "emails.E001"]
+
+    assert [e.msg for e in errors] == [
+        "KOYALITE_EMAIL_BACKEND is resend but KOYALITE_RESEND_API_KEY is empty."
+    ]
