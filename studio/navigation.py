@@ -13,6 +13,7 @@ PAGES: list[tuple[str, str]] = [
     ("Policies", "studio:policies"),
     ("Policy tester", "studio:policy_tester"),
     ("Auth", "studio:auth"),
+    ("Emails", "studio:emails"),
     ("Mailbox", "studio:mailbox"),
     ("API docs", "studio:docs"),
     ("Logs", "studio:logs"),
