@@ -482,3 +482,46 @@ def test_resend_backend_without_a_key_fails_the_system_check(settings):
     assert [e.msg for e in errors] == [
         "KOYALITE_EMAIL_BACKEND is resend but KOYALITE_RESEND_API_KEY is empty."
     ]
+
+
+def test_a_switched_off_webhook_endpoint_is_mailed_through_the_queue(
+    django_capture_on_commit_callbacks,
+):
+    from webhooks.alerts import endpoint_disabled
+    from webhooks.models import Endpoint
+
+    endpoint = Endpoint.objects.create(
+        name="orders", url="https://hooks.example/orders", owner_email="ops@example.com"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        endpoint_disabled(endpoint, "every delivery failed for 120 hours")
+
+    email = OutgoingEmail.objects.get(template="webhooks/endpoint_disabled")
+    assert email.to == "ops@example.com"
+    assert email.status == Status.SENT
+    assert mail.outbox[0].subject == "Webhook endpoint 'orders' was switched off"
+    assert mail.outbox[0].body == (
+        "KoyaLite switched off the webhook endpoint 'orders' "
+        "(https://hooks.example/orders): every delivery failed for 120 hours.\n\n"
+        "Its undelivered events are kept. Fix the receiver, switch the endpoint on "
+        "again in the Studio or the admin, and replay the failed deliveries.\n"
+    )
+
+
+def test_a_deleted_alert_template_does_not_undo_the_switch_off(
+    django_capture_on_commit_callbacks,
+):
+    from webhooks.alerts import endpoint_disabled
+    from webhooks.models import Endpoint
+
+    EmailTemplate.objects.filter(name="webhooks/endpoint_disabled").delete()
+    endpoint = Endpoint.objects.create(
+        name="orders", url="https://hooks.example/orders", owner_email="ops@example.com"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        endpoint_disabled(endpoint, "failing")
+
+    assert OutgoingEmail.objects.count() == 0
+    assert Endpoint.objects.filter(name="orders").exists()
