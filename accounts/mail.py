@@ -1,32 +1,34 @@
 """The one function that sends auth emails, and the links inside them.
 
-Mail goes through Django's email backend (console by default, SMTP with
-KOYALITE_EMAIL_URL); the email-queue capability will move the sending onto
-the queue behind this same function.
+Mail goes through the email queue (`emails`), which logs every mail and
+retries it; its first attempt is made while the request that asked for it
+waits, so no worker is needed for a sign-up to get its mail.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 
+from emails import send_email
+from emails.rendering import RenderedEmail
+from emails.services import render_email
 from koyalite.logging import get_logger
 
 log = get_logger("koyalite.auth")
 
-SUBJECTS = {
-    "confirmation": "Confirm your sign-up",
-    "magic_link": "Your sign-in link",
-    "recovery": "Reset your password",
-    "email_change_current": "Confirm your email change",
-    "email_change_new": "Confirm your new email address",
-    "invite": "You have been invited",
-    "reauthentication": "Confirm it is you",
-}
+# Each kind's template is `auth/<kind>` in the email templates (the Studio's
+# Emails page edits them).
+KINDS = (
+    "confirmation",
+    "magic_link",
+    "recovery",
+    "email_change_current",
+    "email_change_new",
+    "invite",
+    "reauthentication",
+)
 
 
 def safe_redirect(redirect_to: str | None) -> str:
@@ -58,27 +60,11 @@ def verify_link(token: str, kind: str, redirect_to: str) -> str:
     return f"{settings.API_URL}/auth/v1/verify?{query}"
 
 
-@dataclass(frozen=True, slots=True)
-class RenderedEmail:
-    subject: str
-    text: str
-    html: str
-
-
 def render_auth_email(kind: str, context: dict[str, str]) -> RenderedEmail:
     """The subject and bodies of an auth email; the Studio previews with it."""
-    return RenderedEmail(
-        SUBJECTS[kind],
-        render_to_string(f"accounts/email/{kind}.txt", context),
-        render_to_string(f"accounts/email/{kind}.html", context),
-    )
+    return render_email(f"auth/{kind}", context)
 
 
 def send_auth_email(kind: str, to: str, context: dict[str, str]) -> None:
-    rendered = render_auth_email(kind, context)
-    message = EmailMultiAlternatives(
-        rendered.subject, rendered.text, settings.DEFAULT_FROM_EMAIL, [to]
-    )
-    message.attach_alternative(rendered.html, "text/html")
-    message.send()
-    log.info("auth.email_sent", kind=kind)
+    send_email(f"auth/{kind}", to, context)
+    log.info("auth.email_queued", kind=kind)

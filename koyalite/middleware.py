@@ -21,7 +21,15 @@ log = get_logger("koyalite.request")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 # Paths served to API clients that authenticate with keys and tokens, never
 # with cookies.
-API_PREFIXES = ("/rest/", "/auth/", "/storage/", "/functions/", "/graphql/", "/health")
+API_PREFIXES = (
+    "/rest/",
+    "/auth/",
+    "/storage/",
+    "/emails/",
+    "/functions/",
+    "/graphql/",
+    "/health",
+)
 
 
 class RequestLogMiddleware:

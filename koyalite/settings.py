@@ -369,6 +369,7 @@ INSTALLED_APPS = [
     "studio",
     "storage",
     "webhooks",
+    "emails",
     "django_q",
     "rest_framework",
     "django.contrib.auth",
@@ -530,7 +531,11 @@ WORKER_JOB_TIMEOUT = _int("KOYALITE_WORKER_JOB_TIMEOUT", 120, minimum=1)
 # How often the worker looks for new change events and for work that is due.
 WORKER_TICK_MS = _int("KOYALITE_WORKER_TICK_MS", 200, minimum=10)
 # What the worker does on each tick, in order.
-WORKER_TICKS = ["webhooks.dispatch.tick", "database.outbox.prune_tick"]
+WORKER_TICKS = [
+    "webhooks.dispatch.tick",
+    "database.outbox.prune_tick",
+    "emails.ticks.tick",
+]
 # Change events every consumer has read are kept this long, then deleted.
 OUTBOX_RETENTION_HOURS = _int("KOYALITE_OUTBOX_RETENTION_HOURS", 24, minimum=0)
 REDIS_URL = os.environ.get("KOYALITE_REDIS_URL", "").strip() or None
@@ -588,6 +593,28 @@ WEBHOOKS_BREAKER_SECONDS = _int("KOYALITE_WEBHOOKS_BREAKER_SECONDS", 60, minimum
 WEBHOOKS_DISABLE_AFTER_HOURS = _int(
     "KOYALITE_WEBHOOKS_DISABLE_AFTER_HOURS", 5 * 24, minimum=1
 )
+
+# The email queue: every mail (auth's too) is a row sent through one backend,
+# "url" (KOYALITE_EMAIL_URL: console, file or SMTP) or "resend" (Resend's
+# HTTP API). A mail whose attempt failed for a passing reason is tried again
+# after KOYALITE_EMAIL_RETRY_SECONDS, doubling each time (with jitter), up to
+# KOYALITE_EMAIL_MAX_ATTEMPTS attempts in all.
+KNOWN_VARIABLES = KNOWN_VARIABLES | {
+    "KOYALITE_EMAIL_BACKEND",
+    "KOYALITE_EMAIL_MAX_ATTEMPTS",
+    "KOYALITE_EMAIL_RETRY_SECONDS",
+    "KOYALITE_RESEND_API_KEY",
+    "KOYALITE_RESEND_API_URL",
+}
+EMAIL_QUEUE_BACKEND = _choice("KOYALITE_EMAIL_BACKEND", "url", ("url", "resend"))
+EMAIL_MAX_ATTEMPTS = _int("KOYALITE_EMAIL_MAX_ATTEMPTS", 6, minimum=1)
+EMAIL_RETRY_SECONDS = _int("KOYALITE_EMAIL_RETRY_SECONDS", 30, minimum=1)
+# No retry waits longer than this, however many attempts came before.
+EMAIL_RETRY_MAX_SECONDS = 3600
+RESEND_API_KEY = os.environ.get("KOYALITE_RESEND_API_KEY", "").strip()
+RESEND_API_URL = os.environ.get(
+    "KOYALITE_RESEND_API_URL", "https://api.resend.com"
+).rstrip("/")
 
 # Operator sessions: a browser session expires after SESSION_COOKIE_AGE of
 # inactivity (saved on every request), and never outlives the browser.

@@ -15,6 +15,7 @@ PAGES: list[tuple[str, str]] = [
     ("Auth", "studio:auth"),
     ("Storage", "studio:storage"),
     ("Webhooks", "studio:webhooks"),
+    ("Emails", "studio:emails"),
     ("Mailbox", "studio:mailbox"),
     ("API docs", "studio:docs"),
     ("Logs", "studio:logs"),

@@ -3,6 +3,7 @@ from django.views.generic import RedirectView
 
 from studio.api import auth_users as auth_api
 from studio.api import docs as docs_api
+from studio.api import emails as emails_api
 from studio.api import keys as keys_api
 from studio.api import logs as logs_api
 from studio.api import mailbox as mailbox_api
@@ -17,6 +18,7 @@ from studio.views import (
     auth,
     auth_users,
     docs,
+    emails,
     logs,
     mailbox,
     overview,
@@ -231,5 +233,39 @@ urlpatterns += [
         f"{_DELIVERY}/replay",
         webhooks_api.DeliveryReplay.as_view(),
         name="api_webhook_replay",
+    ),
+]
+
+urlpatterns += [
+    path("emails/", emails.log_page, name="emails"),
+    path("emails/templates/", emails.templates_page, name="emails_templates"),
+    path("emails/templates/new/", emails.template_page, name="emails_template_new"),
+    path(
+        "emails/templates/<path:name>/",
+        emails.template_page,
+        name="emails_template",
+    ),
+    path("emails/<str:email_id>/", emails.email_page_detail, name="emails_detail"),
+    path("api/emails/", emails_api.EmailList.as_view(), name="api_emails"),
+    path(
+        "api/emails/templates/",
+        emails_api.TemplateList.as_view(),
+        name="api_emails_templates",
+    ),
+    path(
+        "api/emails/templates/<path:name>",
+        emails_api.TemplateDetail.as_view(),
+        name="api_emails_template",
+    ),
+    path("api/emails/preview", emails_api.Preview.as_view(), name="api_emails_preview"),
+    path(
+        "api/emails/<str:email_id>/",
+        emails_api.EmailDetail.as_view(),
+        name="api_emails_detail",
+    ),
+    path(
+        "api/emails/<str:email_id>/resend",
+        emails_api.EmailResend.as_view(),
+        name="api_emails_resend",
     ),
 ]

@@ -25,6 +25,9 @@ ADMIN_PAGES = [
     "/admin/rls/policy/",
     "/admin/studio/capturedmail/",
     "/admin/studio/requestlog/",
+    "/admin/emails/emailtemplate/",
+    "/admin/emails/emailtemplate/add/",
+    "/admin/emails/outgoingemail/",
 ]
 
 
@@ -160,6 +163,37 @@ def test_operator_added_then_deactivated(studio):
     expect(page.get_by_text("Deactivated 1 operator(s).")).to_be_visible()
     row = page.get_by_role("row").filter(has_text=email)
     assert row.locator("td.field-is_active img").get_attribute("alt") == "False"
+
+
+def test_outgoing_emails_are_resent_from_the_admin(studio, studio_live):
+    to = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    sent = httpx.post(
+        f"{studio_live.url}/emails/v1/send",
+        headers={"apikey": studio_live.service_key},
+        json={"template": "auth/invite", "to": to, "context": {"link": "x"}},
+    )
+    assert sent.status_code == 202
+    page = studio.goto(f"/admin/emails/outgoingemail/?q={to}")
+    page.get_by_role("checkbox", name=re.compile("Select this object")).check()
+    page.get_by_label("Action:").select_option(label="Resend the selected emails")
+    page.get_by_role("button", name="Go").click()
+
+    expect(page.get_by_text("Queued 1 email(s) again.")).to_be_visible()
+    log = operator_client(studio_live.url).get("/studio/api/emails/", params={"q": to})
+    assert [e["status"] for e in log.json()["emails"]] == ["sent", "sent"]
+
+
+def test_email_template_with_a_syntax_error_is_not_saved_from_the_admin(studio):
+    name = f"admin-{uuid.uuid4().hex[:8]}"
+    page = studio.goto("/admin/emails/emailtemplate/add/")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Subject").fill("Hi")
+    page.get_by_label("Html").fill("{% for %}")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.get_by_text(re.compile("has an error in its html"))).to_be_visible()
+    listing = studio.goto(f"/admin/emails/emailtemplate/?q={name}")
+    expect(listing.get_by_text("0 email templates")).to_be_visible()
 
 
 def test_admin_pages_load_with_stylesheets(studio):

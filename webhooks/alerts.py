@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
-
+from emails import send_email
+from koyalite.errors import KoyaError
 from koyalite.logging import get_logger
 
 log = get_logger("koyalite.webhooks")
+TEMPLATE = "webhooks/endpoint_disabled"
 
 
 def endpoint_disabled(endpoint, reason: str) -> None:
-    """Mail the endpoint's owner (else every operator) once the switch-off
-    committed; a mail that cannot be sent is logged, never undoes it."""
+    """Mail the endpoint's owner (else every operator) through the email
+    queue, in the switch-off's transaction; a mail that cannot be rendered is
+    logged, never undoes the switch-off."""
     recipients = [endpoint.owner_email] if endpoint.owner_email else _operators()
     log.warning("webhook.endpoint_disabled", endpoint=endpoint.name, reason=reason)
-    if not recipients:
-        return
-    subject = f"Webhook endpoint {endpoint.name!r} was switched off"
-    body = (
-        f"KoyaLite switched off the webhook endpoint {endpoint.name!r} "
-        f"({endpoint.url}): {reason}.\n\n"
-        "Its undelivered events are kept. Fix the receiver, switch the endpoint "
-        "on again in the Studio or the admin, and replay the failed deliveries.\n"
-    )
-
-    def send() -> None:
+    context = {"name": endpoint.name, "url": endpoint.url, "reason": reason}
+    for recipient in recipients:
         try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-        except Exception:
+            send_email(TEMPLATE, recipient, context)
+        except KoyaError:  # the template was deleted or broken in the Studio
             log.exception("webhook.alert_failed", endpoint=endpoint.name)
-
-    transaction.on_commit(send)
 
 
 def _operators() -> list[str]:

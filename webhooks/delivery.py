@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import random
 import time
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from database.executor import locked_atomic
+from koyalite.jobs import claim, jittered
 from koyalite.logging import get_logger
 from webhooks import alerts
 from webhooks.models import Attempt, Delivery, Endpoint
@@ -52,22 +52,16 @@ def deliver(delivery_id: str) -> str:
 
 
 def _claim(delivery_id: str) -> Delivery | None:
-    now = timezone.now()
-    with locked_atomic():
-        found = Delivery.objects.select_related("endpoint").filter(id=delivery_id)
-        delivery = found.first()
-        if delivery is None:
-            return None
-        lapsed = delivery.lease_until is None or delivery.lease_until < now
-        claimable = delivery.status == Status.QUEUED or (
-            delivery.status == Status.SENDING and lapsed
-        )
-        if not claimable or not delivery.endpoint.active:
-            return None
-        # Past this, its worker died mid-send: twice the timeout, and a margin.
-        lease = timedelta(milliseconds=2 * delivery.endpoint.timeout_ms + 5000)
-        found.update(status=Status.SENDING, lease_until=now + lease)
-    return delivery
+    found = Delivery.objects.select_related("endpoint").filter(id=delivery_id)
+    delivery = found.first()
+    if delivery is None or not delivery.endpoint.active:
+        return None
+    # Past this, its worker died mid-send: twice the timeout, and a margin.
+    lease = timedelta(milliseconds=2 * delivery.endpoint.timeout_ms + 5000)
+    taken = claim(
+        Delivery, delivery.id, queued=Status.QUEUED, working=Status.SENDING, lease=lease
+    )
+    return delivery if taken else None
 
 
 def send(delivery: Delivery) -> Attempt:
@@ -165,9 +159,8 @@ def _next_attempt(failed_attempts: int, now) -> dict[str, object]:
     schedule = settings.WEBHOOKS_RETRY_SCHEDULE
     if failed_attempts > len(schedule):
         return {"status": Status.FAILED}
-    # Jitter spreads the retries of a burst that failed together.
-    delay = schedule[failed_attempts - 1] * random.uniform(0.8, 1.2)
-    return {"status": Status.PENDING, "next_attempt_at": now + timedelta(seconds=delay)}
+    delay = jittered(schedule[failed_attempts - 1])
+    return {"status": Status.PENDING, "next_attempt_at": now + delay}
 
 
 def _closed(endpoint: Endpoint) -> None:

@@ -9,25 +9,20 @@ claims it before sending, so a delivery queued twice is sent once.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import orjson
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from database import outbox
 from database.executor import locked_atomic
+from koyalite.jobs import hand_out
 from webhooks.models import Delivery, Endpoint
 
 CURSOR = "webhooks"
 BATCH = 500
 MAX_BATCHES_PER_TICK = 20
 QUEUE_PER_TICK = 500
-# A delivery handed to the queue that no worker has claimed by then is queued
-# again (its job was lost); claiming twice is harmless.
-QUEUED_LEASE = timedelta(minutes=10)
 
 Status = Delivery.Status
 
@@ -93,8 +88,6 @@ def primary_key(schema: str, table: str) -> tuple[str, ...]:
 
 def queue_due() -> int:
     """Hand the deliveries that are due to the job queue; how many."""
-    from django_q.tasks import async_task
-
     now = timezone.now()
     earlier_unfinished = Delivery.objects.filter(
         endpoint=OuterRef("endpoint"),
@@ -121,21 +114,13 @@ def queue_due() -> int:
                 continue
             probing.add(endpoint_id)
         chosen.append(delivery_id)
-    if not chosen:
-        return 0
-    with locked_atomic():
-        Delivery.objects.filter(id__in=chosen).update(
-            status=Status.QUEUED, lease_until=now + QUEUED_LEASE
-        )
-        # One commit for the whole batch on the ORM broker.
-        with transaction.atomic():
-            for delivery_id in chosen:
-                async_task(
-                    "webhooks.delivery.deliver",
-                    str(delivery_id),
-                    task_name=f"webhook {delivery_id}",
-                )
-    return len(chosen)
+    return hand_out(
+        Delivery,
+        chosen,
+        queued=Status.QUEUED,
+        task="webhooks.delivery.deliver",
+        label="webhook",
+    )
 
 
 def _in_flight(endpoint_id: int) -> bool:

@@ -29,10 +29,14 @@ def changing(settings) -> User:
     return user
 
 
-def test_resend_mails_both_addresses_of_a_pending_change(changing) -> None:
+def test_resend_mails_both_addresses_of_a_pending_change(
+    changing, django_capture_on_commit_callbacks
+) -> None:
     mail.outbox.clear()
 
-    services.resend({"type": "email_change", "email": "old@example.com"}, None)
+    # Mail leaves when the request's transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.resend({"type": "email_change", "email": "old@example.com"}, None)
 
     assert sorted(m.to[0] for m in mail.outbox) == [
         "new@example.com",
@@ -41,12 +45,15 @@ def test_resend_mails_both_addresses_of_a_pending_change(changing) -> None:
     assert OneTimeToken.objects.filter(user=changing).count() == 2
 
 
-def test_resend_without_a_pending_change_sends_nothing(changing) -> None:
+def test_resend_without_a_pending_change_sends_nothing(
+    changing, django_capture_on_commit_callbacks
+) -> None:
     User.objects.filter(pk=changing.pk).update(new_email=None)
     mail.outbox.clear()
 
-    services.resend({"type": "email_change", "email": "old@example.com"}, None)
-    services.resend({"type": "email_change", "email": "nobody@example.com"}, None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.resend({"type": "email_change", "email": "old@example.com"}, None)
+        services.resend({"type": "email_change", "email": "nobody@example.com"}, None)
 
     assert mail.outbox == []
 

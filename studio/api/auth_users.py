@@ -20,10 +20,11 @@ from rest_framework.views import APIView
 
 from accounts import admin_users, catalogue, mfa, services, sessions
 from accounts.errors import ValidationFailed
-from accounts.mail import SUBJECTS, render_auth_email, verify_link
+from accounts.mail import KINDS, render_auth_email, verify_link
 from accounts.models import Session, User
 from accounts.tokens import LINK_TYPE
 from accounts.users import user_json
+from emails.errors import EmailTemplateNotFound, InvalidEmailTemplate
 from koyalite.errors import KoyaError
 
 PER_PAGE = 25
@@ -238,17 +239,17 @@ def sample_context(kind: str) -> dict[str, str]:
 
 def email_previews() -> list[dict[str, str]]:
     previews = []
-    for kind in SUBJECTS:
-        rendered = render_auth_email(kind, sample_context(kind))
-        previews.append(
-            {
-                "kind": kind,
-                "subject": rendered.subject,
-                "text": rendered.text,
-                "html": rendered.html,
-                "templates": f"accounts/email/{kind}.txt, accounts/email/{kind}.html",
-            }
-        )
+    for kind in KINDS:
+        preview = {"kind": kind, "template": f"auth/{kind}", "error": ""}
+        try:
+            rendered = render_auth_email(kind, sample_context(kind))
+        except (EmailTemplateNotFound, InvalidEmailTemplate) as error:
+            preview.update(subject=kind, text="", html="", error=error.message)
+        else:
+            preview.update(
+                subject=rendered.subject, text=rendered.text, html=rendered.html
+            )
+        previews.append(preview)
     return previews
 
 
