@@ -18,13 +18,15 @@ from datetime import timedelta
 
 import httpx
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from database.executor import locked_atomic
+from koyalite import jobs
 from koyalite.logging import get_logger
 from webhooks import alerts
 from webhooks.models import Attempt, Delivery, Endpoint
-from webhooks.targets import TargetRefused, resolve
+from webhooks.targets import TargetRefused, excerpt, stream
 
 log = get_logger("koyalite.webhooks")
 
@@ -53,22 +55,18 @@ def deliver(delivery_id: str) -> str:
 
 def _claim(delivery_id: str) -> Delivery | None:
     now = timezone.now()
-    with locked_atomic():
-        found = Delivery.objects.select_related("endpoint").filter(id=delivery_id)
-        delivery = found.first()
-        if delivery is None:
-            return None
-        lapsed = delivery.lease_until is None or delivery.lease_until < now
-        claimable = delivery.status == Status.QUEUED or (
-            delivery.status == Status.SENDING and lapsed
-        )
-        if not claimable or not delivery.endpoint.active:
-            return None
-        lease = timedelta(milliseconds=delivery.endpoint.timeout_ms) + timedelta(
-            seconds=30
-        )
-        found.update(status=Status.SENDING, lease_until=now + lease)
-    return delivery
+    found = Delivery.objects.select_related("endpoint").filter(id=delivery_id)
+    delivery = found.first()
+    if delivery is None or not delivery.endpoint.active:
+        return None
+    lease = timedelta(milliseconds=delivery.endpoint.timeout_ms) + timedelta(seconds=30)
+    taken = jobs.claim(
+        Delivery.objects.filter(id=delivery_id, endpoint__active=True),
+        Q(status=Status.QUEUED) | (Q(status=Status.SENDING) & jobs.lapsed(now)),
+        status=Status.SENDING,
+        lease_until=now + lease,
+    )
+    return delivery if taken else None
 
 
 def send(delivery: Delivery) -> Attempt:
@@ -96,20 +94,16 @@ def send(delivery: Delivery) -> Attempt:
     )
     clock = time.monotonic()
     try:
-        target = resolve(endpoint.url)
-        extensions = {"sni_hostname": target.server_name} if target.server_name else {}
-        with httpx.Client(
-            timeout=endpoint.timeout_ms / 1000, follow_redirects=False
-        ) as client:
-            with client.stream(
-                endpoint.method,
-                target.url,
-                content=body,
-                headers={**headers, "host": target.host_header},
-                extensions=extensions,
-            ) as response:
-                attempt.response_status = response.status_code
-                attempt.response_body = _excerpt(response)
+        with (
+            httpx.Client(
+                timeout=endpoint.timeout_ms / 1000, follow_redirects=False
+            ) as client,
+            stream(
+                client, endpoint.method, endpoint.url, content=body, headers=headers
+            ) as response,
+        ):
+            attempt.response_status = response.status_code
+            attempt.response_body = excerpt(response, BODY_EXCERPT)
         if 300 <= response.status_code < 400:
             attempt.error = f"redirects are not followed (to {response.headers.get('location', '?')})"
     except TargetRefused as error:
@@ -120,15 +114,6 @@ def send(delivery: Delivery) -> Attempt:
         attempt.error = f"{type(error).__name__}: {error}"
     attempt.duration_ms = int((time.monotonic() - clock) * 1000)
     return attempt
-
-
-def _excerpt(response: httpx.Response) -> str:
-    taken = b""
-    for chunk in response.iter_bytes():
-        taken += chunk
-        if len(taken) >= BODY_EXCERPT:
-            break
-    return taken[:BODY_EXCERPT].decode("utf-8", "replace")
 
 
 def record(delivery: Delivery, attempt: Attempt) -> None:
