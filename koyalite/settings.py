@@ -369,6 +369,7 @@ INSTALLED_APPS = [
     "studio",
     "storage",
     "webhooks",
+    "scheduler",
     "django_q",
     "rest_framework",
     "django.contrib.auth",
@@ -530,7 +531,11 @@ WORKER_JOB_TIMEOUT = _int("KOYALITE_WORKER_JOB_TIMEOUT", 120, minimum=1)
 # How often the worker looks for new change events and for work that is due.
 WORKER_TICK_MS = _int("KOYALITE_WORKER_TICK_MS", 200, minimum=10)
 # What the worker does on each tick, in order.
-WORKER_TICKS = ["webhooks.dispatch.tick", "database.outbox.prune_tick"]
+WORKER_TICKS = [
+    "webhooks.dispatch.tick",
+    "scheduler.ticks.tick",
+    "database.outbox.prune_tick",
+]
 # Change events every consumer has read are kept this long, then deleted.
 OUTBOX_RETENTION_HOURS = _int("KOYALITE_OUTBOX_RETENTION_HOURS", 24, minimum=0)
 REDIS_URL = os.environ.get("KOYALITE_REDIS_URL", "").strip() or None
@@ -588,6 +593,19 @@ WEBHOOKS_BREAKER_SECONDS = _int("KOYALITE_WEBHOOKS_BREAKER_SECONDS", 60, minimum
 WEBHOOKS_DISABLE_AFTER_HOURS = _int(
     "KOYALITE_WEBHOOKS_DISABLE_AFTER_HOURS", 5 * 24, minimum=1
 )
+
+# Cron jobs (scheduler): how long a SQL job may run before it is stopped and
+# rolled back, how long a function or URL job waits for an answer, and how
+# many runs of each job the history keeps. Both limits stay under
+# KOYALITE_WORKER_JOB_TIMEOUT, past which the worker kills a job's process.
+KNOWN_VARIABLES = KNOWN_VARIABLES | {
+    "KOYALITE_CRON_SQL_TIME_LIMIT_MS",
+    "KOYALITE_CRON_HTTP_TIMEOUT_MS",
+    "KOYALITE_CRON_HISTORY_PER_JOB",
+}
+CRON_SQL_TIME_LIMIT_MS = _int("KOYALITE_CRON_SQL_TIME_LIMIT_MS", 60_000, minimum=1)
+CRON_HTTP_TIMEOUT_MS = _int("KOYALITE_CRON_HTTP_TIMEOUT_MS", 10_000, minimum=1)
+CRON_HISTORY_PER_JOB = _int("KOYALITE_CRON_HISTORY_PER_JOB", 500, minimum=1)
 
 # Operator sessions: a browser session expires after SESSION_COOKIE_AGE of
 # inactivity (saved on every request), and never outlives the browser.

@@ -14,6 +14,7 @@ PAGES: list[tuple[str, str]] = [
     ("Policy tester", "studio:policy_tester"),
     ("Auth", "studio:auth"),
     ("Mailbox", "studio:mailbox"),
+    ("Cron", "studio:cron"),
     ("API docs", "studio:docs"),
     ("Logs", "studio:logs"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from database.sqlscript.cron import CronCall, CronCalls
 from database.sqlscript.ddl import ColumnTypeChange, DdlRewrites
 from database.sqlscript.expressions import ExpressionRewrites
 from database.sqlscript.statements import Statement
@@ -26,6 +27,8 @@ class Translation:
     view_security: ViewSecurity | None = None
     # `alter table … alter column … type …`: a rebuild run by the runner.
     column_type: ColumnTypeChange | None = None
+    # `select cron.schedule(…)` and kin: called by the runner, not SQLite.
+    cron_call: CronCall | None = None
 
 
 def translate(statement: Statement) -> str:
@@ -44,7 +47,7 @@ def changes_column_type(statement: Statement) -> bool:
     return bool(translator.tokens) and translator.changes_column_type()
 
 
-class Translator(DdlRewrites, ExpressionRewrites):
+class Translator(DdlRewrites, ExpressionRewrites, CronCalls):
     """Rewrite one statement by replacing token ranges; never reorders text."""
 
     def translate(self) -> Translation:
@@ -54,6 +57,9 @@ class Translator(DdlRewrites, ExpressionRewrites):
         if self.is_skipped():
             return Translation("", command, skipped=True)
         self.refuse_unsupported(command)
+        cron_call = self.cron_call()
+        if cron_call is not None:
+            return Translation("", command, cron_call=cron_call)
         if self.is_policy():
             # rls resolves `public.`, `auth.users` and `auth.uid()` itself.
             return Translation(self.text, command, is_policy=True)
