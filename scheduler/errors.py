@@ -33,4 +33,6 @@ class JobAlreadyRunning(KoyaError):
     code = "KL303"
 
     def __init__(self, label: str) -> None:
-        super().__init__(f"job {label} is already running; it starts once that ends")
+        super().__init__(
+            f"job {label} is already running", hint="Run it again once that run ends."
+        )
