@@ -509,3 +509,27 @@ def test_cron_api_refuses_all_but_operators_with_csrf(
     assert {k: after[k] for k in guarded} == guarded
     assert after["runs"] == []
     assert job_named(operator, "intruder") is None
+
+
+def test_cron_tables_read_in_sql_as_pg_cron_names_them(cron_live, operator):
+    job = schedule(
+        cron_live, operator, "listed", "1 seconds", "select 41 + 1 as answer"
+    )
+    wait_for_runs(operator, job["id"], finished(1, "succeeded"))
+
+    jobs = sql(
+        cron_live,
+        f"select jobid, jobname, schedule, active from cron.job where jobid = {job['id']};",
+    ).stdout
+    details = sql(
+        cron_live,
+        "select status, return_message from cron.job_run_details "
+        f"where jobid = {job['id']} and status = 'succeeded' limit 1;",
+    ).stdout
+    written = sql(cron_live, "delete from cron.job;", check=False)
+    sql(cron_live, "select cron.unschedule('listed');")
+
+    assert re.search(rf"^{job['id']}\s*\| listed\s*\| 1 seconds \| True", jobs, re.M)
+    assert 'succeeded | SELECT 1\n{"answer":42}' in details
+    assert written.returncode == 1
+    assert "change it through cron.schedule" in written.stderr
