@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from scheduler import services, ticks
 from scheduler.models import CronJob, JobRun
-from scheduler.runs import claim, trim_history
+from scheduler.runs import claim, execute, trim_history
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = JobRun.Status
@@ -114,4 +114,22 @@ def test_history_keeps_the_newest_runs_per_job(settings):
 
     assert (
         list(JobRun.objects.filter(job=job).values_list("id", flat=True)) == ids[:1:-1]
+    )
+
+
+def test_url_job_to_a_private_address_fails_without_the_setting(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    job = services.schedule_job(
+        "private", "* * * * *", "http://127.0.0.1:9/hook", kind=CronJob.Kind.URL
+    )
+    run = services.run_now(job.id)
+
+    outcome = execute(run.id)
+
+    run.refresh_from_db()
+    assert outcome == "failed"
+    assert run.status == Status.FAILED
+    assert run.error == (
+        "127.0.0.1 resolves to 127.0.0.1, a private or reserved address; "
+        "set KOYALITE_WEBHOOKS_ALLOW_PRIVATE=true to allow it"
     )
