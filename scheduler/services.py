@@ -113,7 +113,7 @@ def update_job(job_id: int, **changes: object) -> CronJob:
     with locked_atomic():
         job = find_job(job_id)
         name = changes.get("name", job.name)
-        if name != job.name and CronJob.objects.filter(name=name).exists():
+        if name and name != job.name and CronJob.objects.filter(name=name).exists():
             raise InvalidJob(f"a job named '{name}' already exists")
         for field in ("name", "schedule", "kind", "command", "timezone", "active"):
             if field in changes and changes[field] is not None:

@@ -133,3 +133,13 @@ def test_url_job_to_a_private_address_fails_without_the_setting(settings):
         "127.0.0.1 resolves to 127.0.0.1, a private or reserved address; "
         "set KOYALITE_WEBHOOKS_ALLOW_PRIVATE=true to allow it"
     )
+
+
+def test_job_edited_with_no_name_keeps_its_name_beside_unnamed_jobs():
+    services.schedule_job(None, "* * * * *", "select 1")
+    job = services.schedule_job("named", "* * * * *", "select 1")
+
+    edited = services.update_job(job.id, name=None, schedule="5 * * * *")
+
+    assert (edited.name, edited.schedule) == ("named", "5 * * * *")
+    assert edited.next_run_at.minute == 5
