@@ -77,7 +77,3 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.id} of {self.job_id}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
