@@ -6,7 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from database.errors import SqlScriptError
+from database.sqlscript import split_statements, translate_statement
+from database.sqlscript.cron import CronCall
 from scheduler.errors import InvalidJob, InvalidSchedule
 from scheduler.schedules import parse_schedule, upcoming
 
@@ -106,3 +111,50 @@ def test_bad_schedules_are_refused_with_the_reason(schedule, reason):
 def test_unknown_time_zone_is_refused():
     with pytest.raises(InvalidJob, match="unknown time zone 'Mars/Olympus'"):
         upcoming("* * * * *", "Mars/Olympus", at(2026, 1, 1), 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_parsing_any_schedule_raises_only_invalid_schedule(text):
+    try:
+        parsed = parse_schedule(text)
+    except InvalidSchedule:
+        return
+    assert parsed.following(None, at(2026, 1, 1), "UTC") > at(2026, 1, 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["schedule", "unschedule", "alter_job", "nope"]),
+    st.text(max_size=40),
+)
+def test_reading_any_cron_call_raises_only_script_errors(function, arguments):
+    first = split_statements(f"select cron.{function}({arguments})")[0]
+
+    try:
+        translation = translate_statement(first)
+    except SqlScriptError as error:
+        assert error.message.startswith("statement 1 (line 1): ")
+        return
+    assert translation.cron_call is not None
+    assert translation.cron_call.function == function
+
+
+def test_cron_call_arguments_are_read_as_literals():
+    (statement,) = split_statements(
+        "select cron.alter_job(job_id := 3, command => $b$ it's; $b$, "
+        "active := false, schedule := '5 * * * *'::text)"
+    )
+
+    call = translate_statement(statement).cron_call
+
+    assert call == CronCall(
+        "alter_job",
+        (),
+        (
+            ("job_id", 3),
+            ("command", " it's; "),
+            ("active", False),
+            ("schedule", "5 * * * *"),
+        ),
+    )
