@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.models import Group
 
-from admin_dashboard import operators, records, webhooks  # noqa: F401 — they register pages
+from admin_dashboard import (  # noqa: F401 — they register pages
+    cron,
+    operators,
+    records,
+    webhooks,
+)
 from admin_dashboard.sites import configure
 
 configure(admin.site)

@@ -272,6 +272,15 @@ SYSTEM_TABLES = (
     SystemTable("auth", "users", AUTH_USERS_TABLE, False, "the auth API"),
     SystemTable("storage", "buckets", STORAGE_BUCKETS_TABLE, True, "the Storage API"),
     SystemTable("storage", "objects", STORAGE_OBJECTS_TABLE, False, "the Storage API"),
+    # Views over the scheduler's tables (scheduler/migrations/0002).
+    SystemTable("cron", "job", "koyalite_cron_job", False, "cron.schedule"),
+    SystemTable(
+        "cron",
+        "job_run_details",
+        "koyalite_cron_job_run_details",
+        False,
+        "cron.schedule",
+    ),
 )
 SYSTEM_SCHEMAS = frozenset(t.schema for t in SYSTEM_TABLES)
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from database.executor import locked_atomic
@@ -63,14 +63,24 @@ def claim(
     """Move row `pk` from `queued` (or `working` with a lapsed lease: its
     worker died) to `working` with a fresh lease; whether this caller got it."""
     now = timezone.now()
-    lapsed = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    return take(
+        model._default_manager.filter(pk=pk),
+        Q(status=queued) | (Q(status=working) & lapsed(now)),
+        status=working,
+        lease_until=now + lease,
+    )
+
+
+def take(rows: QuerySet, claimable: Q, **changes: object) -> bool:
+    """Apply `changes` to those of `rows` that match `claimable`, behind the
+    write lock; whether any did. The one conditional update every claim is."""
     with locked_atomic():
-        taken = (
-            model._default_manager.filter(pk=pk)
-            .filter(Q(status=queued) | (Q(status=working) & lapsed))
-            .update(status=working, lease_until=now + lease)
-        )
-    return taken == 1
+        return rows.filter(claimable).update(**changes) > 0
+
+
+def lapsed(now: object) -> Q:
+    """Rows whose lease has passed (or was never set)."""
+    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
 
 
 def jittered(seconds: float) -> timedelta:

@@ -370,6 +370,7 @@ INSTALLED_APPS = [
     "storage",
     "webhooks",
     "emails",
+    "scheduler",
     "django_q",
     "rest_framework",
     "django.contrib.auth",
@@ -532,9 +533,10 @@ WORKER_JOB_TIMEOUT = _int("KOYALITE_WORKER_JOB_TIMEOUT", 120, minimum=1)
 WORKER_TICK_MS = _int("KOYALITE_WORKER_TICK_MS", 200, minimum=10)
 # What the worker does on each tick, in order.
 WORKER_TICKS = [
+    "scheduler.ticks.tick",
     "webhooks.dispatch.tick",
-    "database.outbox.prune_tick",
     "emails.ticks.tick",
+    "database.outbox.prune_tick",
 ]
 # Change events every consumer has read are kept this long, then deleted.
 OUTBOX_RETENTION_HOURS = _int("KOYALITE_OUTBOX_RETENTION_HOURS", 24, minimum=0)
@@ -615,6 +617,18 @@ RESEND_API_KEY = os.environ.get("KOYALITE_RESEND_API_KEY", "").strip()
 RESEND_API_URL = os.environ.get(
     "KOYALITE_RESEND_API_URL", "https://api.resend.com"
 ).rstrip("/")
+# Cron jobs (scheduler): how long a SQL job may run before it is stopped and
+# rolled back, how long a function or URL job waits for an answer, and how
+# many runs of each job the history keeps. Both limits stay under
+# KOYALITE_WORKER_JOB_TIMEOUT, past which the worker kills a job's process.
+KNOWN_VARIABLES = KNOWN_VARIABLES | {
+    "KOYALITE_CRON_SQL_TIME_LIMIT_MS",
+    "KOYALITE_CRON_HTTP_TIMEOUT_MS",
+    "KOYALITE_CRON_HISTORY_PER_JOB",
+}
+CRON_SQL_TIME_LIMIT_MS = _int("KOYALITE_CRON_SQL_TIME_LIMIT_MS", 60_000, minimum=1)
+CRON_HTTP_TIMEOUT_MS = _int("KOYALITE_CRON_HTTP_TIMEOUT_MS", 10_000, minimum=1)
+CRON_HISTORY_PER_JOB = _int("KOYALITE_CRON_HISTORY_PER_JOB", 500, minimum=1)
 
 # Operator sessions: a browser session expires after SESSION_COOKIE_AGE of
 # inactivity (saved on every request), and never outlives the browser.

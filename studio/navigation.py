@@ -17,6 +17,7 @@ PAGES: list[tuple[str, str]] = [
     ("Webhooks", "studio:webhooks"),
     ("Emails", "studio:emails"),
     ("Mailbox", "studio:mailbox"),
+    ("Cron", "studio:cron"),
     ("API docs", "studio:docs"),
     ("Logs", "studio:logs"),
 ]

@@ -2,6 +2,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from studio.api import auth_users as auth_api
+from studio.api import cron as cron_api
 from studio.api import docs as docs_api
 from studio.api import emails as emails_api
 from studio.api import keys as keys_api
@@ -17,6 +18,7 @@ from studio.api import webhooks as webhooks_api
 from studio.views import (
     auth,
     auth_users,
+    cron,
     docs,
     emails,
     logs,
@@ -77,6 +79,15 @@ urlpatterns = [
         "api/mailbox/<int:mail_id>/",
         mailbox_api.MailDetail.as_view(),
         name="api_mailbox_detail",
+    ),
+    path("cron/", cron.job_list, name="cron"),
+    path("cron/<int:job_id>/", cron.job_page, name="cron_job"),
+    path("api/cron/", cron_api.JobList.as_view(), name="api_cron"),
+    path("api/cron/<int:job_id>/", cron_api.JobDetail.as_view(), name="api_cron_job"),
+    path(
+        "api/cron/<int:job_id>/run",
+        cron_api.JobRunNow.as_view(),
+        name="api_cron_run",
     ),
     # The sidebar's entry: every Auth sub-page is under it.
     path("auth/", RedirectView.as_view(pattern_name="studio:auth_users"), name="auth"),

@@ -28,6 +28,9 @@ ADMIN_PAGES = [
     "/admin/emails/emailtemplate/",
     "/admin/emails/emailtemplate/add/",
     "/admin/emails/outgoingemail/",
+    "/admin/scheduler/cronjob/",
+    "/admin/scheduler/cronjob/add/",
+    "/admin/scheduler/jobrun/",
 ]
 
 
@@ -213,3 +216,41 @@ def test_admin_pages_load_with_stylesheets(studio):
     studio.goto("/admin/rls/policy/")
     studio.screenshot("admin-policies")
     assert studio.failed_requests == []
+
+
+def test_admin_runs_a_cron_job_now_and_refuses_a_bad_schedule(studio_live):
+    client = operator_client(studio_live.url)
+    out = studio_live.sql("select cron.schedule('admin-run', '0 0 1 1 *', 'select 1');")
+    job_id = int(re.findall(r"^(\d+)\s*$", out, re.MULTILINE)[-1])
+    token = {"csrfmiddlewaretoken": client.cookies["csrftoken"]}
+
+    ran = client.post(
+        "/admin/scheduler/cronjob/",
+        data={"action": "run_now", "_selected_action": str(job_id), **token},
+        follow_redirects=True,
+    )
+    again = client.post(
+        "/admin/scheduler/cronjob/",
+        data={"action": "run_now", "_selected_action": str(job_id), **token},
+        follow_redirects=True,
+    )
+    refused = client.post(
+        f"/admin/scheduler/cronjob/{job_id}/change/",
+        data={
+            "name": "admin-run",
+            "schedule": "61 * * * *",
+            "kind": "sql",
+            "command": "select 1",
+            "timezone": "UTC",
+            "active": "on",
+            **token,
+        },
+    )
+    runs = client.get(f"/studio/api/cron/{job_id}/").json()["runs"]
+    studio_live.sql("select cron.unschedule('admin-run');")
+
+    assert re.search(rf"Started run \d+ of job {job_id}\.", ran.text)
+    assert '<li class="warning">Job admin-run is already running</li>' in again.text
+    assert refused.status_code == 200
+    assert "invalid schedule: &#x27;61 * * * *&#x27;" in refused.text
+    assert [run["status"] for run in runs] == ["starting"]

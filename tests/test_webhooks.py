@@ -252,7 +252,11 @@ def test_no_event_is_lost_when_the_worker_is_killed(tmp_path):
     with (project / ".env").open("a") as env:
         env.write(
             "".join(f"\n{k}={v}" for k, v in ENV.items())
-            + "\nKOYALITE_WORKER_JOB_TIMEOUT=3\n"
+            # A short job timeout hands a killed worker's deliveries out
+            # again soon; cron's limits must stay below it.
+            + "\nKOYALITE_WORKER_JOB_TIMEOUT=3"
+            + "\nKOYALITE_CRON_SQL_TIME_LIMIT_MS=2000"
+            + "\nKOYALITE_CRON_HTTP_TIMEOUT_MS=2000\n"
         )
     live = start_server(project)  # no worker: this test runs its own
     try:

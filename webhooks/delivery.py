@@ -24,7 +24,7 @@ from koyalite.jobs import claim, jittered
 from koyalite.logging import get_logger
 from webhooks import alerts
 from webhooks.models import Attempt, Delivery, Endpoint
-from webhooks.targets import TargetRefused, resolve
+from webhooks.targets import TargetRefused, excerpt, stream
 
 log = get_logger("koyalite.webhooks")
 
@@ -89,20 +89,16 @@ def send(delivery: Delivery) -> Attempt:
     )
     clock = time.monotonic()
     try:
-        target = resolve(endpoint.url)
-        extensions = {"sni_hostname": target.server_name} if target.server_name else {}
-        with httpx.Client(
-            timeout=endpoint.timeout_ms / 1000, follow_redirects=False
-        ) as client:
-            with client.stream(
-                endpoint.method,
-                target.url,
-                content=body,
-                headers={**headers, "host": target.host_header},
-                extensions=extensions,
-            ) as response:
-                attempt.response_status = response.status_code
-                attempt.response_body = _excerpt(response)
+        with (
+            httpx.Client(
+                timeout=endpoint.timeout_ms / 1000, follow_redirects=False
+            ) as client,
+            stream(
+                client, endpoint.method, endpoint.url, content=body, headers=headers
+            ) as response,
+        ):
+            attempt.response_status = response.status_code
+            attempt.response_body = excerpt(response, BODY_EXCERPT)
         if 300 <= response.status_code < 400:
             attempt.error = f"redirects are not followed (to {response.headers.get('location', '?')})"
     except TargetRefused as error:
@@ -113,15 +109,6 @@ def send(delivery: Delivery) -> Attempt:
         attempt.error = f"{type(error).__name__}: {error}"
     attempt.duration_ms = int((time.monotonic() - clock) * 1000)
     return attempt
-
-
-def _excerpt(response: httpx.Response) -> str:
-    taken = b""
-    for chunk in response.iter_bytes():
-        taken += chunk
-        if len(taken) >= BODY_EXCERPT:
-            break
-    return taken[:BODY_EXCERPT].decode("utf-8", "replace")
 
 
 def record(delivery: Delivery, attempt: Attempt) -> None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from django.conf import settings
 
 from koyalite.errors import KoyaError
@@ -81,3 +84,36 @@ def _is_name(host: str) -> bool:
     except ValueError:
         return True
     return False
+
+
+@contextmanager
+def stream(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    content: bytes,
+    headers: dict[str, str],
+) -> Iterator[httpx.Response]:
+    """Send to the checked address of `url`, its name kept for Host and TLS;
+    `TargetRefused` for a URL that may not be reached."""
+    target = resolve(url)
+    extensions = {"sni_hostname": target.server_name} if target.server_name else {}
+    with client.stream(
+        method,
+        target.url,
+        content=content,
+        headers={**headers, "host": target.host_header},
+        extensions=extensions,
+    ) as response:
+        yield response
+
+
+def excerpt(response: httpx.Response, limit: int) -> str:
+    """The first `limit` bytes of a streamed body, as text; the rest is not read."""
+    taken = b""
+    for chunk in response.iter_bytes():
+        taken += chunk
+        if len(taken) >= limit:
+            break
+    return taken[:limit].decode("utf-8", "replace")

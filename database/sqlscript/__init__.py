@@ -46,6 +46,8 @@ What `translate` does:
 | `alter table t alter [column] c [set data] type  | "", with `column_type` for the runner,   |
 | x [using e]`                                     | which rebuilds the table (`database.     |
 |                                                  | rebuild`); `e` translated as above       |
+| `select cron.schedule(…)`, `cron.unschedule(…)`, | "", with `cron_call` for the runner,     |
+| `cron.alter_job(…)` (pg_cron, literal arguments) | which calls the scheduler (see cron)     |
 | `create function`, `do`, `create trigger …       | error: plpgsql functions are not         |
 | execute function`                                | supported                                |
 | `create type`, `domain`, `sequence`, roles,      | error naming what is not supported       |

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from database.sqlscript.cron import CronCall, CronCalls
 from database.sqlscript.ddl import ColumnTypeChange, DdlRewrites
 from database.sqlscript.expressions import ExpressionRewrites
 from database.sqlscript.statements import Statement
@@ -33,6 +34,8 @@ class Translation:
     # `drop trigger t [on table]`: which one, since it may be a webhook.
     dropped_trigger: str | None = None
     dropped_trigger_if_exists: bool = False
+    # `select cron.schedule(…)` and kin: called by the runner, not SQLite.
+    cron_call: CronCall | None = None
 
 
 def translate(statement: Statement) -> str:
@@ -51,7 +54,7 @@ def changes_column_type(statement: Statement) -> bool:
     return bool(translator.tokens) and translator.changes_column_type()
 
 
-class Translator(DdlRewrites, ExpressionRewrites, WebhookTriggers):
+class Translator(DdlRewrites, ExpressionRewrites, WebhookTriggers, CronCalls):
     """Rewrite one statement by replacing token ranges; never reorders text."""
 
     def translate(self) -> Translation:
@@ -64,6 +67,9 @@ class Translator(DdlRewrites, ExpressionRewrites, WebhookTriggers):
         if webhook is not None:
             return Translation("", "CREATE TRIGGER", webhook=webhook)
         self.refuse_unsupported(command)
+        cron_call = self.cron_call()
+        if cron_call is not None:
+            return Translation("", command, cron_call=cron_call)
         if self.is_policy():
             # rls resolves `public.`, `auth.users` and `auth.uid()` itself.
             return Translation(self.text, command, is_policy=True)

@@ -101,7 +101,7 @@ class WebhookTriggers(TokenCursor):
             self.fail("a webhook trigger cannot have a when condition")
         function = self.qualified(k + 2)
         assert function is not None  # calls_http_request found it
-        arguments = self._arguments(function.end)
+        arguments = self._http_request_arguments(function.end)
         return WebhookTrigger(
             name=name,
             schema=(table.schema or "public").lower(),
@@ -111,7 +111,7 @@ class WebhookTriggers(TokenCursor):
             or_replace=or_replace,
         )
 
-    def _arguments(self, k: int) -> dict:
+    def _http_request_arguments(self, k: int) -> dict:
         """http_request(url, method, headers, params, timeout_ms), all strings."""
         end = self.group_end(k) if self.symbol(k) == "(" else -1
         if end < 0:
