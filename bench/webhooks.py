@@ -40,6 +40,13 @@ def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+class _Server(ThreadingHTTPServer):
+    # The worker opens many connections at once; the default backlog of 5
+    # drops SYNs, which come back a second later and would be measured.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class Receiver:
     """Records when each row's delivery arrived, by the row's `seq`."""
 
@@ -64,7 +71,7 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 

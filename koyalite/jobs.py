@@ -32,8 +32,10 @@ def hand_out(
     queued: str,
     task: str,
     label: str,
+    per_job: int = 1,
 ) -> int:
-    """Mark the rows `queued` with a lease and queue `task(id)` for each; how many.
+    """Mark the rows `queued` with a lease and queue `task(*ids)` for each run
+    of up to `per_job` of them, in the order given; how many rows.
 
     A row another tick handed out, or a job claimed, since `ids` was read
     holds a fresh lease by now, and is left alone.
@@ -45,15 +47,15 @@ def hand_out(
         return 0
     now = timezone.now()
     with locked_atomic():
-        rows = model._default_manager.filter(pk__in=wanted).filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        )
-        chosen = list(rows.values_list("pk", flat=True))
+        rows = model._default_manager.filter(pk__in=wanted).filter(lapsed(now))
+        free = set(rows.values_list("pk", flat=True))
+        chosen = [pk for pk in wanted if pk in free]
         rows.filter(pk__in=chosen).update(status=queued, lease_until=now + QUEUED_LEASE)
         # One commit for the whole batch on the ORM broker.
         with transaction.atomic():
-            for pk in chosen:
-                async_task(task, str(pk), task_name=f"{label} {pk}")
+            for start in range(0, len(chosen), per_job):
+                run = [str(pk) for pk in chosen[start : start + per_job]]
+                async_task(task, *run, task_name=f"{label} {run[0]}")
     return len(chosen)
 
 
@@ -62,18 +64,28 @@ def claim(
 ) -> bool:
     """Move row `pk` from `queued` (or `working` with a lapsed lease: its
     worker died) to `working` with a fresh lease; whether this caller got it."""
+    rows = model._default_manager.filter(pk=pk)
+    return bool(claim_all(rows, queued=queued, working=working, lease=lease))
+
+
+def claim_all(
+    rows: QuerySet, *, queued: str, working: str, lease: timedelta
+) -> list[object]:
+    """`claim` for each of `rows`: the primary keys of those this caller got."""
     now = timezone.now()
-    return take(
-        model._default_manager.filter(pk=pk),
-        Q(status=queued) | (Q(status=working) & lapsed(now)),
-        status=working,
-        lease_until=now + lease,
-    )
+    claimable = Q(status=queued) | (Q(status=working) & lapsed(now))
+    with locked_atomic():
+        mine = list(rows.filter(claimable).values_list("pk", flat=True))
+        rows.model._default_manager.filter(pk__in=mine).update(
+            status=working, lease_until=now + lease
+        )
+    return mine
 
 
 def take(rows: QuerySet, claimable: Q, **changes: object) -> bool:
     """Apply `changes` to those of `rows` that match `claimable`, behind the
-    write lock; whether any did. The one conditional update every claim is."""
+    write lock; whether any did. For claims other than queued → working (a
+    cron run moves from starting to running)."""
     with locked_atomic():
         return rows.filter(claimable).update(**changes) > 0
 

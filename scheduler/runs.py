@@ -91,7 +91,7 @@ def run_sql_command(command: str) -> Outcome:
 
 def post(run: JobRun) -> Outcome:
     """POST to the function or URL; a 2xx answer is success."""
-    from webhooks.targets import TargetRefused, excerpt, stream
+    from webhooks.targets import TargetRefused, excerpt, outgoing_client, stream
 
     job = run.job
     body = orjson.dumps(
@@ -104,7 +104,7 @@ def post(run: JobRun) -> Outcome:
     headers = {"content-type": "application/json", "user-agent": USER_AGENT}
     timeout_ms = settings.CRON_HTTP_TIMEOUT_MS
     try:
-        with httpx.Client(timeout=timeout_ms / 1000, follow_redirects=False) as client:
+        with outgoing_client(timeout_ms) as client:
             if job.kind == CronJob.Kind.FUNCTION:
                 opened = client.stream(
                     "POST",

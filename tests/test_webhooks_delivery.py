@@ -4,9 +4,11 @@ sent to the checked address with its signature, the answer recorded."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import timezone
 
 from webhooks.delivery import deliver
 from webhooks.models import Attempt, Delivery, Endpoint
@@ -58,7 +60,7 @@ def test_delivery_queued_twice_is_sent_once_and_recorded(settings, receiver):
     delivery.refresh_from_db()
     attempt = Attempt.objects.get(delivery=delivery)
     headers, body = Receiver.requests[0]
-    assert (first, second) == ("succeeded", "skipped")
+    assert (first, second) == ("1 succeeded, 0 failed", "skipped")
     assert len(Receiver.requests) == 1
     assert body == b'{"type":"INSERT"}'
     assert headers["host"] == receiver.split("/")[2]
@@ -85,6 +87,41 @@ def test_delivery_to_a_private_address_is_refused_without_the_setting(settings):
     outcome = deliver(str(delivery.id))
 
     attempt = Attempt.objects.get(delivery=delivery)
-    assert outcome == "failed"
+    assert outcome == "0 succeeded, 1 failed"
     assert attempt.response_status is None
     assert "a private or reserved address" in attempt.error
+
+
+def test_a_job_sends_the_deliveries_it_claims_side_by_side(settings, receiver):
+    """A job handed several deliveries sends those no other job has, each
+    once, and records every answer."""
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    endpoint = Endpoint.objects.create(name="local", url=receiver, events=["INSERT"])
+    deliveries = [
+        Delivery.objects.create(
+            endpoint=endpoint,
+            event_id=n,
+            row_key=f"public.todos:[{n}]",
+            event_type="INSERT",
+            payload=b'{"n":%d}' % n,
+            status=Delivery.Status.QUEUED,
+        )
+        for n in range(1, 6)
+    ]
+    taken = deliveries[2]
+    Delivery.objects.filter(id=taken.id).update(
+        status=Delivery.Status.SENDING,
+        lease_until=timezone.now() + timedelta(minutes=1),
+    )
+    ids = [str(d.id) for d in deliveries]
+
+    first = deliver(*ids)
+    again = deliver(*ids)
+
+    assert (first, again) == ("4 succeeded, 0 failed", "skipped")
+    assert sorted(body for _, body in Receiver.requests) == [
+        b'{"n":1}', b'{"n":2}', b'{"n":4}', b'{"n":5}'
+    ]  # fmt: skip
+    statuses = dict(Delivery.objects.values_list("event_id", "status"))
+    assert statuses == {1: "succeeded", 2: "succeeded", 3: "sending", 4: "succeeded", 5: "succeeded"}  # fmt: skip
+    assert Attempt.objects.count() == 4

@@ -13,6 +13,8 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
@@ -20,17 +22,19 @@ from django.conf import settings
 from django.utils import timezone
 
 from database.executor import locked_atomic
-from koyalite.jobs import claim, jittered
+from koyalite.jobs import claim_all, jittered
 from koyalite.logging import get_logger
 from webhooks import alerts
 from webhooks.models import Attempt, Delivery, Endpoint
-from webhooks.targets import TargetRefused, excerpt, stream
+from webhooks.targets import TargetRefused, excerpt, outgoing_client, stream
 
 log = get_logger("koyalite.webhooks")
 
 Status = Delivery.Status
 BODY_EXCERPT = 2048
 USER_AGENT = "KoyaLite-Webhooks/1"
+# Requests one job has in flight at once.
+SENDERS = 8
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -41,27 +45,40 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def deliver(delivery_id: str) -> str:
-    """The job: one attempt of the delivery, unless another job has it."""
-    delivery = _claim(delivery_id)
-    if delivery is None:
+def deliver(*delivery_ids: str) -> str:
+    """The job: one attempt of each of the deliveries that no other job has.
+
+    A burst is handed out several deliveries to a job (`dispatch.PER_JOB`):
+    they are sent side by side and recorded in one transaction, so the queue
+    and the database do their per-job work once for all of them.
+    """
+    claimed = _claim(delivery_ids)
+    if not claimed:
         return "skipped"
-    attempt = send(delivery)
-    record(delivery, attempt)
-    return "succeeded" if attempt.succeeded else "failed"
+    if len(claimed) == 1:
+        attempts = [send(claimed[0])]
+    else:
+        with ThreadPoolExecutor(min(len(claimed), SENDERS)) as pool:
+            attempts = list(pool.map(send, claimed))
+    record_all(list(zip(claimed, attempts)))
+    succeeded = sum(attempt.succeeded for attempt in attempts)
+    return f"{succeeded} succeeded, {len(attempts) - succeeded} failed"
 
 
-def _claim(delivery_id: str) -> Delivery | None:
-    found = Delivery.objects.select_related("endpoint").filter(id=delivery_id)
-    delivery = found.first()
-    if delivery is None or not delivery.endpoint.active:
-        return None
-    # Past this, its worker died mid-send: twice the timeout, and a margin.
-    lease = timedelta(milliseconds=2 * delivery.endpoint.timeout_ms + 5000)
-    taken = claim(
-        Delivery, delivery.id, queued=Status.QUEUED, working=Status.SENDING, lease=lease
+def _claim(delivery_ids: Iterable[str]) -> list[Delivery]:
+    rows = Delivery.objects.filter(id__in=delivery_ids, endpoint__active=True)
+    timeouts = rows.values_list("endpoint__timeout_ms", flat=True)
+    if not timeouts:
+        return []
+    # Past this, its worker died mid-send: twice the slowest timeout (they
+    # are sent side by side), and a margin.
+    lease = timedelta(milliseconds=2 * max(timeouts) + 5000)
+    mine = claim_all(rows, queued=Status.QUEUED, working=Status.SENDING, lease=lease)
+    return list(
+        Delivery.objects.select_related("endpoint")
+        .filter(id__in=mine)
+        .order_by("event_id")
     )
-    return delivery if taken else None
 
 
 def send(delivery: Delivery) -> Attempt:
@@ -90,9 +107,7 @@ def send(delivery: Delivery) -> Attempt:
     clock = time.monotonic()
     try:
         with (
-            httpx.Client(
-                timeout=endpoint.timeout_ms / 1000, follow_redirects=False
-            ) as client,
+            outgoing_client(endpoint.timeout_ms) as client,
             stream(
                 client, endpoint.method, endpoint.url, content=body, headers=headers
             ) as response,
@@ -113,33 +128,45 @@ def send(delivery: Delivery) -> Attempt:
 
 def record(delivery: Delivery, attempt: Attempt) -> None:
     """Store the attempt and what follows from it, in one transaction."""
+    record_all([(delivery, attempt)])
+
+
+def record_all(outcomes: list[tuple[Delivery, Attempt]]) -> None:
+    """`record` for each, in order, in one transaction."""
     now = timezone.now()
-    number = attempt.number
     with locked_atomic():
-        attempt.save()
-        endpoint = Endpoint.objects.get(pk=delivery.endpoint_id)
-        changes: dict[str, object] = {
-            "attempts": number,
-            "last_status_code": attempt.response_status,
-            "last_error": attempt.error,
-            "lease_until": None,
-        }
-        if attempt.succeeded:
-            changes.update(status=Status.SUCCEEDED, delivered_at=now)
-            _closed(endpoint)
-        else:
-            changes.update(_next_attempt(number - delivery.replayed_after, now))
-            _failed(endpoint, now)
-        Delivery.objects.filter(id=delivery.id).update(**changes)
-    log.info(
-        "webhook.attempt",
-        delivery=str(delivery.id),
-        endpoint=delivery.endpoint_id,
-        attempt=number,
-        status=attempt.response_status,
-        error=attempt.error or None,
-        duration_ms=attempt.duration_ms,
-    )
+        for delivery, attempt in outcomes:
+            _store(delivery, attempt, now)
+    for delivery, attempt in outcomes:
+        log.info(
+            "webhook.attempt",
+            delivery=str(delivery.id),
+            endpoint=delivery.endpoint_id,
+            attempt=attempt.number,
+            status=attempt.response_status,
+            error=attempt.error or None,
+            duration_ms=attempt.duration_ms,
+        )
+
+
+def _store(delivery: Delivery, attempt: Attempt, now) -> None:
+    number = attempt.number
+    attempt.save()
+    # Read again for each: an earlier attempt of the batch may have moved it.
+    endpoint = Endpoint.objects.get(pk=delivery.endpoint_id)
+    changes: dict[str, object] = {
+        "attempts": number,
+        "last_status_code": attempt.response_status,
+        "last_error": attempt.error,
+        "lease_until": None,
+    }
+    if attempt.succeeded:
+        changes.update(status=Status.SUCCEEDED, delivered_at=now)
+        _closed(endpoint)
+    else:
+        changes.update(_next_attempt(number - delivery.replayed_after, now))
+        _failed(endpoint, now)
+    Delivery.objects.filter(id=delivery.id).update(**changes)
 
 
 def _next_attempt(failed_attempts: int, now) -> dict[str, object]:

@@ -23,6 +23,8 @@ CURSOR = "webhooks"
 BATCH = 500
 MAX_BATCHES_PER_TICK = 20
 QUEUE_PER_TICK = 500
+# Deliveries per job: a burst costs the queue one job per this many.
+PER_JOB = 20
 
 Status = Delivery.Status
 
@@ -107,7 +109,9 @@ def queue_due() -> int:
     )[:QUEUE_PER_TICK]
     chosen: list = []
     probing: set[int] = set()
-    for delivery_id, endpoint_id, failures in due:
+    # By endpoint, so that a job's deliveries mostly share one (a slow
+    # endpoint holds up its own job, not others').
+    for delivery_id, endpoint_id, failures in sorted(due, key=lambda d: d[1]):
         if failures >= settings.WEBHOOKS_BREAKER_THRESHOLD:
             # Half-open: one delivery tries an endpoint whose circuit was open.
             if endpoint_id in probing or _in_flight(endpoint_id):
@@ -120,6 +124,7 @@ def queue_due() -> int:
         queued=Status.QUEUED,
         task="webhooks.delivery.deliver",
         label="webhook",
+        per_job=PER_JOB,
     )
 
 

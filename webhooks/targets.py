@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -84,6 +86,22 @@ def _is_name(host: str) -> bool:
     except ValueError:
         return True
     return False
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    # Loading the CA bundle takes tens of milliseconds: once per process, not
+    # once per request. A context holds no connection state, so sharing it
+    # keeps each request's own connection (and its SNI) separate.
+    return httpx.create_ssl_context()
+
+
+def outgoing_client(timeout_ms: int) -> httpx.Client:
+    """A client for outgoing requests to user-given URLs: no redirects
+    followed, the process's TLS context."""
+    return httpx.Client(
+        timeout=timeout_ms / 1000, follow_redirects=False, verify=_tls()
+    )
 
 
 @contextmanager
