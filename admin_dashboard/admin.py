@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 
 from admin_dashboard import (  # noqa: F401 — they register pages
+    audit_log,
     cron,
     operators,
     records,

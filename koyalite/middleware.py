@@ -14,6 +14,7 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
 
+from admin_dashboard.audit import AuditMiddleware
 from koyalite.logging import get_logger
 from studio import request_log
 
@@ -86,7 +87,7 @@ class BrowserMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
         self.csrf = CsrfViewMiddleware(
-            AuthenticationMiddleware(MessageMiddleware(get_response))
+            AuthenticationMiddleware(AuditMiddleware(MessageMiddleware(get_response)))
         )
         self.browser = SessionMiddleware(self.csrf)
 

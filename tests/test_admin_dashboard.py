@@ -4,14 +4,17 @@ of what services own, operators added with the operators' password rules."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 import uuid
+from contextlib import closing
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.studio_http import operator_client
+from tests.conftest import OPERATOR_EMAIL
+from tests.studio_http import StudioClient, operator_client
 
 ADMIN_PAGES = [
     "/admin/",
@@ -31,6 +34,7 @@ ADMIN_PAGES = [
     "/admin/scheduler/cronjob/",
     "/admin/scheduler/cronjob/add/",
     "/admin/scheduler/jobrun/",
+    "/admin/admin_dashboard/auditevent/",
 ]
 
 
@@ -254,3 +258,65 @@ def test_admin_runs_a_cron_job_now_and_refuses_a_bad_schedule(studio_live):
     assert refused.status_code == 200
     assert "invalid schedule: &#x27;61 * * * *&#x27;" in refused.text
     assert [run["status"] for run in runs] == ["starting"]
+
+
+def _audit_rows(project, after: int) -> list[tuple]:
+    with closing(sqlite3.connect(project / "koyalite.sqlite3")) as db:
+        return db.execute(
+            "select operator_email, method, action, target, status from "
+            "koyalite_audit_events where id > ? order by id",
+            (after,),
+        ).fetchall()
+
+
+def _last_audit_id(project) -> int:
+    with closing(sqlite3.connect(project / "koyalite.sqlite3")) as db:
+        return db.execute("select coalesce(max(id), 0) from koyalite_audit_events").fetchone()[0]  # fmt: skip
+
+
+def test_operator_changes_are_in_the_audit_log_reads_are_not(studio_live):
+    """Every write through the Studio or the admin, refused ones too, is in the
+    audit log with who made it and what it named; reads and bodies are not."""
+    start = _last_audit_id(studio_live.project)
+    operator = StudioClient(studio_live.url)
+    created = operator.send(
+        "POST",
+        "/studio/api/webhooks/endpoints",
+        {"name": f"audited-{uuid.uuid4().hex[:6]}", "url": "http://127.0.0.1:9/x",
+         "events": ["DELETE"]},
+    )  # fmt: skip
+    endpoint_id = created.json()["id"]
+    operator.get(f"/studio/api/webhooks/endpoints/{endpoint_id}")
+    operator.send("POST", f"/studio/api/webhooks/endpoints/{endpoint_id}/secret")
+    forged = operator.send(
+        "DELETE", f"/studio/api/webhooks/endpoints/{endpoint_id}", csrf=False
+    )
+    switched = operator.http.post(
+        "/admin/webhooks/endpoint/",
+        data={"action": "switch_on", "_selected_action": str(endpoint_id),
+              "csrfmiddlewaretoken": operator.http.cookies["csrftoken"]},
+    )  # fmt: skip
+    page = operator.get("/admin/admin_dashboard/auditevent/")
+    operator.http.post(
+        "/studio/logout/",
+        headers={"X-CSRFToken": operator.http.cookies["csrftoken"]},
+    )
+
+    email = OPERATOR_EMAIL
+    assert (created.status_code, forged.status_code, switched.status_code) == (
+        201,
+        403,
+        302,
+    )
+    assert _audit_rows(studio_live.project, start) == [
+        (email, "POST", "studio:login", "", 302),
+        (email, "POST", "studio:api_webhook_endpoints", "", 201),
+        (email, "POST", "studio:api_webhook_secret", f"endpoint_id={endpoint_id}", 200),
+        (email, "DELETE", "studio:api_webhook_endpoint", f"endpoint_id={endpoint_id}", 403),
+        (email, "POST", "admin:webhooks_endpoint_changelist", "", 302),
+        (email, "POST", "studio:logout", "", 302),
+    ]  # fmt: skip
+    assert page.status_code == 200
+    assert "studio:api_webhook_secret" in page.text
+    assert "/admin/admin_dashboard/auditevent/add/" not in page.text
+    assert "whsec_" not in page.text
