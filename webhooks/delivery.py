@@ -15,6 +15,7 @@ import hmac
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import timedelta
 
 import httpx
@@ -33,8 +34,10 @@ log = get_logger("koyalite.webhooks")
 Status = Delivery.Status
 BODY_EXCERPT = 2048
 USER_AGENT = "KoyaLite-Webhooks/1"
-# Requests one job has in flight at once.
-SENDERS = 8
+# Deliveries handed to one job, all in flight at once: a job lasts no longer
+# than its slowest endpoint's timeout (at most a minute), well inside the
+# worker's job timeout and the lease below.
+PER_JOB = 20
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -48,18 +51,24 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 def deliver(*delivery_ids: str) -> str:
     """The job: one attempt of each of the deliveries that no other job has.
 
-    A burst is handed out several deliveries to a job (`dispatch.PER_JOB`):
+    A burst is handed out up to `PER_JOB` deliveries to a job:
     they are sent side by side and recorded in one transaction, so the queue
     and the database do their per-job work once for all of them.
     """
     claimed = _claim(delivery_ids)
     if not claimed:
         return "skipped"
-    if len(claimed) == 1:
-        attempts = [send(claimed[0])]
-    else:
-        with ThreadPoolExecutor(min(len(claimed), SENDERS)) as pool:
-            attempts = list(pool.map(send, claimed))
+    with ExitStack() as stack:
+        # One client per endpoint: its deliveries reuse connections, and no
+        # connection made for one host name carries another's requests.
+        clients = {
+            d.endpoint_id: stack.enter_context(outgoing_client(d.endpoint.timeout_ms))
+            for d in claimed
+        }
+        with ThreadPoolExecutor(len(claimed)) as pool:
+            attempts = list(
+                pool.map(lambda d: send(d, clients[d.endpoint_id]), claimed)
+            )
     record_all(list(zip(claimed, attempts)))
     succeeded = sum(attempt.succeeded for attempt in attempts)
     return f"{succeeded} succeeded, {len(attempts) - succeeded} failed"
@@ -81,8 +90,9 @@ def _claim(delivery_ids: Iterable[str]) -> list[Delivery]:
     )
 
 
-def send(delivery: Delivery) -> Attempt:
-    """Make the request; an Attempt (not saved) describing what happened."""
+def send(delivery: Delivery, client: httpx.Client) -> Attempt:
+    """Make the request with `client` (from `targets.outgoing_client`); an
+    Attempt (not saved) describing what happened."""
     endpoint = delivery.endpoint
     started = timezone.now()
     timestamp = int(time.time())
@@ -106,12 +116,9 @@ def send(delivery: Delivery) -> Attempt:
     )
     clock = time.monotonic()
     try:
-        with (
-            outgoing_client(endpoint.timeout_ms) as client,
-            stream(
-                client, endpoint.method, endpoint.url, content=body, headers=headers
-            ) as response,
-        ):
+        with stream(
+            client, endpoint.method, endpoint.url, content=body, headers=headers
+        ) as response:
             attempt.response_status = response.status_code
             attempt.response_body = excerpt(response, BODY_EXCERPT)
         if 300 <= response.status_code < 400:

@@ -17,14 +17,13 @@ from django.utils import timezone
 from database import outbox
 from database.executor import locked_atomic
 from koyalite.jobs import hand_out
+from webhooks.delivery import PER_JOB
 from webhooks.models import Delivery, Endpoint
 
 CURSOR = "webhooks"
 BATCH = 500
 MAX_BATCHES_PER_TICK = 20
 QUEUE_PER_TICK = 500
-# Deliveries per job: a burst costs the queue one job per this many.
-PER_JOB = 20
 
 Status = Delivery.Status
 
