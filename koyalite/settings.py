@@ -552,7 +552,7 @@ Q_CLUSTER = {
     "max_attempts": 3,
     "save_limit": 200,
     "catch_up": False,
-    "poll": 0.2,
+    "poll": 0.05,
     "label": "Jobs",
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
 }
