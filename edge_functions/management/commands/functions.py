@@ -33,10 +33,16 @@ class Command(KoyaCommand):
                 self.stdout.write("No functions to deploy (functions/<name>/index.ts).")
             for name in names:
                 deployment = services.deploy_function(name)
+                if deployment.bundle_skipped:
+                    bundled = f"not bundled ({deployment.bundle_skipped})"
+                else:
+                    bundled = (
+                        f"bundled {deployment.bundle_bytes} bytes in "
+                        f"{deployment.bundle_ms:.0f} ms"
+                    )
                 self.stdout.write(
                     f"Deployed {name}: checked in {deployment.check_ms:.0f} ms, "
-                    f"bundled {deployment.bundle_bytes} bytes in "
-                    f"{deployment.bundle_ms:.0f} ms"
+                    + bundled
                 )
         else:
             for summary in services.list_functions():
