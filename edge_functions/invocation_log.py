@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -49,7 +50,9 @@ class Record:
     memory_kb: int | None
     cold_start: bool
     error: str
-    output: str
+    # Text, or a function giving it when the record is written: a process's
+    # output reaches KoyaLite through a pipe a moment after the response.
+    output: str | Callable[[], str]
     request_id: str
     source: str
 
@@ -64,7 +67,7 @@ class Record:
             self.memory_kb,
             self.cold_start,
             self.error,
-            self.output,
+            self.output if isinstance(self.output, str) else self.output(),
             self.request_id[:128],
             self.source,
         )

@@ -118,11 +118,27 @@ class _Recorder:
                 memory_kb=process.memory_kb if process is not None else None,
                 cold_start=cold,
                 error=error,
-                output=process.output.since(since) if process is not None else output,
+                output=_output_of(process, since) if process is not None else output,
                 request_id=self.call.request_id,
                 source=self.call.source,
             )
         )
+
+
+# What a process wrote just before it answered is read from its pipe a little
+# later; lines read within this long of the call's end are the call's.
+OUTPUT_GRACE_SECONDS = 0.05
+
+
+def _output_of(process: DenoProcess, since: int):
+    until = time.monotonic() + OUTPUT_GRACE_SECONDS
+
+    def output() -> str:
+        # Called by the log's writer thread, usually well after `until`.
+        time.sleep(max(0.0, until - time.monotonic()))
+        return process.output.since(since, until)
+
+    return output
 
 
 def _failed(process: DenoProcess) -> RelayError:

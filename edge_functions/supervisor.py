@@ -72,21 +72,27 @@ def function_version(config: FunctionConfig) -> float:
 
 
 class Output:
-    """The last lines a process wrote, numbered so a call can take its own."""
+    """The last lines a process wrote, numbered and timed so a call can take
+    its own."""
 
     def __init__(self) -> None:
-        self.lines: deque[tuple[int, str]] = deque(maxlen=OUTPUT_LINES)
+        self.lines: deque[tuple[int, float, str]] = deque(maxlen=OUTPUT_LINES)
         self.seq = 0
         self.lock = threading.Lock()
 
     def add(self, line: str) -> None:
         with self.lock:
             self.seq += 1
-            self.lines.append((self.seq, line))
+            self.lines.append((self.seq, time.monotonic(), line))
 
-    def since(self, seq: int, limit: int = 4096) -> str:
+    def since(self, seq: int, until: float | None = None, limit: int = 4096) -> str:
+        """Lines after number `seq`, up to those read at monotonic time `until`."""
         with self.lock:
-            taken = [line for number, line in self.lines if number > seq]
+            taken = [
+                line
+                for number, read_at, line in self.lines
+                if number > seq and (until is None or read_at <= until)
+            ]
         text = "\n".join(taken)
         if len(text) > limit:
             text = text[: limit - 1] + "…"
@@ -94,7 +100,7 @@ class Output:
 
     def tail(self, count: int = 20) -> str:
         with self.lock:
-            return "\n".join(line for _, line in list(self.lines)[-count:])
+            return "\n".join(line for _, _, line in list(self.lines)[-count:])
 
 
 class DenoProcess:

@@ -327,3 +327,50 @@ def test_server_without_functions_starts_no_deno(tmp_path):
         assert not [args for args in processes if "deno" in args]
     finally:
         stop_server(live)
+
+
+def test_function_over_its_memory_limit_is_stopped(anon, server):
+    with pytest.raises(FunctionsRelayError) as raised:
+        anon.functions.invoke("hog")
+
+    assert raised.value.status == 546
+    [row] = invocations(server, "hog", 1)
+    assert row["error"] == "WORKER_LIMIT"
+
+
+def test_large_request_body_streams_to_the_function(server):
+    payload = bytes(range(256)) * (12 * 1024)  # 3 MiB
+
+    def chunks():
+        for start in range(0, len(payload), 65536):
+            yield payload[start : start + 65536]
+
+    response = httpx.post(
+        f"{server.url}/functions/v1/binary",
+        headers={
+            "Authorization": f"Bearer {server.anon_key}",
+            "Content-Length": str(len(payload)),
+        },
+        content=chunks(),
+        timeout=30,
+    )
+
+    assert response.status_code == 200
+    assert response.content == payload[::-1]
+
+
+def test_python_invoke_is_the_path_jobs_take(server):
+    code = (
+        "import edge_functions\n"
+        "result = edge_functions.invoke('echo', 'PUT', {'x-custom': 'job'}, b'payload')\n"
+        "import json\n"
+        "body = json.loads(result.body)\n"
+        "print(json.dumps([result.status, body['method'], body['custom'],"
+        " body['body'], body['authorization']]))\n"
+    )
+
+    output = run_cli(server.project, "shell", "-c", code).stdout
+
+    assert output.strip().splitlines()[-1] == (
+        f'[200, "PUT", "job", "payload", "Bearer {server.service_key}"]'
+    )
