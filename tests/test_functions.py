@@ -374,3 +374,28 @@ def test_python_invoke_is_the_path_jobs_take(server):
     assert output.strip().splitlines()[-1] == (
         f'[200, "PUT", "job", "payload", "Bearer {server.service_key}"]'
     )
+
+
+def test_concurrency_limit_makes_calls_wait_their_turn(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def call(_: int) -> tuple[int, float]:
+        started = time.monotonic()
+        response = httpx.post(
+            f"{server.url}/functions/v1/slow",
+            headers={"Authorization": f"Bearer {server.anon_key}"},
+            timeout=30,
+        )
+        return response.status_code, time.monotonic() - started
+
+    httpx.post(  # the cold start is not part of the measure
+        f"{server.url}/functions/v1/slow",
+        headers={"Authorization": f"Bearer {server.anon_key}"},
+        timeout=30,
+    )
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(call, range(2)))
+
+    assert [status for status, _ in results] == [200, 200]
+    # One at a time: the second call waited for the first one's 1.5 s.
+    assert max(elapsed for _, elapsed in results) > 2.9
