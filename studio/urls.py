@@ -185,7 +185,8 @@ _ENDPOINT = "api/webhooks/endpoints/<int:endpoint_id>"
 _DELIVERY = "api/webhooks/deliveries/<uuid:delivery_id>"
 urlpatterns += [
     path("functions/", functions.function_list, name="functions"),
-    path("functions/logs/", functions.invocation_log, name="function_logs"),
+    # "-" cannot start a function's name, so no function hides the log.
+    path("functions/-/logs/", functions.invocation_log, name="function_logs"),
     path("functions/<str:name>/", functions.function_detail, name="function"),
     path("api/functions", functions_api.FunctionList.as_view(), name="api_functions"),
     path(

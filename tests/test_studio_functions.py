@@ -137,6 +137,16 @@ def test_deploy_error_is_shown_in_the_editor(studio):
     expect(page.get_by_test_id("deploy-result")).to_contain_text("Deployed")
 
 
+def test_a_function_named_logs_has_its_own_page(operator):
+    created = operator.send("POST", "/studio/api/functions", {"name": "logs"})
+
+    page = operator.get("/studio/functions/logs/")
+
+    assert created.status_code == 201
+    assert page.status_code == 200
+    assert "Function logs" in page.text
+
+
 def test_invocation_log_filters_by_function_and_status(studio, studio_live):
     headers = {"Authorization": f"Bearer {studio_live.anon_key}"}
     httpx.post(f"{studio_live.url}/functions/v1/teapot", headers=headers)
@@ -149,10 +159,10 @@ def test_invocation_log_filters_by_function_and_status(studio, studio_live):
         if any(row["path"] == "/text" for row in logged["invocations"]):
             break
         time.sleep(0.2)
-    page = studio.goto("/studio/functions/logs/?function=teapot&status=client")
+    page = studio.goto("/studio/functions/-/logs/?function=teapot&status=client")
     table = page.get_by_role("table", name="Invocations")
     expect(table).to_contain_text("418")
     expect(table).not_to_contain_text("/text")
-    page.goto(studio_live.url + "/studio/functions/logs/?function=text")
+    page.goto(studio_live.url + "/studio/functions/-/logs/?function=text")
     expect(page.get_by_role("table", name="Invocations")).to_contain_text("POST /text")
     studio.screenshot("studio-functions-log")
