@@ -399,3 +399,20 @@ def test_concurrency_limit_makes_calls_wait_their_turn(server):
     assert [status for status, _ in results] == [200, 200]
     # One at a time: the second call waited for the first one's 1.5 s.
     assert max(elapsed for _, elapsed in results) > 2.9
+
+
+def test_server_log_holds_no_secret_key_or_token(anon, server):
+    token = server.token(ALICE)
+    client = create_client(server.url, server.anon_key)
+    client.functions.set_auth(token)
+    client.functions.invoke("echo", {"responseType": "json"})
+    with pytest.raises(FunctionsRelayError):
+        anon.functions.invoke("broken")
+
+    log = server.log.read_text()
+
+    assert "hello from a secret" not in log
+    assert token not in log
+    assert server.anon_key not in log
+    assert server.service_key not in log
+    assert "function.boot_failed" in log
