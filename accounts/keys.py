@@ -199,6 +199,11 @@ def authenticate(apikey: str | None, authorization: str | None) -> Auth:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise InvalidToken("Authorization header must be 'Bearer <token>'")
+    return authenticate_token(token)
+
+
+def authenticate_token(token: str) -> Auth:
+    """The role of a bearer token alone: a project key or a signed JWT."""
     known = _known_key(token)
     if known is not None:
         return known

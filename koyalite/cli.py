@@ -15,11 +15,16 @@ usage: koyalite <command> [options]
 
 commands:
   init DIR            create a project in a new or empty directory
-  serve               apply migrations and serve the API (127.0.0.1:8000)
+  serve [--dev]       apply migrations and serve the API (127.0.0.1:8000);
+                      --dev restarts a function whose files change
   sql -f FILE|-       run SQL as the service role, in one transaction
   migrate             apply KoyaLite's and the project's migrations/*.sql
   worker              run background jobs (serve starts one unless --no-worker)
   keys [--json]       print the API URL and keys
+  functions new NAME | deploy [NAME] | list
+                      scaffold, type-check and bundle edge functions
+  secrets set K=V | list | unset K
+                      the secrets functions read as environment variables
   createsuperuser     create a Studio/admin operator (--email, --password-stdin)
 
 Any other Django management command works too (e.g. shell, dbshell).

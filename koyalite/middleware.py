@@ -131,9 +131,13 @@ class ApiCorsMiddleware:
     def __call__(self, request):
         if not request.path_info.startswith(API_PREFIXES):
             return self.get_response(request)
+        # A function answers its own preflight and sets its own CORS headers,
+        # as Supabase documents; these are the defaults it may override.
+        is_function = request.path_info.startswith("/functions/")
         if (
             request.method == "OPTIONS"
             and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META
+            and not is_function
         ):
             from django.http import HttpResponse
 
@@ -145,6 +149,12 @@ class ApiCorsMiddleware:
             response["Access-Control-Max-Age"] = "86400"
         else:
             response = self.get_response(request)
+        if is_function:
+            response.headers.setdefault("Access-Control-Allow-Origin", "*")
+            response.headers.setdefault(
+                "Access-Control-Expose-Headers", self.EXPOSE_HEADERS
+            )
+            return response
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Expose-Headers"] = self.EXPOSE_HEADERS
         return response

@@ -371,6 +371,7 @@ INSTALLED_APPS = [
     "webhooks",
     "emails",
     "scheduler",
+    "edge_functions",
     "django_q",
     "rest_framework",
     "django.contrib.auth",
@@ -686,3 +687,24 @@ TEMPLATES = [
 ]
 
 LOGGING_CONFIG = None  # koyalite.logging configures structlog and the stdlib once.
+
+# Edge functions (edge_functions): TypeScript under functions/<name>/index.ts,
+# each served by a Deno process of its own. Per-function settings live in the
+# project's config.toml (`[functions.<name>]`); these are the defaults.
+KNOWN_VARIABLES = KNOWN_VARIABLES | {
+    "KOYALITE_FUNCTIONS_DIR",
+    "KOYALITE_FUNCTIONS_HOT_RELOAD",
+    "KOYALITE_FUNCTIONS_TIMEOUT_SECONDS",
+    "KOYALITE_FUNCTIONS_MEMORY_MB",
+    "KOYALITE_FUNCTIONS_MAX_CONCURRENCY",
+    "KOYALITE_FUNCTIONS_LOG_ROWS",
+}
+FUNCTIONS_DIR = PROJECT_DIR / os.environ.get("KOYALITE_FUNCTIONS_DIR", "functions")
+FUNCTIONS_CACHE_DIR = PROJECT_DIR / "cache" / "functions"
+# `serve --dev` sets it: a function whose files changed gets a fresh Deno.
+FUNCTIONS_HOT_RELOAD = _bool("KOYALITE_FUNCTIONS_HOT_RELOAD", False)
+# Supabase's request idle timeout and memory limit.
+FUNCTIONS_TIMEOUT_SECONDS = _int("KOYALITE_FUNCTIONS_TIMEOUT_SECONDS", 150, minimum=1)
+FUNCTIONS_MEMORY_MB = _int("KOYALITE_FUNCTIONS_MEMORY_MB", 256, minimum=16)
+FUNCTIONS_MAX_CONCURRENCY = _int("KOYALITE_FUNCTIONS_MAX_CONCURRENCY", 32, minimum=1)
+FUNCTIONS_LOG_ROWS = _int("KOYALITE_FUNCTIONS_LOG_ROWS", 10_000, minimum=0)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("auth/v1/", include("accounts.urls")),
     path("storage/v1/", include("storage.urls")),
     path("emails/v1/", include("emails.urls")),
+    path("functions/v1/", include("edge_functions.urls")),
     # A newcomer opening the served URL meets the Studio.
     path("", RedirectView.as_view(url="/studio/", permanent=False)),
     path("studio/", include("studio.urls")),

@@ -54,7 +54,11 @@ def execute(run_id: int) -> str:
 def claim(run_id: int) -> JobRun | None:
     now = timezone.now()
     # Past the longest a command may take, the run is taken for lost.
-    longest = max(settings.CRON_SQL_TIME_LIMIT_MS, settings.CRON_HTTP_TIMEOUT_MS)
+    longest = max(
+        settings.CRON_SQL_TIME_LIMIT_MS,
+        settings.CRON_HTTP_TIMEOUT_MS,
+        settings.FUNCTIONS_TIMEOUT_SECONDS * 1000,
+    )
     taken = jobs.take(
         JobRun.objects.filter(id=run_id),
         Q(status=Status.STARTING),
@@ -69,6 +73,8 @@ def perform(run: JobRun) -> Outcome:
     job = run.job
     if job.kind == CronJob.Kind.SQL:
         return run_sql_command(job.command)
+    if job.kind == CronJob.Kind.FUNCTION:
+        return call_function(run)
     return post(run)
 
 
@@ -89,53 +95,71 @@ def run_sql_command(command: str) -> Outcome:
     return Outcome(True, output="\n".join(lines)[:EXCERPT])
 
 
-def post(run: JobRun) -> Outcome:
-    """POST to the function or URL; a 2xx answer is success."""
-    from webhooks.targets import TargetRefused, excerpt, outgoing_client, stream
-
+def _body(run: JobRun) -> bytes:
     job = run.job
-    body = orjson.dumps(
+    return orjson.dumps(
         {
             "job_id": job.id,
             "job_name": job.name,
             "scheduled_for": run.scheduled_for.isoformat(),
         }
     )
-    headers = {"content-type": "application/json", "user-agent": USER_AGENT}
-    timeout_ms = settings.CRON_HTTP_TIMEOUT_MS
-    try:
-        with outgoing_client(timeout_ms) as client:
-            if job.kind == CronJob.Kind.FUNCTION:
-                opened = client.stream(
-                    "POST",
-                    f"{settings.API_URL}/functions/v1/{job.command}",
-                    content=body,
-                    headers={**headers, **_service_role_headers()},
-                )
-            else:
-                opened = stream(
-                    client, "POST", job.command, content=body, headers=headers
-                )
-            with opened as response:
-                status = response.status_code
-                answer = excerpt(response, EXCERPT)
-    except TargetRefused as error:
-        return Outcome(False, error=error.message)
-    except httpx.TimeoutException:
-        return Outcome(False, error=f"no answer within {timeout_ms} ms")
-    except httpx.HTTPError as error:
-        return Outcome(False, error=f"{type(error).__name__}: {error}")
+
+
+def _answered(status: int, answer: str) -> Outcome:
+    """A 2xx answer is success; the status and the answer's start are kept."""
     output = f"HTTP {status}\n{answer}"[:EXCERPT]
     if 200 <= status < 300:
         return Outcome(True, output=output)
     return Outcome(False, output=output, error=f"the answer was HTTP {status}")
 
 
-def _service_role_headers() -> dict[str, str]:
-    from accounts.keys import service_role_key
+def call_function(run: JobRun) -> Outcome:
+    """Call the function as `/functions/v1` does (the same relay, log and
+    limits), as the service role, from this process."""
+    import edge_functions
+    from edge_functions.errors import FunctionError
 
-    key = service_role_key()
-    return {"apikey": key, "authorization": f"Bearer {key}"}
+    try:
+        answer = edge_functions.invoke(
+            run.job.command,
+            "POST",
+            {"content-type": "application/json", "user-agent": USER_AGENT},
+            _body(run),
+        )
+    except FunctionError as error:
+        return Outcome(False, error=error.message[:EXCERPT])
+    if answer.relay_error:
+        return Outcome(
+            False,
+            output=answer.body[:EXCERPT].decode("utf-8", "replace"),
+            error=f"the function failed ({answer.relay_error}, HTTP {answer.status})",
+        )
+    return _answered(answer.status, answer.body[:EXCERPT].decode("utf-8", "replace"))
+
+
+def post(run: JobRun) -> Outcome:
+    """POST to the URL, checked as webhooks' targets are."""
+    from webhooks.targets import TargetRefused, excerpt, outgoing_client, stream
+
+    headers = {"content-type": "application/json", "user-agent": USER_AGENT}
+    timeout_ms = settings.CRON_HTTP_TIMEOUT_MS
+    try:
+        with (
+            outgoing_client(timeout_ms) as client,
+            stream(
+                client, "POST", run.job.command, content=_body(run), headers=headers
+            ) as response,
+        ):
+            status = response.status_code
+            answer = excerpt(response, EXCERPT)
+    except TargetRefused as error:
+        return Outcome(False, error=error.message)
+    except httpx.TimeoutException:
+        return Outcome(False, error=f"no answer within {timeout_ms} ms")
+    except httpx.HTTPError as error:
+        return Outcome(False, error=f"{type(error).__name__}: {error}")
+    return _answered(status, answer)
 
 
 def record(run: JobRun, outcome: Outcome, duration_ms: int) -> None:

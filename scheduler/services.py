@@ -8,7 +8,6 @@ no job behind.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef
@@ -26,7 +25,6 @@ IN_FLIGHT = (Status.STARTING, Status.RUNNING)
 # A run handed to the queue that no worker has taken by then is given up as
 # failed (its job was lost), so the cron job is not held back for ever.
 QUEUED_LEASE = timedelta(minutes=10)
-_FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def validate_job(
@@ -45,10 +43,14 @@ def validate_job(
         raise InvalidJob("a job needs a command")
     if kind == Kind.SQL:
         _check_sql(command)
-    elif kind == Kind.FUNCTION and not _FUNCTION_NAME.fullmatch(command):
-        raise InvalidJob(
-            f"{command!r} is not a function name (letters, digits, - and _)"
-        )
+    elif kind == Kind.FUNCTION:
+        from edge_functions.config import validate_name
+        from edge_functions.errors import InvalidFunctionName
+
+        try:
+            validate_name(command)
+        except InvalidFunctionName as error:
+            raise InvalidJob(error.message) from None
     elif kind == Kind.URL:
         from webhooks.targets import check_url
 

@@ -14,6 +14,7 @@ PAGES: list[tuple[str, str]] = [
     ("Policy tester", "studio:policy_tester"),
     ("Auth", "studio:auth"),
     ("Storage", "studio:storage"),
+    ("Functions", "studio:functions"),
     ("Webhooks", "studio:webhooks"),
     ("Emails", "studio:emails"),
     ("Mailbox", "studio:mailbox"),

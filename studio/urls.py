@@ -5,6 +5,7 @@ from studio.api import auth_users as auth_api
 from studio.api import cron as cron_api
 from studio.api import docs as docs_api
 from studio.api import emails as emails_api
+from studio.api import functions as functions_api
 from studio.api import keys as keys_api
 from studio.api import logs as logs_api
 from studio.api import mailbox as mailbox_api
@@ -21,6 +22,7 @@ from studio.views import (
     cron,
     docs,
     emails,
+    functions,
     logs,
     mailbox,
     overview,
@@ -195,6 +197,36 @@ urlpatterns += [
 _ENDPOINT = "api/webhooks/endpoints/<int:endpoint_id>"
 _DELIVERY = "api/webhooks/deliveries/<uuid:delivery_id>"
 urlpatterns += [
+    path("functions/", functions.function_list, name="functions"),
+    # "-" cannot start a function's name, so no function hides the log.
+    path("functions/-/logs/", functions.invocation_log, name="function_logs"),
+    path("functions/<str:name>/", functions.function_detail, name="function"),
+    path("api/functions", functions_api.FunctionList.as_view(), name="api_functions"),
+    path(
+        "api/functions/logs",
+        functions_api.InvocationLog.as_view(),
+        name="api_function_logs",
+    ),
+    path(
+        "api/functions/<str:name>/source",
+        functions_api.FunctionSource.as_view(),
+        name="api_function_source",
+    ),
+    path(
+        "api/functions/<str:name>/deploy",
+        functions_api.FunctionDeploy.as_view(),
+        name="api_function_deploy",
+    ),
+    path(
+        "api/functions/<str:name>/invoke",
+        functions_api.FunctionInvoke.as_view(),
+        name="api_function_invoke",
+    ),
+    path(
+        "api/functions/<str:name>/metrics",
+        functions_api.FunctionMetrics.as_view(),
+        name="api_function_metrics",
+    ),
     path("webhooks/", webhooks_page.endpoint_list, name="webhooks"),
     path("webhooks/new/", webhooks_page.endpoint_new, name="webhook_new"),
     path("webhooks/<int:endpoint_id>/", webhooks_page.endpoint_page, name="webhook"),

@@ -381,28 +381,47 @@ def test_slow_url_job_runs_one_at_a_time(cron_live, operator, receiver):
     )
 
 
-def test_run_now_runs_a_paused_function_job(cron_live, operator):
-    job = operator.post(
-        "/studio/api/cron/",
-        json={
-            "name": "fn",
-            "schedule": "0 0 1 1 *",
-            "kind": "function",
-            "command": "hello-world",
-            "active": False,
-        },
-        headers=csrf(operator),
-    ).json()
+ECHO_FUNCTION = """
+Deno.serve(async (req) => {
+  const job = await req.json();
+  const service = req.headers.get("authorization") === "Bearer " + Deno.env.get("SUPABASE_SERVICE_ROLE_KEY");
+  return Response.json({ job: job.job_name, service }, { status: job.job_name === "fn-teapot" ? 418 : 200 });
+});
+"""
 
-    started = operator.post(f"/studio/api/cron/{job['id']}/run", headers=csrf(operator))
-    runs = wait_for_runs(operator, job["id"], finished(1))
-    operator.delete(f"/studio/api/cron/{job['id']}/", headers=csrf(operator))
 
-    assert started.status_code == 202
-    # Edge functions are not served yet: the answer is recorded as it came.
-    assert runs[0]["status"] == "failed"
-    assert runs[0]["output"].startswith("HTTP 404\n")
-    assert runs[0]["error"] == "the answer was HTTP 404"
+def test_function_jobs_call_the_function_as_the_service_role(cron_live, operator):
+    """A function job goes through the functions' own relay: the function gets
+    the job's body as the service role, its answer is the run's outcome."""
+    folder = cron_live.project / "functions" / "cron-echo"
+    folder.mkdir(parents=True)
+    (folder / "index.ts").write_text(ECHO_FUNCTION)
+    outcomes = {}
+    for name, command in (("fn-ok", "cron-echo"), ("fn-teapot", "cron-echo"),
+                          ("fn-missing", "no-such-function")):  # fmt: skip
+        job = operator.post(
+            "/studio/api/cron/",
+            json={"name": name, "schedule": "0 0 1 1 *", "kind": "function",
+                  "command": command, "active": False},
+            headers=csrf(operator),
+        ).json()  # fmt: skip
+        started = operator.post(
+            f"/studio/api/cron/{job['id']}/run", headers=csrf(operator)
+        )
+        assert started.status_code == 202
+        outcomes[name] = wait_for_runs(operator, job["id"], finished(1))[0]
+        operator.delete(f"/studio/api/cron/{job['id']}/", headers=csrf(operator))
+
+    ok, teapot, missing = (
+        outcomes["fn-ok"],
+        outcomes["fn-teapot"],
+        outcomes["fn-missing"],
+    )
+    assert ok["status"] == "succeeded", ok
+    assert ok["output"] == 'HTTP 200\n{"job":"fn-ok","service":true}'
+    assert (teapot["status"], teapot["error"]) == ("failed", "the answer was HTTP 418")
+    assert missing["status"] == "failed"
+    assert "no-such-function" in missing["error"]
 
 
 @pytest.mark.parametrize(
@@ -416,7 +435,7 @@ def test_run_now_runs_a_paused_function_job(cron_live, operator):
                 "command": "a b",
                 "kind": "function",
             },
-            "'a b' is not a function name",
+            "function name 'a b' is not valid",
         ),
         (
             {"name": "x", "schedule": "* * * * *", "command": "ftp://x", "kind": "url"},

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,23 +14,40 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('operator_email', models.CharField(blank=True, max_length=254)),
-                ('method', models.CharField(max_length=8)),
-                ('path', models.CharField(max_length=1024)),
-                ('action', models.CharField(blank=True, max_length=200)),
-                ('target', models.CharField(blank=True, max_length=500)),
-                ('status', models.PositiveSmallIntegerField()),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('operator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("operator_email", models.CharField(blank=True, max_length=254)),
+                ("method", models.CharField(max_length=8)),
+                ("path", models.CharField(max_length=1024)),
+                ("action", models.CharField(blank=True, max_length=200)),
+                ("target", models.CharField(blank=True, max_length=500)),
+                ("status", models.PositiveSmallIntegerField()),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit event',
-                'db_table': 'koyalite_audit_events',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "audit event",
+                "db_table": "koyalite_audit_events",
+                "ordering": ["-at", "-id"],
             },
         ),
     ]

@@ -35,6 +35,11 @@ class Command(KoyaCommand):
             help="threads per process (KOYALITE_THREADS)",
         )
         parser.add_argument(
+            "--dev",
+            action="store_true",
+            help="restart a function's Deno when one of its files changes",
+        )
+        parser.add_argument(
             "--no-worker",
             action="store_true",
             help="do not start a background worker (run `koyalite worker` elsewhere)",
@@ -52,6 +57,10 @@ class Command(KoyaCommand):
         threads = options["threads"] or settings.SERVE_THREADS
         # Worker processes import settings afresh: pin them to this project.
         os.environ["KOYALITE_PROJECT_DIR"] = str(settings.PROJECT_DIR)
+        if options["dev"]:
+            # Workers may be forked with these settings or import them afresh.
+            os.environ["KOYALITE_FUNCTIONS_HOT_RELOAD"] = "true"
+            settings.FUNCTIONS_HOT_RELOAD = True
         log.info(
             "server.starting", host=host, port=port, workers=workers, threads=threads
         )

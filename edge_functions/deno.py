@@ -1,0 +1,208 @@
+"""The Deno binary (from the `deno` PyPI package) and the commands KoyaLite
+runs with it: a function's process, `deno check` and `deno bundle`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+
+from accounts.keys import anon_key, service_role_key
+from edge_functions.config import FunctionConfig
+from edge_functions.errors import DeployFailed
+from edge_functions.secrets import secret_values
+
+SUPABASE_VARIABLES = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY")
+
+
+@cache
+def deno_binary() -> str:
+    import deno
+
+    return deno.find_deno_bin()
+
+
+def deno_dir() -> Path:
+    return Path(settings.PROJECT_DIR) / "cache" / "deno"
+
+
+def cache_dir(name: str) -> Path:
+    return Path(settings.FUNCTIONS_CACHE_DIR) / name
+
+
+def deploy_stamp(name: str) -> Path:
+    return cache_dir(name) / "deploy.json"
+
+
+def secrets_stamp() -> Path:
+    """Touched when a secret changes: processes restart with the new values."""
+    return Path(settings.FUNCTIONS_CACHE_DIR) / "secrets.changed"
+
+
+def touch_secrets_stamp() -> None:
+    stamp = secrets_stamp()
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+
+
+def _base_environment() -> dict[str, str]:
+    """What Deno itself reads; nothing of KoyaLite's own environment."""
+    return {
+        "DENO_DIR": str(deno_dir()),
+        "DENO_NO_UPDATE_CHECK": "1",
+        "NO_COLOR": "1",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(deno_dir()),
+    }
+
+
+def function_environment(config: FunctionConfig) -> dict[str, str]:
+    env = _base_environment()
+    env.update(secret_values())
+    env["SUPABASE_URL"] = settings.API_URL
+    env["SUPABASE_ANON_KEY"] = anon_key()
+    env["SUPABASE_SERVICE_ROLE_KEY"] = service_role_key()
+    return env
+
+
+def _config_flags(directory: Path) -> list[str]:
+    flags: list[str] = []
+    for candidate in ("deno.json", "deno.jsonc"):
+        if (directory / candidate).is_file():
+            flags.append(f"--config={directory / candidate}")
+            break
+    else:
+        # Else Deno would look for a deno.json above the function, outside it.
+        flags.append("--no-config")
+    if (directory / "deno.lock").is_file():
+        flags.append(f"--lock={directory / 'deno.lock'}")
+    else:
+        flags.append("--no-lock")
+    return flags
+
+
+def run_command(config: FunctionConfig, bootstrap: Path, port: int) -> list[str]:
+    env_names = sorted(
+        {*SUPABASE_VARIABLES, *secret_values().keys(), *config.allow_env}
+    )
+    if config.allow_net is None:
+        net = "--allow-net"
+    else:
+        net = "--allow-net=" + ",".join((f"127.0.0.1:{port}", *config.allow_net))
+    readable = [str(config.directory), str(deno_dir())]
+    return [
+        deno_binary(),
+        "run",
+        "--no-prompt",
+        net,
+        "--allow-env=" + ",".join(env_names),
+        "--allow-read=" + ",".join(readable),
+        f"--v8-flags=--max-old-space-size={config.memory_mb}",
+        *_config_flags(config.directory),
+        str(bootstrap),
+        str(port),
+        config.entrypoint.as_uri(),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    name: str
+    deployed_at: float
+    bundle_bytes: int
+    check_ms: float
+    bundle_ms: float
+    bundle_skipped: str = ""
+
+
+def _run(args: list[str], directory: Path, what: str, name: str) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(
+        args,
+        cwd=directory,
+        env=_base_environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip()
+        raise DeployFailed(f"{what} of function '{name}' failed:\n{detail}")
+    return (time.perf_counter() - started) * 1000
+
+
+def deploy(config: FunctionConfig) -> Deployment:
+    """Type-check and bundle the function; its running processes restart.
+
+    The bundle (cache/functions/<name>/bundle.js) proves the whole module
+    graph resolves, npm and jsr packages included, and fills Deno's cache so
+    a later cold start downloads nothing. The process runs the source; the
+    bundle is the artefact to ship elsewhere."""
+    flags = _config_flags(config.directory)
+    check_ms = _run(
+        [deno_binary(), "check", "--quiet", *flags, str(config.entrypoint)],
+        config.directory,
+        "type-checking",
+        config.name,
+    )
+    target = cache_dir(config.name)
+    target.mkdir(parents=True, exist_ok=True)
+    bundle = target / "bundle.js"
+    bundle.unlink(missing_ok=True)
+    bundle_ms, bundle_skipped = 0.0, ""
+    try:
+        bundle_ms = _run(
+            [
+                deno_binary(),
+                "bundle",
+                "--quiet",
+                "--platform=deno",
+                *flags,
+                f"--output={bundle}",
+                str(config.entrypoint),
+            ],
+            config.directory,
+            "bundling",
+            config.name,
+        )
+    except DeployFailed as error:
+        # Deno's bundler is esbuild, fetched from npm on first use; offline,
+        # the type-checked graph (now in Deno's cache) is what is served.
+        if "@esbuild" not in str(error):
+            raise
+        bundle_skipped = "Deno's bundler (esbuild from npm) could not be downloaded"
+    deployment = Deployment(
+        name=config.name,
+        deployed_at=time.time(),
+        bundle_bytes=bundle.stat().st_size if bundle.exists() else 0,
+        check_ms=round(check_ms, 1),
+        bundle_ms=round(bundle_ms, 1),
+        bundle_skipped=bundle_skipped,
+    )
+    stamp = deploy_stamp(config.name)
+    stamp.write_text(
+        json.dumps(
+            {
+                "deployed_at": deployment.deployed_at,
+                "bundle_bytes": deployment.bundle_bytes,
+                "check_ms": deployment.check_ms,
+                "bundle_ms": deployment.bundle_ms,
+                "bundle_skipped": deployment.bundle_skipped,
+            }
+        )
+    )
+    return deployment
+
+
+def last_deployment(name: str) -> Deployment | None:
+    try:
+        data = json.loads(deploy_stamp(name).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return Deployment(name=name, **data)
