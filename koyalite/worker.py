@@ -54,10 +54,13 @@ def run(*, parent_pid: int | None = None) -> None:
     # process's SQLite connections.
     connections.close_all()
     cluster = Cluster()
-    cluster.start()
-    # Cluster() took SIGTERM/SIGINT for itself; the loop must end too.
+    # Cluster() took SIGTERM/SIGINT for itself. Its handler joins the
+    # sentinel from inside the signal handler, which hangs or fails when the
+    # signal comes while the cluster is still starting; the loop below stops
+    # the cluster instead, once it has started.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    cluster.start()
     log.info("worker.started", processes=settings.WORKER_PROCESSES)
     functions = ticks()
     interval = settings.WORKER_TICK_MS / 1000
