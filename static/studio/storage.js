@@ -35,11 +35,15 @@
   async function refresh() {
     const response = await fetch(window.location.href, { credentials: "same-origin" });
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    // The operator's overwrite choice lives in the part replaced: keep it.
+    const upsert = document.getElementById("upload-upsert")?.checked;
     for (const selector of ["#browser", ".bucket-list"]) {
       const current = document.querySelector(selector);
       const replacement = fresh.querySelector(selector);
       if (current && replacement) current.replaceWith(document.adoptNode(replacement));
     }
+    const box = document.getElementById("upload-upsert");
+    if (box && upsert !== undefined) box.checked = upsert;
     loadTextPreview();
     updateSelection();
   }

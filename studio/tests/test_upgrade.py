@@ -19,7 +19,7 @@ def _staff_layout(db: str) -> None:
             conn.execute(f'DROP TABLE "{table}"')
         conn.executescript(
             """
-            DELETE FROM django_migrations WHERE app = 'studio'
+            DELETE FROM django_migrations WHERE app IN ('studio', 'admin_dashboard')
                 OR (app = 'accounts' AND name >= '0005');
             ALTER TABLE auth_users ADD COLUMN is_staff bool NOT NULL DEFAULT 0;
             ALTER TABLE auth_users ADD COLUMN is_superuser bool NOT NULL DEFAULT 0;
