@@ -13,6 +13,7 @@ urlpatterns = [
     path("rest/v1/", include("api.rest.urls")),
     path("auth/v1/", include("accounts.urls")),
     path("storage/v1/", include("storage.urls")),
+    path("graphql/v1", include("graphql_api.urls")),
     # A newcomer opening the served URL meets the Studio.
     path("", RedirectView.as_view(url="/studio/", permanent=False)),
     path("studio/", include("studio.urls")),
