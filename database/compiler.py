@@ -592,17 +592,12 @@ def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
     window = limit_sql(conn.limit, conn.offset)
     shown = " ORDER BY rn DESC" if conn.backward else " ORDER BY rn"
 
-    def page(columns: Sql) -> Sql:
-        return (
-            Sql("SELECT ")
-            + columns
-            + Sql(", row_number() OVER (")
-            + order_sql(fetch)
-            + Sql(") AS rn")
-            + paged
-            + order_sql(fetch)
-            + window
-        )
+    def page(columns: Sql, numbered: bool = True) -> Sql:
+        # Numbered rows keep the page's order through an outer query.
+        number = Sql("")
+        if numbered:
+            number = Sql(", row_number() OVER (") + order_sql(fetch) + Sql(") AS rn")
+        return Sql("SELECT ") + columns + number + paged + order_sql(fetch) + window
 
     pairs: list[tuple[str, Sql]] = []
     for part in conn.parts:
@@ -611,15 +606,18 @@ def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
         elif part.kind == "totalCount":
             pairs.append((part.key, Sql("(SELECT count(*)") + matching + Sql(")")))
         elif part.kind == "edges":
-            rows = page(_edge_object(part, node) + Sql(" AS j"))
+            # Forwards the fetch order is the order shown: no numbering needed.
+            rows = page(_edge_object(part, node) + Sql(" AS j"), conn.backward)
+            if conn.backward:
+                rows = Sql("SELECT j FROM (") + rows + Sql(")" + shown)
             pairs.append(
                 (
                     part.key,
                     Sql(
-                        "json((SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM (SELECT j FROM ("
+                        "json((SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM ("
                     )
                     + rows
-                    + Sql(")" + shown + ")))"),
+                    + Sql(")))"),
                 )
             )
         else:

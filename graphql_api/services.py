@@ -8,6 +8,8 @@ graphql-core's executor, on the graphene schema.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import orjson
@@ -67,12 +69,38 @@ def _errors(errors: list[dict]) -> bytes:
     return orjson.dumps({"data": None, "errors": errors})
 
 
-def run(request: GraphQLRequest, auth: Auth, allow_mutations: bool = True) -> bytes:
-    """The response body of a GraphQL request; errors are in the body."""
-    schema, _ = catalog()
-    info = schema_for(schema)
+class _Documents:
+    """Parsed and validated documents by query text, per schema: apps send
+    the same few queries again and again, and validating one costs more than
+    running it."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[int, str], DocumentNode | bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, info: SchemaInfo, query: str) -> DocumentNode | bytes:
+        """The document, or the error body it earns."""
+        key = (id(info), query)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        found = _check(info, query)
+        with self._lock:
+            self._items[key] = found
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return found
+
+
+_documents = _Documents()
+
+
+def _check(info: SchemaInfo, query: str) -> DocumentNode | bytes:
     try:
-        document = parse(request.query, max_tokens=MAX_TOKENS)
+        document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLError as error:
         return _errors([error.formatted])
     try:
@@ -85,6 +113,16 @@ def run(request: GraphQLRequest, auth: Auth, allow_mutations: bool = True) -> by
     problems = validate(info.graphql, document, rules, max_errors=20)
     if problems:
         return _errors([problem.formatted for problem in problems])
+    return document
+
+
+def run(request: GraphQLRequest, auth: Auth, allow_mutations: bool = True) -> bytes:
+    """The response body of a GraphQL request; errors are in the body."""
+    schema, _ = catalog()
+    info = schema_for(schema)
+    document = _documents.get(info, request.query)
+    if isinstance(document, bytes):
+        return document
     operation = _operation(document, request.operation_name)
     if isinstance(operation, str):
         return _errors([{"message": operation}])
