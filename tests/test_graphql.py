@@ -471,3 +471,44 @@ def test_gql_client_runs_queries_with_variables(gql_live):
     assert result == {
         "todosCollection": {"edges": [{"node": {"title": "alice writes tests"}}]}
     }
+
+
+def test_mutations_record_outbox_events_and_rolled_back_ones_none(gql_live):
+    import sqlite3
+
+    def events(after: int) -> list[tuple]:
+        path = gql_live.project / "koyalite.sqlite3"
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return db.execute(
+                "SELECT table_name, type, json_extract(record, '$.title') FROM koyalite_outbox"
+                " WHERE id > ? ORDER BY id",
+                (after,),
+            ).fetchall()
+
+    path = gql_live.project / "koyalite.sqlite3"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        start = db.execute(
+            "SELECT coalesce(max(id), 0) FROM koyalite_outbox"
+        ).fetchone()[0]
+
+    data(
+        gql_live,
+        f'mutation {{ insertIntotodosCollection(objects: [{{title: "evented", owner: "{BOB}"}}]) {{ affectedCount }} }}',
+        user=BOB,
+    )
+    refused = error(
+        gql_live,
+        "mutation { updatetodosCollection(set: {priority: 7}) { affectedCount } }",
+        user=BOB,
+    )
+    data(
+        gql_live,
+        'mutation { deleteFromtodosCollection(filter: {title: {eq: "evented"}}) { affectedCount } }',
+        user=BOB,
+    )
+
+    assert refused == "update impacts too many records"
+    assert events(start) == [
+        ("todos", "INSERT", "evented"),
+        ("todos", "DELETE", None),
+    ]
