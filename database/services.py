@@ -68,13 +68,26 @@ def read(request: ReadRequest, auth: Auth) -> ReadResult:
     return run_read(prepare_read(request, auth, schema, policies), auth)
 
 
-def read_connection(request: Connection, auth: Auth) -> str:
-    """A GraphQL collection as JSON text, from one statement."""
-    schema, policies = catalog()
+def prepare_connection(
+    request: Connection, auth: Auth, schema: SchemaCache, policies: PolicyCatalog
+) -> Sql:
+    """Compile a GraphQL collection; the statement depends on the caller's
+    role only (auth values are bound when it runs)."""
     plan = plan_connection(
         request, schema, policies, auth, page_size=settings.GRAPHQL_MAX_ROWS
     )
-    return fetch_one(compiler.compile_connection(plan), auth)[0]
+    return compiler.compile_connection(plan)
+
+
+def run_json(sql: Sql, auth: Auth) -> str | None:
+    """Run a statement returning one JSON text (or NULL)."""
+    return fetch_one(sql, auth)[0]
+
+
+def read_connection(request: Connection, auth: Auth) -> str:
+    """A GraphQL collection as JSON text, from one statement."""
+    schema, policies = catalog()
+    return run_json(prepare_connection(request, auth, schema, policies), auth)
 
 
 def read_record(

@@ -35,6 +35,7 @@ from accounts.keys import Auth
 from database import services as data
 from database.errors import MaxAffectedExceeded
 from database.executor import catalog
+from database.sql import Sql
 from database.timelimit import time_limit
 from database.types import Shape, WriteRequest
 from graphql_api import limits, translate
@@ -96,6 +97,34 @@ class _Documents:
 
 
 _documents = _Documents()
+
+
+class _Statements:
+    """Compiled collection statements by everything they depend on: schema,
+    policies, role, document, operation, field and variables. Auth values
+    are parameters bound per run, so one statement serves every user of a
+    role."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple, Sql] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Sql | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, sql: Sql) -> None:
+        with self._lock:
+            self._items[key] = sql
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_statements = _Statements()
 
 
 def _check(info: SchemaInfo, query: str) -> DocumentNode | bytes:
@@ -199,11 +228,39 @@ def _root_field(
         if name == "node":
             return _node(ctx, nodes, str(args["nodeId"]), auth)
         if name in info.query_fields:
-            type_name = info.query_fields[name]
-            request_ = translate.connection(ctx, type_name, key, nodes, args)
-            return data.read_connection(request_, auth).encode()
+            return _collection(
+                ctx, info.query_fields[name], key, nodes, args, auth, request
+            )
     kind, type_name = info.mutation_fields[name]
     return _mutate(ctx, kind, type_name, nodes, args, auth)
+
+
+def _collection(
+    ctx: translate.Context,
+    type_name: str,
+    key: str,
+    nodes: list[FieldNode],
+    args: dict[str, object],
+    auth: Auth,
+    request: GraphQLRequest,
+) -> bytes:
+    schema, policies = catalog()
+    variables = orjson.dumps(ctx.variables, option=orjson.OPT_SORT_KEYS, default=str)
+    cache_key = (
+        id(schema),
+        id(policies),
+        auth.role,
+        request.query,
+        request.operation_name,
+        key,
+        variables,
+    )
+    sql = _statements.get(cache_key)
+    if sql is None:
+        connection = translate.connection(ctx, type_name, key, nodes, args)
+        sql = data.prepare_connection(connection, auth, schema, policies)
+        _statements.put(cache_key, sql)
+    return str(data.run_json(sql, auth)).encode()
 
 
 def _node(
