@@ -14,6 +14,7 @@ A raise in this module is a bug: every user mistake is caught by `plan`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from database.plan import (
     CASTS,
@@ -21,9 +22,14 @@ from database.plan import (
     FieldPlan,
     FilterPlan,
     LogicPlan,
+    OrderPlan,
     OutColumn,
+    OutConnection,
+    OutConstant,
     OutCount,
     OutEmbed,
+    OutNodeId,
+    PartPlan,
     ReadNode,
     ReadPlan,
     WritePlan,
@@ -492,6 +498,12 @@ def object_pairs(node: ReadNode) -> list[tuple[str, Sql]]:
     for item in node.items:
         if isinstance(item, OutColumn):
             pairs.append((item.key, output_value(item.field, node.alias)))
+        elif isinstance(item, OutConstant):
+            pairs.append((item.key, param(item.value)))
+        elif isinstance(item, OutNodeId):
+            pairs.append((item.key, node_id_value(node)))
+        elif isinstance(item, OutConnection):
+            pairs.append((item.key, connection_value(item, node.alias)))
         elif isinstance(item, OutEmbed) and not item.is_empty:
             if item.spread:
                 pairs.extend(_spread_pairs(item, node.alias))
@@ -502,6 +514,201 @@ def object_pairs(node: ReadNode) -> list[tuple[str, Sql]]:
 
 def object_sql(node: ReadNode) -> Sql:
     return json_object(object_pairs(node))
+
+
+# ---------------------------------------------------------------- connections
+#
+# A GraphQL collection renders as a Relay connection, built in SQLite like any
+# other read: the page's rows are the node's rows (policy, filters, join to the
+# parent) after the cursor, in the node's total order (reversed when paging
+# backwards), limited; `row_number()` keeps the page's order for rendering.
+
+
+def _json_bool(value: Sql) -> Sql:
+    return Sql("iif(") + value + Sql(", json('true'), json('false'))")
+
+
+def node_id_value(node: ReadNode) -> Sql:
+    """pg_graphql's `nodeId`: base64 of `["public", table, *primary key]`."""
+    keys = [
+        output_value(FieldPlan(node.table.columns[key]), node.alias)
+        for key in node.table.primary_key
+    ]
+    return (
+        Sql("koyalite_b64json(json_array('public', ?, ", (node.table.name,))
+        + Sql.join(keys, ", ")
+        + Sql("))")
+    )
+
+
+def cursor_value(node: ReadNode) -> Sql:
+    """A row's cursor: base64 of its values of the order's terms."""
+    values = [output_value(term.field, node.alias) for term in node.order]
+    return Sql("koyalite_b64json(json_array(") + Sql.join(values, ", ") + Sql("))")
+
+
+def _after(order: list[OrderPlan], values: tuple[object, ...], alias: str) -> Sql:
+    """Rows strictly after the cursor `values` in `order`, NULLs placed as
+    each term says: after on the first term, or equal on it and after on
+    the rest."""
+    if not order:
+        return FALSE
+    term, value = order[0], values[0]
+    column = field_value(term.field, alias)
+    if value is None:
+        strict = column + Sql(" IS NOT NULL") if term.nulls_first else FALSE
+        equal = column + Sql(" IS NULL")
+    else:
+        strict = column + Sql(" < ?" if term.descending else " > ?", (value,))
+        if not term.nulls_first:
+            strict = (strict + Sql(" OR ") + column + Sql(" IS NULL")).wrap("(", ")")
+        equal = column + Sql(" = ?", (value,))
+    rest = _after(order[1:], values[1:], alias)
+    return (strict + Sql(" OR (") + equal + Sql(" AND ") + rest + Sql("))")).wrap(
+        "(", ""
+    )
+
+
+def _reversed(node: ReadNode) -> ReadNode:
+    order = [
+        replace(term, descending=not term.descending, nulls_first=not term.nulls_first)
+        for term in node.order
+    ]
+    return replace(node, order=order)
+
+
+def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
+    """The connection object of `conn` (under the parent row `parent_alias`)."""
+    node = conn.node
+    fetch = _reversed(node) if conn.backward else node
+    join = []
+    if conn.relationship is not None and parent_alias is not None:
+        join = [join_sql(conn.relationship, parent_alias, node.alias)]
+    matching = from_sql(node) + where_clause(node, join)
+    after = (
+        [] if conn.cursor is None else [_after(fetch.order, conn.cursor, node.alias)]
+    )
+    paged = from_sql(node) + where_clause(node, join + after)
+    window = limit_sql(conn.limit, conn.offset)
+    shown = " ORDER BY rn DESC" if conn.backward else " ORDER BY rn"
+
+    def page(columns: Sql, numbered: bool = True) -> Sql:
+        # Numbered rows keep the page's order through an outer query.
+        number = Sql("")
+        if numbered:
+            number = Sql(", row_number() OVER (") + order_sql(fetch) + Sql(") AS rn")
+        return Sql("SELECT ") + columns + number + paged + order_sql(fetch) + window
+
+    pairs: list[tuple[str, Sql]] = []
+    for part in conn.parts:
+        if part.kind == "typename":
+            pairs.append((part.key, param(part.value)))
+        elif part.kind == "totalCount":
+            pairs.append((part.key, Sql("(SELECT count(*)") + matching + Sql(")")))
+        elif part.kind == "edges":
+            # Forwards the fetch order is the order shown: no numbering needed.
+            rows = page(_edge_object(part, node) + Sql(" AS j"), conn.backward)
+            if conn.backward:
+                rows = Sql("SELECT j FROM (") + rows + Sql(")" + shown)
+            pairs.append(
+                (
+                    part.key,
+                    Sql(
+                        "json((SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM ("
+                    )
+                    + rows
+                    + Sql(")))"),
+                )
+            )
+        else:
+            pairs.append(
+                (part.key, _page_info(part, conn, fetch, matching, paged, page))
+            )
+    return json_object(pairs)
+
+
+def _edge_object(part: PartPlan, node: ReadNode) -> Sql:
+    pairs: list[tuple[str, Sql]] = []
+    for edge in part.edge:
+        if edge.kind == "typename":
+            pairs.append((edge.key, param(edge.value)))
+        elif edge.kind == "cursor":
+            pairs.append((edge.key, cursor_value(node)))
+        else:
+            assert edge.node is not None
+            pairs.append((edge.key, object_sql(edge.node)))
+    return json_object(pairs)
+
+
+def _page_info(
+    part: PartPlan,
+    conn: OutConnection,
+    fetch: ReadNode,
+    matching: Sql,
+    paged: Sql,
+    page: Callable[[Sql], Sql],
+) -> Sql:
+    node = conn.node
+    pairs: list[tuple[str, Sql]] = []
+    for key, name in part.fields:
+        if name.startswith("__typename:"):
+            pairs.append((key, param(name.split(":", 1)[1])))
+        elif name in ("startCursor", "endCursor"):
+            first_shown = name == "startCursor"
+            # Rows are fetched in reverse when paging backwards.
+            order = (
+                " ORDER BY rn" if first_shown != conn.backward else " ORDER BY rn DESC"
+            )
+            rows = page(cursor_value(node) + Sql(" AS c"))
+            pairs.append(
+                (key, Sql("(SELECT c FROM (") + rows + Sql(")" + order + " LIMIT 1)"))
+            )
+        elif (name == "hasNextPage") != conn.backward:
+            # Beyond the page, in fetch order: one row more than the page holds.
+            more = (
+                Sql("SELECT 1")
+                + paged
+                + order_sql(fetch)
+                + Sql(" LIMIT ? OFFSET ?", (conn.limit + 1, conn.offset))
+            )
+            count = Sql("(SELECT count(*) > ? FROM (", (conn.limit,)) + more + Sql("))")
+            pairs.append((key, _json_bool(count)))
+        else:
+            # Before the page, as pg_graphql tells: the first of all matching
+            # rows in fetch order is not on the page.
+            keys = ", ".join(col(node.alias, k) for k in node.table.primary_key)
+            on_page = (
+                Sql(f"SELECT {keys}")
+                + paged
+                + order_sql(fetch)
+                + limit_sql(conn.limit, conn.offset)
+            )
+            first = (
+                Sql(f"SELECT ({keys}) NOT IN (")
+                + on_page
+                + Sql(")")
+                + matching
+                + order_sql(fetch)
+                + Sql(" LIMIT 1")
+            )
+            pairs.append((key, _json_bool(first.wrap("coalesce((", "), 0)"))))
+    return json_object(pairs)
+
+
+def compile_connection(conn: OutConnection) -> Sql:
+    """One statement returning the connection's JSON text."""
+    return Sql("SELECT ") + connection_value(conn, None)
+
+
+def compile_record(node: ReadNode) -> Sql:
+    """One statement returning the first matching row's object, or NULL."""
+    return (
+        Sql("SELECT (SELECT ")
+        + object_sql(node)
+        + from_sql(node)
+        + where_clause(node)
+        + Sql(" LIMIT 1)")
+    )
 
 
 # ---------------------------------------------------------------- order/limit

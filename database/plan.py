@@ -35,6 +35,8 @@ from database.sql import Slot, Sql
 from database.types import (
     Column,
     Condition,
+    Connection,
+    Constant,
     Count,
     Embed,
     EmbedNullFilter,
@@ -43,6 +45,7 @@ from database.types import (
     Filter,
     JsonStep,
     Logic,
+    NodeId,
     OrderTerm,
     ReadRequest,
     SelectItem,
@@ -69,6 +72,10 @@ CASTS: dict[str, str] = {
     "json": "json", "jsonb": "json",
     "uuid": "text", "date": "text", "timestamptz": "text", "timestamp": "text",
 }  # fmt: skip
+
+# Rows a GraphQL collection returns at most, whatever `first` or `last` ask
+# (pg_graphql's default `max_rows`).
+DEFAULT_PAGE_SIZE = 30
 
 # A column of JSON documents: what a value compared with `data->key` takes.
 JSON_DOCUMENT = ColumnInfo("json", "jsonb", "json", None, True, None, 0, False)
@@ -112,6 +119,52 @@ class OutEmbed:
 
 
 @dataclass(slots=True)
+class OutConstant:
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class OutNodeId:
+    key: str
+
+
+@dataclass(slots=True)
+class EdgePlan:
+    kind: str  # cursor, node, typename
+    key: str
+    value: str = ""
+    node: ReadNode | None = None
+
+
+@dataclass(slots=True)
+class PartPlan:
+    kind: str  # totalCount, pageInfo, edges, typename
+    key: str
+    value: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    edge: list[EdgePlan] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class OutConnection:
+    """A Relay connection: `node` holds the rows' policy, filters and total
+    order (its items are unused); each `edges` part renders its own node."""
+
+    key: str
+    node: ReadNode
+    relationship: Relationship | None
+    parts: list[PartPlan]
+    limit: int
+    offset: int
+    backward: bool
+    cursor: tuple[object, ...] | None
+
+
+OutItem = OutColumn | OutCount | OutEmbed | OutConstant | OutNodeId | OutConnection
+
+
+@dataclass(slots=True)
 class FilterPlan:
     field: FieldPlan
     op: str
@@ -148,7 +201,7 @@ class OrderPlan:
 class ReadNode:
     table: TableInfo
     alias: str
-    items: list[OutColumn | OutCount | OutEmbed] = field(default_factory=list)
+    items: list[OutItem] = field(default_factory=list)
     conditions: list[ConditionPlan] = field(default_factory=list)
     order: list[OrderPlan] = field(default_factory=list)
     limit: int | None = None
@@ -195,8 +248,10 @@ class _Planner:
         catalog: PolicyCatalog,
         auth: Auth,
         slots: bool = False,
+        page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
         self.schema = schema
+        self.page_size = page_size
         self.catalog = catalog
         self.auth = auth
         # Only a prepared (masked) request may carry slot markers; in any other
@@ -298,6 +353,16 @@ class _Planner:
             node.items.append(OutColumn(item.alias or item.field.default_name, plan))
         elif isinstance(item, Count):
             node.items.append(OutCount(item.alias or "count"))
+        elif isinstance(item, Constant):
+            node.items.append(OutConstant(item.alias, item.value))
+        elif isinstance(item, NodeId):
+            if not node.table.primary_key:
+                raise NotImplementedFeature(
+                    f"table '{node.table.name}' has no primary key, so its rows have no node id"
+                )
+            node.items.append(OutNodeId(item.alias))
+        elif isinstance(item, Connection):
+            node.items.append(self.connection(node, item))
         else:
             node.items.append(self.embed(node, item, shape, path))
 
@@ -331,6 +396,70 @@ class _Planner:
                 f"A spread operation on '{item.relation}' is only supported on to-one relationships",
             )
         return embed
+
+    def connection(self, parent: ReadNode | None, item: Connection) -> OutConnection:
+        """A GraphQL collection: the rows of `item.relation` (reached from
+        `parent` through the foreign key `item.hint`), in a total order."""
+        relationship = None
+        if parent is None:
+            table = self.table(item.relation)
+        else:
+            relationship, table = find_relationship(
+                self.schema, parent.table, item.relation, item.hint
+            )
+        if not table.primary_key:
+            raise NotImplementedFeature(
+                f"table '{table.name}' has no primary key; a collection needs one to page"
+            )
+        base = ReadNode(table, self.next_alias())
+        base.policy = self.policy(table.name, "select", base.alias)
+        base.view = self.inline_view(table)
+        self.add_conditions(base, item.filters, ())
+        # The primary key last makes the order total, so cursors are exact.
+        keys = tuple(
+            OrderTerm(FieldRef(key), False, False) for key in table.primary_key
+        )
+        self.add_order(base, item.order + keys)
+        cursor = None
+        if item.cursor is not None:
+            if len(item.cursor) != len(base.order):
+                raise InvalidValue("orderBy clause incompatible with pagination cursor")
+            cursor = tuple(
+                None
+                if value is None
+                else coerce.filter_value(term.field.column, _text(value))
+                for term, value in zip(base.order, item.cursor)
+            )
+        asked = item.first if item.first is not None else item.last
+        limit = self.page_size if asked is None else min(asked, self.page_size)
+        parts = []
+        for part in item.parts:
+            plan = PartPlan(part.kind, part.alias, part.value, part.fields)
+            for edge in part.edge:
+                node = None
+                if edge.kind == "node":
+                    node = ReadNode(
+                        table,
+                        base.alias,
+                        conditions=base.conditions,
+                        order=base.order,
+                        policy=base.policy,
+                        view=base.view,
+                    )
+                    for selected in edge.select:
+                        self.add_item(node, selected, Shape(), (base.alias,))
+                plan.edge.append(EdgePlan(edge.kind, edge.alias, edge.value, node))
+            parts.append(plan)
+        return OutConnection(
+            item.alias,
+            base,
+            relationship,
+            parts,
+            limit,
+            item.offset or 0,
+            item.backward,
+            cursor,
+        )
 
     # ------------------------------------------------------------ filters
 
@@ -490,6 +619,17 @@ def _check_json_path(path: tuple[JsonStep, ...]) -> None:
             )
 
 
+def _text(value: object) -> str:
+    """A JSON scalar (from a cursor) as the text a filter value is coerced from."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    import orjson
+
+    return orjson.dumps(value).decode()
+
+
 def _cast_column(cast: str) -> ColumnInfo:
     """A column of the cast's type, for coercing the values compared with it."""
     kind = CASTS[cast]
@@ -513,6 +653,39 @@ def plan_read(
     return ReadPlan(root, request.count is not None)
 
 
+def plan_connection(
+    request: Connection,
+    schema: SchemaCache,
+    catalog: PolicyCatalog,
+    auth: Auth,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> OutConnection:
+    """A top-level GraphQL collection."""
+    planner = _Planner(schema, catalog, auth, page_size=page_size)
+    return planner.connection(None, request)
+
+
+def plan_record(
+    table_name: str,
+    select: tuple[SelectItem, ...],
+    filters: tuple[Condition, ...],
+    schema: SchemaCache,
+    catalog: PolicyCatalog,
+    auth: Auth,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> ReadNode:
+    """One row of a table, found by `filters` (GraphQL's `node(nodeId:)`)."""
+    planner = _Planner(schema, catalog, auth, page_size=page_size)
+    table = planner.table(table_name)
+    node = ReadNode(table, planner.next_alias())
+    node.policy = planner.policy(table.name, "select", node.alias)
+    node.view = planner.inline_view(table)
+    for item in select:
+        planner.add_item(node, item, Shape(), (node.alias,))
+    planner.add_conditions(node, filters, ())
+    return node
+
+
 def _check_paths(root: ReadNode, shape: Shape) -> None:
     """Filters/order/limit on an embed path that was not selected are PGRST108."""
     for mapping in (shape.filters, shape.order, shape.limit, shape.offset):
@@ -534,9 +707,10 @@ def plan_write(
     catalog: PolicyCatalog,
     auth: Auth,
     safe_updates: bool = True,
+    page_size: int = DEFAULT_PAGE_SIZE,
 ) -> WritePlan:
     """Plan a write; with `safe_updates`, PATCH and DELETE need a filter."""
-    planner = _Planner(schema, catalog, auth)
+    planner = _Planner(schema, catalog, auth, page_size=page_size)
     table = planner.table(request.table)
     representation = _representation(planner, table, request)
     alias = table.name  # RETURNING can only name the table itself

@@ -17,10 +17,16 @@ from accounts.keys import Auth
 from database import compiler
 from database.errors import InsufficientPrivilege, MaxAffectedExceeded, SingularResponse
 from database.executor import catalog, execute_all, fetch_one, write_transaction
-from database.plan import WritePlan, plan_read, plan_write
+from database.plan import (
+    WritePlan,
+    plan_connection,
+    plan_read,
+    plan_record,
+    plan_write,
+)
 from database.schema import SchemaCache
 from database.sql import Sql
-from database.types import ReadRequest, WriteRequest
+from database.types import Condition, Connection, ReadRequest, SelectItem, WriteRequest
 from rls.services import PolicyCatalog
 
 
@@ -60,6 +66,48 @@ def run_read(sql: Sql, auth: Auth, values: tuple[str, ...] = ()) -> ReadResult:
 def read(request: ReadRequest, auth: Auth) -> ReadResult:
     schema, policies = catalog()
     return run_read(prepare_read(request, auth, schema, policies), auth)
+
+
+def prepare_connection(
+    request: Connection, auth: Auth, schema: SchemaCache, policies: PolicyCatalog
+) -> Sql:
+    """Compile a GraphQL collection; the statement depends on the caller's
+    role only (auth values are bound when it runs)."""
+    plan = plan_connection(
+        request, schema, policies, auth, page_size=settings.GRAPHQL_MAX_ROWS
+    )
+    return compiler.compile_connection(plan)
+
+
+def run_json(sql: Sql, auth: Auth) -> str | None:
+    """Run a statement returning one JSON text (or NULL)."""
+    return fetch_one(sql, auth)[0]
+
+
+def read_connection(request: Connection, auth: Auth) -> str:
+    """A GraphQL collection as JSON text, from one statement."""
+    schema, policies = catalog()
+    return run_json(prepare_connection(request, auth, schema, policies), auth)
+
+
+def read_record(
+    table: str,
+    select: tuple[SelectItem, ...],
+    filters: tuple[Condition, ...],
+    auth: Auth,
+) -> str | None:
+    """The first row of `table` matching `filters` as JSON text, or None."""
+    schema, policies = catalog()
+    node = plan_record(
+        table,
+        select,
+        filters,
+        schema,
+        policies,
+        auth,
+        page_size=settings.GRAPHQL_MAX_ROWS,
+    )
+    return fetch_one(compiler.compile_record(node), auth)[0]
 
 
 def _row_violation(
@@ -145,10 +193,21 @@ def _delete(
     return execute_all(raw, sql, auth, table), representation
 
 
-def write(request: WriteRequest, auth: Auth) -> WriteResult:
+def write(
+    request: WriteRequest, auth: Auth, safe_updates: bool | None = None
+) -> WriteResult:
+    """Run a write in one transaction; `safe_updates` defaults to the setting
+    (GraphQL's `atMost` guards its writes instead)."""
     schema, policies = catalog()
     plan = plan_write(
-        request, schema, policies, auth, safe_updates=settings.API_SAFE_UPDATES
+        request,
+        schema,
+        policies,
+        auth,
+        safe_updates=settings.API_SAFE_UPDATES
+        if safe_updates is None
+        else safe_updates,
+        page_size=settings.GRAPHQL_MAX_ROWS,
     )
     table = plan.table.name
     with write_transaction() as tx:

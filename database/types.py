@@ -75,7 +75,70 @@ class Embed:
         return self.alias or self.relation
 
 
-SelectItem = Column | Count | Embed
+@dataclass(frozen=True, slots=True)
+class Constant:
+    """A fixed text in every row's output (GraphQL's `__typename`)."""
+
+    alias: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeId:
+    """The row's global id: its table and primary key, as pg_graphql's `nodeId`."""
+
+    alias: str
+
+
+@dataclass(frozen=True, slots=True)
+class EdgePart:
+    """One field of a connection's edge: its `cursor`, its `node` (rendered
+    from `select`) or a `typename` constant."""
+
+    kind: Literal["cursor", "node", "typename"]
+    alias: str
+    value: str = ""
+    select: tuple[SelectItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionPart:
+    """One field of a connection: `totalCount`, `pageInfo` (its fields as
+    (alias, name) pairs, name one of hasNextPage, hasPreviousPage,
+    startCursor, endCursor, or `__typename:<value>`), `edges` or `typename`."""
+
+    kind: Literal["totalCount", "pageInfo", "edges", "typename"]
+    alias: str
+    value: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    edge: tuple[EdgePart, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A Relay connection over a table's rows (a GraphQL collection).
+
+    At the top level `relation` is the table; nested, it is the table the
+    foreign key `hint` reaches from the parent. Rows are ordered by `order`
+    (the primary key last, so the order is total) and paged forwards
+    (`first`/`after`/`offset`) or backwards (`last`/`before`); `cursor` is the
+    decoded `after`/`before` cursor, one value per order term.
+    """
+
+    relation: str
+    alias: str
+    parts: tuple[ConnectionPart, ...]
+    hint: str | None = None
+    filters: tuple[Condition, ...] = ()
+    order: tuple[OrderTerm, ...] = ()
+    first: int | None = None
+    last: int | None = None
+    offset: int | None = None
+    cursor: tuple[object, ...] | None = None
+    backward: bool = False  # `last`/`before`: the page ends at the cursor
+
+
+SelectItem = Column | Count | Embed | Constant | NodeId | Connection
 
 # ---------------------------------------------------------------- filters
 

@@ -32,11 +32,19 @@ await build({
 });
 copy("tabulator-tables/dist/js/tabulator.min.js", "tabulator.min.js");
 copy("tabulator-tables/dist/css/tabulator.min.css", "tabulator.min.css");
+// GraphiQL's own browser build, on React's UMD builds (the Studio's GraphQL page).
+copy("react/umd/react.production.min.js", "react.production.min.js");
+copy("react-dom/umd/react-dom.production.min.js", "react-dom.production.min.js");
+copy("graphiql/graphiql.min.js", "graphiql.min.js");
+copy("graphiql/graphiql.min.css", "graphiql.min.css");
 
 const versions = {
   codemirror: version("codemirror"),
   "@codemirror/lang-sql": version("@codemirror/lang-sql"),
   "tabulator-tables": version("tabulator-tables"),
+  graphiql: version("graphiql"),
+  react: version("react"),
+  "react-dom": version("react-dom"),
 };
 writeFileSync(
   join(out, "VERSIONS.txt"),

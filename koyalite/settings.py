@@ -44,6 +44,12 @@ KNOWN_VARIABLES = frozenset(
         "KOYALITE_REQUEST_LOG_ROWS",
         "KOYALITE_STUDIO_RATE_LIMIT_SIGN_IN",
         "KOYALITE_STORAGE_MAX_FILE_SIZE",
+        "KOYALITE_GRAPHQL_INTROSPECTION",
+        "KOYALITE_GRAPHQL_MAX_ROWS",
+        "KOYALITE_GRAPHQL_MAX_DEPTH",
+        "KOYALITE_GRAPHQL_MAX_ALIASES",
+        "KOYALITE_GRAPHQL_MAX_FIELDS",
+        "KOYALITE_GRAPHQL_TIME_LIMIT_MS",
     }
 )
 # Every KOYALITE_AUTH_* variable is read below; later capabilities add theirs.
@@ -152,6 +158,16 @@ MAX_BODY_BYTES = _int("KOYALITE_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 MAX_ROWS = _int("KOYALITE_MAX_ROWS", None, minimum=1)
 # PATCH and DELETE need a filter, as Supabase's pg-safeupdate requires.
 API_SAFE_UPDATES = _bool("KOYALITE_API_SAFE_UPDATES", True)
+# /graphql/v1: introspection is on, as on Supabase; a collection returns at
+# most GRAPHQL_MAX_ROWS rows whatever `first` asks (pg_graphql's max_rows);
+# documents deeper, with more aliases or more fields than these are refused
+# before anything runs, and each statement stops after the time limit.
+GRAPHQL_INTROSPECTION = _bool("KOYALITE_GRAPHQL_INTROSPECTION", True)
+GRAPHQL_MAX_ROWS = _int("KOYALITE_GRAPHQL_MAX_ROWS", 30, minimum=1)
+GRAPHQL_MAX_DEPTH = _int("KOYALITE_GRAPHQL_MAX_DEPTH", 16, minimum=2)
+GRAPHQL_MAX_ALIASES = _int("KOYALITE_GRAPHQL_MAX_ALIASES", 30, minimum=1)
+GRAPHQL_MAX_FIELDS = _int("KOYALITE_GRAPHQL_MAX_FIELDS", 500, minimum=10)
+GRAPHQL_TIME_LIMIT_MS = _int("KOYALITE_GRAPHQL_TIME_LIMIT_MS", 5000, minimum=10)
 # The Studio's request log keeps the newest N API requests; 0 records none.
 # The largest object any bucket takes (a bucket's file_size_limit may lower
 # it); Supabase's hosted default.
@@ -366,6 +382,7 @@ INSTALLED_APPS = [
     "rls",
     "accounts",
     "api",
+    "graphql_api",
     "studio",
     "storage",
     "webhooks",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("storage/v1/", include("storage.urls")),
     path("emails/v1/", include("emails.urls")),
     path("functions/v1/", include("edge_functions.urls")),
+    path("graphql/v1", include("graphql_api.urls")),
     # A newcomer opening the served URL meets the Studio.
     path("", RedirectView.as_view(url="/studio/", permanent=False)),
     path("studio/", include("studio.urls")),

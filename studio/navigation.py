@@ -10,6 +10,7 @@ PAGES: list[tuple[str, str]] = [
     ("Table editor", "studio:tables"),
     ("Schema", "studio:schema"),
     ("SQL editor", "studio:sql"),
+    ("GraphQL", "studio:graphql"),
     ("Policies", "studio:policies"),
     ("Policy tester", "studio:policy_tester"),
     ("Auth", "studio:auth"),

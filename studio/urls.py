@@ -6,6 +6,7 @@ from studio.api import cron as cron_api
 from studio.api import docs as docs_api
 from studio.api import emails as emails_api
 from studio.api import functions as functions_api
+from studio.api import graphql as graphql_api
 from studio.api import keys as keys_api
 from studio.api import logs as logs_api
 from studio.api import mailbox as mailbox_api
@@ -29,6 +30,7 @@ from studio.views import (
     policies,
     tables,
 )
+from studio.views import graphql as graphql_page
 from studio.views import schema as schema_page
 from studio.views import sql as sql_page
 from studio.views import storage as storage_page
@@ -61,6 +63,12 @@ urlpatterns = [
         name="api_policies_test",
     ),
     path("sql/", sql_page.page, name="sql"),
+    path("graphql/", graphql_page.page, name="graphql"),
+    path(
+        "api/graphql/credentials",
+        graphql_api.CredentialsView.as_view(),
+        name="api_graphql_credentials",
+    ),
     path("schema/", schema_page.page, name="schema"),
     path("api/schema", schema_api.SchemaView.as_view(), name="api_schema"),
     path(

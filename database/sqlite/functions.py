@@ -23,10 +23,15 @@ Each does what SQLite's own functions cannot do the Postgres way:
   array stored as JSON: 1-based, NULL when out of range, when an index is NULL
   or when fewer indexes than the array's dimensions leave an array, as in
   Postgres. A value that is not a JSON array has no elements: NULL.
+- `koyalite_b64json(json)`: a JSON value as pg_graphql writes its cursors and
+  node ids: the text jsonb prints (`[1, "a"]`, a space after each comma),
+  base64-encoded.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import sqlite3
 import threading
@@ -147,7 +152,16 @@ def subscript_position(index: object) -> int:
     return value if isinstance(value, int) else 0
 
 
+def b64_json(text: str | None) -> str | None:
+    if text is None:
+        return None
+    # json.dumps separates items as jsonb's text output does: ", " and ": ".
+    printed = json.dumps(json.loads(text), ensure_ascii=False)
+    return base64.b64encode(printed.encode()).decode()
+
+
 def register(connection: sqlite3.Connection) -> None:
+    connection.create_function("koyalite_b64json", 1, b64_json, deterministic=True)
     connection.create_function("koyalite_real", 1, real_text, deterministic=True)
     connection.create_function("koyalite_jsonb", 1, canonical_json, deterministic=True)
     connection.create_function("koyalite_cast", 2, checked_cast, deterministic=True)

@@ -1,0 +1,294 @@
+"""/graphql/v1 under row-level security, and against hostile documents:
+the same policies as /rest/v1, clear errors, no 5xx, bounded time."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import ALICE, BOB, seeded_project, start_server, stop_server
+
+
+@pytest.fixture(scope="module")
+def gql_live(tmp_path_factory):
+    server = start_server(seeded_project(tmp_path_factory.mktemp("graphql-rls")))
+    yield server
+    stop_server(server)
+
+
+def post(server, query, variables=None, caller="anon"):
+    user = {"alice": ALICE, "bob": BOB}.get(caller)
+    key = server.service_key if caller == "service" else None
+    response = httpx.post(
+        f"{server.url}/graphql/v1",
+        json={"query": query, "variables": variables},
+        headers=server.headers(user, key),
+        timeout=20,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def titles(connection):
+    return sorted(edge["node"]["title"] for edge in connection["edges"])
+
+
+@pytest.mark.parametrize(
+    ("caller", "visible"),
+    [
+        ("anon", []),
+        ("alice", ["Alice Plans Trip", "alice buys milk", "alice writes tests"]),
+        ("bob", ["bob 100% done", "bob fixes bike"]),
+        (
+            "service",
+            [
+                "Alice Plans Trip",
+                "alice buys milk",
+                "alice writes tests",
+                "bob 100% done",
+                "bob fixes bike",
+            ],
+        ),
+    ],
+)
+def test_owner_only_policy_filters_rows_and_total_count(gql_live, caller, visible):
+    body = post(
+        gql_live,
+        "{ todosCollection { totalCount edges { node { title } } } }",
+        caller=caller,
+    )
+
+    todos = body["data"]["todosCollection"]
+    assert titles(todos) == visible
+    assert todos["totalCount"] == len(visible)
+
+
+TEAMS = (
+    "{ teamsCollection(orderBy: [{name: DescNullsLast}]) { totalCount edges { node { name"
+    " projectsCollection { totalCount edges { node { name } } }"
+    " membersCollection { totalCount } } } } }"
+)
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        ("anon", []),
+        ("alice", [("red", ["red rocket"], 1), ("blue", ["blue boat"], 2)]),
+        ("bob", [("blue", ["blue boat"], 2)]),
+        (
+            "service",
+            [("red", ["red archive", "red rocket"], 1), ("blue", ["blue boat"], 2)],
+        ),
+    ],
+)
+def test_membership_policies_apply_to_nested_collections(gql_live, caller, expected):
+    body = post(gql_live, TEAMS, caller=caller)
+
+    teams = body["data"]["teamsCollection"]
+    got = []
+    for edge in teams["edges"]:
+        node = edge["node"]
+        projects = node["projectsCollection"]
+        assert projects["totalCount"] == len(projects["edges"])
+        got.append(
+            (
+                node["name"],
+                sorted(e["node"]["name"] for e in projects["edges"]),
+                node["membersCollection"]["totalCount"],
+            )
+        )
+    assert got == expected
+    assert teams["totalCount"] == len(expected)
+
+
+def test_with_check_refusal_writes_nothing(gql_live):
+    before = post(gql_live, "{ todosCollection { totalCount } }", caller="service")
+
+    body = post(
+        gql_live,
+        "mutation($o: [todosInsertInput!]!) { insertIntotodosCollection(objects: $o) { affectedCount } }",
+        {"o": [{"title": "mine", "owner": ALICE}, {"title": "forged", "owner": BOB}]},
+        caller="alice",
+    )
+    after = post(gql_live, "{ todosCollection { totalCount } }", caller="service")
+
+    assert body["data"] is None
+    assert (
+        body["errors"][0]["message"]
+        == 'new row violates row-level security policy for table "todos"'
+    )
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    ("caller", "affected"), [("anon", 0), ("alice", 0), ("bob", 1)]
+)
+def test_update_and_delete_reach_only_permitted_rows(gql_live, caller, affected):
+    body = post(
+        gql_live,
+        'mutation { updatetodosCollection(set: {priority: 9}, filter: {title: {eq: "bob fixes bike"}}) { affectedCount } }',
+        caller=caller,
+    )
+
+    assert body["data"]["updatetodosCollection"]["affectedCount"] == affected
+
+
+# ---------------------------------------------------------------- property
+
+_filters = st.one_of(
+    st.builds(lambda v: f"{{priority: {{gt: {v}}}}}", st.integers(-2, 6)),
+    st.builds(lambda v: f"{{done: {{eq: {v}}}}}", st.sampled_from(["true", "false"])),
+    st.builds(
+        lambda v: f'{{title: {{ilike: "%{v}%"}}}}',
+        st.sampled_from(["a", "b", "o", "%"]),
+    ),
+    st.builds(lambda v: f"{{not: {{id: {{eq: {v}}}}}}}", st.integers(1, 6)),
+    st.builds(
+        lambda v: f"{{or: [{{id: {{eq: {v}}}}}, {{priority: {{is: NULL}}}}]}}",
+        st.integers(1, 6),
+    ),
+    st.just("{}"),
+)
+_orders = st.sampled_from(
+    ["[{id: AscNullsLast}]", "[{priority: DescNullsFirst}]", "[{title: AscNullsFirst}]"]
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    filter_=_filters, order=_orders, first=st.integers(0, 10), offset=st.integers(0, 3)
+)
+def test_random_queries_as_a_user_never_return_a_forbidden_row(
+    gql_live, filter_, order, first, offset
+):
+    body = post(
+        gql_live,
+        f"{{ todosCollection(filter: {filter_}, orderBy: {order}, first: {first}, offset: {offset})"
+        " { totalCount edges { node { owner } } }"
+        " teamsCollection { edges { node { name projectsCollection { edges { node { team_id } } } } } } }",
+        caller="bob",
+    )
+
+    data = body["data"]
+    assert {edge["node"]["owner"] for edge in data["todosCollection"]["edges"]} <= {BOB}
+    assert data["todosCollection"]["totalCount"] <= 2
+    assert [edge["node"]["name"] for edge in data["teamsCollection"]["edges"]] == [
+        "blue"
+    ]
+    projects = data["teamsCollection"]["edges"][0]["node"]["projectsCollection"][
+        "edges"
+    ]
+    assert {edge["node"]["team_id"] for edge in projects} == {
+        "22222222-2222-4222-8222-222222222222"
+    }
+
+
+# ---------------------------------------------------------------- hostile input
+
+_deep = (
+    "{ postsCollection { edges { node { "
+    + "commentsCollection { edges { node { posts { " * 6
+    + "id"
+    + " } } } }" * 6
+    + " } } } }"
+)
+_aliases = (
+    "{ "
+    + " ".join(f"a{i}: postsCollection {{ totalCount }}" for i in range(200))
+    + " }"
+)
+_fragments = (
+    "query { postsCollection { edges { node { ...f0 } } } }\n"
+    + "\n".join(
+        f"fragment f{i} on posts {{ ...f{i + 1} ...f{i + 1} }}" for i in range(30)
+    )
+    + "\nfragment f30 on posts { id }"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "message"),
+    [
+        (_deep, None, "Query is nested too deeply: more than 16 levels"),
+        (_aliases, None, "Query uses too many aliases: more than 30"),
+        (_fragments, None, "Query selects too many fields: more than 500"),
+        ("{ postsCollection { ", None, "Syntax Error: Expected Name, found <EOF>."),
+        (
+            "{ " + "postsCollection { totalCount } " * 5000 + "}",
+            None,
+            "Syntax Error: Document contains more than 20000 tokens. Parsing aborted.",
+        ),
+        (
+            "{ nosuchCollection { totalCount } }",
+            None,
+            "Cannot query field 'nosuchCollection' on type 'Query'. Did you mean 'notesCollection', 'postsCollection', 'todosCollection', 'ordersCollection', or 'projectsCollection'?",
+        ),
+        (
+            "query($n: Int) { postsCollection(first: $n) { totalCount } }",
+            {"n": "many"},
+            "Variable '$n' got invalid value 'many'; Int cannot represent non-integer value: 'many'",
+        ),
+        ('{ postsCollection(filter: {id: {eq: "x"}}) { totalCount } }', None, None),
+        ("subscription { postsCollection { totalCount } }", None, None),
+    ],
+)
+def test_hostile_documents_get_clear_errors_quickly(
+    gql_live, query, variables, message
+):
+    started = time.monotonic()
+    body = post(gql_live, query, variables)
+    elapsed = time.monotonic() - started
+
+    assert body["data"] is None
+    if message is not None:
+        assert body["errors"][0]["message"] == message
+    assert body["errors"][0]["message"]
+    assert elapsed < 2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "The request body is not valid JSON"),
+        (b"[]", "The request body must be a JSON object with a `query`"),
+        (b'{"query": 5}', "A `query` string is required"),
+        (
+            b'{"query": "{ __typename }", "variables": [1]}',
+            "variables must be a JSON object",
+        ),
+    ],
+)
+def test_malformed_bodies_are_400(gql_live, content, message):
+    response = httpx.post(
+        f"{gql_live.url}/graphql/v1",
+        content=content,
+        headers={**gql_live.headers(), "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"data": None, "errors": [{"message": message}]}
+
+
+def test_introspection_can_be_turned_off(tmp_path_factory):
+    server = start_server(
+        seeded_project(tmp_path_factory.mktemp("graphql-closed")),
+        env_extra={"KOYALITE_GRAPHQL_INTROSPECTION": "false"},
+    )
+    try:
+        closed = post(server, "{ __schema { queryType { name } } }")
+        query = post(server, "{ postsCollection { totalCount } }")
+    finally:
+        stop_server(server)
+
+    assert closed["data"] is None
+    assert "introspection" in closed["errors"][0]["message"]
+    assert query == {"data": {"postsCollection": {"totalCount": 2}}}
