@@ -393,7 +393,11 @@ def _status(
     rows: tuple[tuple[object, ...], ...],
 ) -> str:
     if command in ("INSERT", "UPDATE", "DELETE"):
-        count = len(rows) if columns else max(cursor.rowcount, 0)
+        count = len(rows) if columns else cursor.rowcount
+        if count < 0:
+            # Python's sqlite3 counts only statements that start with the
+            # command's keyword; `with … insert …` asks SQLite itself.
+            count = cursor.connection.execute("SELECT changes()").fetchone()[0]
         return f"{command} {count}"
     if columns:
         return f"{command} {len(rows)}"

@@ -456,3 +456,18 @@ def test_a_rename_and_the_policy_change_in_one_script_pass() -> None:
     )
 
     assert Policy.objects.get().using == "auth.uid() = owner_id"
+
+
+def test_statements_under_with_report_the_rows_they_changed(
+    schema: list[StatementResult],
+) -> None:
+    results = run_sql(
+        "with recursive s(v) as (select 1 union all select v + 1 from s where v < 5) "
+        "insert into teams (name) select 'team ' || v from s;\n"
+        "with picked as (select 'team 1' as name) "
+        "update teams set name = name || '!' where name in (select name from picked);\n"
+        "with gone as (select 'team 2' as name) "
+        "delete from teams where name in (select name from gone);"
+    )
+
+    assert [r.status for r in results] == ["INSERT 5", "UPDATE 1", "DELETE 1"]
