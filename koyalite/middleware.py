@@ -27,6 +27,7 @@ API_PREFIXES = (
     "/auth/",
     "/storage/",
     "/emails/",
+    "/webhooks/",
     "/functions/",
     "/graphql/",
     "/health",

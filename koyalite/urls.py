@@ -14,6 +14,7 @@ urlpatterns = [
     path("auth/v1/", include("accounts.urls")),
     path("storage/v1/", include("storage.urls")),
     path("emails/v1/", include("emails.urls")),
+    path("webhooks/v1/", include("webhooks.api")),
     path("functions/v1/", include("edge_functions.urls")),
     path("graphql/v1", include("graphql_api.urls")),
     # A newcomer opening the served URL meets the Studio.

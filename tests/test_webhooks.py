@@ -308,3 +308,84 @@ def _worker(project) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: killed all at once
     )
+
+
+def _manage(server, method: str, path: str, key: str | None = None, **kwargs):
+    headers = server.headers(key=key) if key else {}
+    return httpx.request(
+        method, f"{server.url}/webhooks/v1{path}", headers=headers, timeout=10, **kwargs
+    )
+
+
+def test_the_service_role_manages_endpoints_over_http(server):
+    """`/webhooks/v1` takes the service_role key only; it creates, reads,
+    changes and deletes endpoints with the Studio's rules."""
+    table = f"t_{uuid.uuid4().hex[:8]}"
+    sql(server, f"create table {table} (id integer primary key, n integer);")
+    body = {"name": f"{table}_api", "url": "http://127.0.0.1:9/x",
+            "table_name": table, "events": ["INSERT"]}  # fmt: skip
+    user = server.headers("00000000-0000-4000-8000-00000000a11c")
+
+    anonymous = _manage(server, "POST", "/endpoints", json=body)
+    anon = _manage(server, "POST", "/endpoints", key=server.anon_key, json=body)
+    as_user = httpx.post(f"{server.url}/webhooks/v1/endpoints", headers=user, json=body)
+    bad_filter = _manage(server, "POST", "/endpoints", key=server.service_key,
+                         json={**body, "row_filter": "n=like.5"})  # fmt: skip
+    no_column = _manage(server, "POST", "/endpoints", key=server.service_key,
+                        json={**body, "row_filter": "m=eq.5"})  # fmt: skip
+    created = _manage(server, "POST", "/endpoints", key=server.service_key,
+                      json={**body, "row_filter": "n=gt.5"})  # fmt: skip
+    endpoint = created.json()
+    path = f"/endpoints/{endpoint['id']}"
+    secret = _manage(server, "POST", f"{path}/secret", key=server.service_key)
+    changed = _manage(server, "PATCH", path, key=server.service_key,
+                      json={"row_filter": ""})  # fmt: skip
+    deleted = _manage(server, "DELETE", path, key=server.service_key)
+    gone = _manage(server, "GET", path, key=server.service_key)
+
+    assert [anonymous.status_code, anon.status_code, as_user.status_code] == [
+        401,
+        401,
+        403,
+    ]
+    assert (bad_filter.status_code, no_column.status_code) == (400, 400)
+    assert "is not column=operator.value" in bad_filter.json()["message"]
+    assert (
+        no_column.json()["message"] == f"row filter: table '{table}' has no column 'm'"
+    )
+    assert created.status_code == 201, created.text
+    assert endpoint["row_filter"] == "n=gt.5" and "secret" not in endpoint
+    assert secret.json()["secret"].startswith("whsec_")
+    assert changed.json()["row_filter"] == ""
+    assert (deleted.status_code, gone.status_code) == (204, 404)
+
+
+def test_an_endpoint_with_a_row_filter_gets_only_the_rows_that_match(server):
+    table = f"t_{uuid.uuid4().hex[:8]}"
+    sql(server, f"create table {table} (id integer primary key, n integer);")
+    with Receiver() as receiver:
+        created = _manage(
+            server, "POST", "/endpoints", key=server.service_key,
+            json={"name": f"{table}_filtered", "url": receiver.url, "table_name": table,
+                  "row_filter": "n=gt.5"},
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        rest(server, "POST", f"/{table}", json=[{"id": i, "n": i} for i in range(1, 9)])
+        rest(server, "PATCH", f"/{table}?id=eq.7", json={"n": 2})  # new row fails
+        rest(server, "PATCH", f"/{table}?id=eq.3", json={"n": 30})  # new row passes
+        rest(server, "DELETE", f"/{table}?id=eq.8")  # the old row passes
+        rest(server, "DELETE", f"/{table}?id=eq.1")  # the old row fails
+        accepted = receiver.wait_for(5, timeout=30)
+        time.sleep(1)  # anything more would have come by now
+        seen = sorted(
+            (r.payload["type"], (r.payload["record"] or r.payload["old_record"])["n"])
+            for r in receiver.accepted()
+        )
+    assert len(accepted) >= 5
+    assert seen == [
+        ("DELETE", 8),
+        ("INSERT", 6),
+        ("INSERT", 7),
+        ("INSERT", 8),
+        ("UPDATE", 30),
+    ]

@@ -45,11 +45,20 @@ def fan_out() -> int:
     keys: dict[int, str] = {}
     deliveries = []
     for event in events:
+        row = None
         for endpoint in endpoints:
             if event.id <= endpoint.start_after or not endpoint.wants(
                 event.schema, event.table, event.type
             ):
                 continue
+            if endpoint.row_filter:
+                if row is None:
+                    changed = (
+                        event.old_record if event.type == "DELETE" else event.record
+                    )
+                    row = orjson.loads(changed or "{}")
+                if not endpoint.wants_row(row):
+                    continue
             if event.id not in keys:
                 keys[event.id] = row_key(event)
             deliveries.append(

@@ -31,6 +31,9 @@ class Endpoint(models.Model):
     schema_name = models.CharField(max_length=63, default="public")
     table_name = models.CharField(max_length=255, blank=True, default="")
     events = models.JSONField(default=list)  # ["INSERT", "UPDATE", "DELETE"]
+    # Only rows that match, in Supabase Realtime's syntax: `status=eq.done`
+    # (database.row_filter); "" for every row.
+    row_filter = models.CharField(max_length=1024, blank=True, default="")
     headers = models.JSONField(default=dict, blank=True)  # sent with each delivery
     timeout_ms = models.PositiveIntegerField(default=5000)
     secret = models.CharField(max_length=128, default=new_secret)
@@ -69,6 +72,16 @@ class Endpoint(models.Model):
             and self.table_name in ("", table)
             and event_type in self.events
         )
+
+    def wants_row(self, row: dict[str, object]) -> bool:
+        """Whether the changed row (the old one, for a delete) passes the
+        endpoint's row filter."""
+        from database.row_filter import parse
+
+        parsed = getattr(self, "_parsed_filter", False)
+        if parsed is False:
+            parsed = self._parsed_filter = parse(self.row_filter)
+        return parsed is None or parsed.matches(row)
 
 
 class Delivery(models.Model):

@@ -53,6 +53,7 @@ class EndpointSettings:
     schema_name: str = "public"
     table_name: str = ""  # every table of the schema
     events: tuple[str, ...] = EVENTS
+    row_filter: str = ""  # every row
     headers: dict[str, str] = field(default_factory=dict)
     timeout_ms: int = 5000
     owner_email: str = ""
@@ -100,13 +101,15 @@ def validate_endpoint(
     schema_name = _text(raw, "schema_name", 63, default="public").lower()
     if schema_name not in SCHEMAS:
         raise InvalidEndpoint(f"schema must be one of {', '.join(SCHEMAS)}")
+    table_name = _table(schema_name, _text(raw, "table_name", 255))
     return EndpointSettings(
         name=name,
         url=url,
         method=method,
         schema_name=schema_name,
-        table_name=_table(schema_name, _text(raw, "table_name", 255)),
+        table_name=table_name,
         events=_events(raw.get("events", EVENTS)),
+        row_filter=_row_filter(_text(raw, "row_filter", 1024), schema_name, table_name),
         headers=_headers(raw.get("headers", {})),
         timeout_ms=_timeout(raw.get("timeout_ms", 5000)),
         owner_email=_email(_text(raw, "owner_email", 254)),
@@ -288,6 +291,23 @@ def _headers(value: object) -> dict[str, str]:
                 f"the value of header {name!r} may not contain a line break"
             )
     return dict(value)
+
+
+def _row_filter(text: str, schema_name: str, table_name: str) -> str:
+    from database.executor import catalog
+    from database.row_filter import InvalidRowFilter, parse
+
+    try:
+        parsed = parse(text)
+    except InvalidRowFilter as error:
+        raise InvalidEndpoint(error.message, hint=error.hint) from None
+    if parsed is not None and schema_name == "public" and table_name:
+        table = catalog()[0].table(table_name)
+        if table is not None and parsed.column not in table.columns:
+            raise InvalidEndpoint(
+                f"row filter: table {table_name!r} has no column {parsed.column!r}"
+            )
+    return text.strip()
 
 
 def _timeout(value: object) -> int:

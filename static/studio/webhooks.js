@@ -50,6 +50,7 @@
         schema_name: elements.schema_name.value,
         table_name: elements.table_name.value,
         events: Array.from(form.querySelectorAll("input[name=events]:checked"), (box) => box.value),
+        row_filter: elements.row_filter.value,
         // Sent as typed: the server says what is wrong with it.
         headers: elements.headers.value,
         timeout_ms: /^\d+$/.test(timeout) ? Number(timeout) : timeout,

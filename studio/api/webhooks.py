@@ -38,6 +38,7 @@ def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
         "schema_name": endpoint.schema_name,
         "table_name": endpoint.table_name,
         "events": list(endpoint.events),
+        "row_filter": endpoint.row_filter,
         "headers": endpoint.headers,
         "timeout_ms": endpoint.timeout_ms,
         "owner_email": endpoint.owner_email,
