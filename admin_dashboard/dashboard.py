@@ -4,6 +4,7 @@ failed API requests, above the model list Django's admin shows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -31,6 +32,7 @@ def counts() -> list[Count]:
         Count("Tables", tables, ""),
         Count("Policies", Policy.objects.count(), "admin:rls_policy_changelist"),
         *_delivery_counts(),
+        *_job_counts(),
     ]
 
 
@@ -50,6 +52,41 @@ def _delivery_counts() -> list[Count]:
             url,
         ),
         Count("Webhook deliveries failed", found.get("failed", 0), url),
+    ]
+
+
+def _job_counts() -> list[Count]:
+    """The job queue, mails and cron runs: what waits and what failed."""
+    from django.conf import settings
+    from django.db.models import Count as Counted
+    from django.db.models import Q
+    from django.utils import timezone
+    from django_q.brokers import get_broker
+    from django_q.models import Failure
+
+    from emails.models import OutgoingEmail
+    from scheduler.models import JobRun
+
+    mails = OutgoingEmail.objects.aggregate(
+        waiting=Counted("id", filter=Q(status__in=("queued", "sending"))),
+        failed=Counted("id", filter=Q(status="failed")),
+    )
+    day_ago = timezone.now() - timedelta(hours=24)
+    runs_failed = JobRun.objects.filter(status="failed", finished_at__gte=day_ago)
+    queue_url = "" if settings.REDIS_URL else "admin:django_q_ormq_changelist"
+    mail_url = "admin:emails_outgoingemail_changelist"
+    return [
+        Count("Jobs queued", get_broker().queue_size(), queue_url),
+        Count(
+            "Jobs failed", Failure.objects.count(), "admin:django_q_failure_changelist"
+        ),
+        Count("Emails waiting", mails["waiting"], mail_url),
+        Count("Emails failed", mails["failed"], mail_url),
+        Count(
+            "Cron runs failed in 24 hours",
+            runs_failed.count(),
+            "admin:scheduler_jobrun_changelist",
+        ),
     ]
 
 

@@ -78,6 +78,11 @@ def test_index_counts_users_sessions_tables_policies_and_deliveries(studio_live)
         "Policies",
         "Webhook deliveries waiting",
         "Webhook deliveries failed",
+        "Jobs queued",
+        "Jobs failed",
+        "Emails waiting",
+        "Emails failed",
+        "Cron runs failed in 24 hours",
     ]
 
 
