@@ -74,6 +74,11 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
+                if len(body) < length:
+                    # The sender died mid-request (a killed worker): a real
+                    # server sees a broken request, not a delivery.
+                    self.close_connection = True
+                    return
                 with receiver.lock:
                     failing = len(receiver.requests) < receiver.fail_first
                     status = 503 if failing else receiver.status
