@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+import orjson
+
 from database.plan import (
     CASTS,
     EmbedNullPlan,
@@ -579,6 +581,17 @@ def _reversed(node: ReadNode) -> ReadNode:
 
 def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
     """The connection object of `conn` (under the parent row `parent_alias`)."""
+    pairs, texts = _connection_pairs(conn, parent_alias)
+    return json_object(
+        [(k, v.wrap("json(", ")") if k in texts else v) for k, v in pairs]
+    )
+
+
+def _connection_pairs(
+    conn: OutConnection, parent_alias: str | None
+) -> tuple[list[tuple[str, Sql]], set[str]]:
+    """The connection's members, and the keys of those that are JSON text
+    (not typed JSON values: `json()` would have to parse them)."""
     node = conn.node
     fetch = _reversed(node) if conn.backward else node
     join = []
@@ -600,6 +613,7 @@ def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
         return Sql("SELECT ") + columns + number + paged + order_sql(fetch) + window
 
     pairs: list[tuple[str, Sql]] = []
+    texts: set[str] = set()
     for part in conn.parts:
         if part.kind == "typename":
             pairs.append((part.key, param(part.value)))
@@ -614,17 +628,18 @@ def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
                 (
                     part.key,
                     Sql(
-                        "json((SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM ("
+                        "(SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM ("
                     )
                     + rows
-                    + Sql(")))"),
+                    + Sql("))"),
                 )
             )
+            texts.add(part.key)
         else:
             pairs.append(
                 (part.key, _page_info(part, conn, fetch, matching, paged, page))
             )
-    return json_object(pairs)
+    return pairs, texts
 
 
 def _edge_object(part: PartPlan, node: ReadNode) -> Sql:
@@ -696,8 +711,20 @@ def _page_info(
 
 
 def compile_connection(conn: OutConnection) -> Sql:
-    """One statement returning the connection's JSON text."""
-    return Sql("SELECT ") + connection_value(conn, None)
+    """One statement returning the connection's JSON text.
+
+    The outermost object is concatenated as text, as a REST read's array is:
+    in `json_object` its page would have to go through `json()`, which parses
+    every row of it again.
+    """
+    pairs, texts = _connection_pairs(conn, None)
+    parts = [
+        param(("," if i else "") + orjson.dumps(key).decode() + ":")
+        + Sql(" || ")
+        + (value if key in texts else value.wrap("json_quote(", ")"))
+        for i, (key, value) in enumerate(pairs)
+    ]
+    return Sql("SELECT '{' || ") + Sql.join(parts + [Sql("'}'")], " || ")
 
 
 def compile_record(node: ReadNode) -> Sql:
