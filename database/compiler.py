@@ -192,6 +192,32 @@ def json_object(pairs: list[tuple[str, Sql]], key: Callable[[str], Sql] = param)
     return result
 
 
+def text_object(pairs: list[tuple[str, Sql]], texts: set[str]) -> Sql:
+    """A JSON object of `pairs` concatenated as text; the values named in
+    `texts` are JSON text already, the others are quoted as `json_object`
+    would. GraphQL's connections are built this way: in `json_object` a page
+    of rows held as text would go through `json()`, which parses it again at
+    every level it is nested in."""
+    if not pairs:
+        return Sql("'{}'")
+    parts = [
+        param(("{" if i == 0 else ",") + orjson.dumps(key).decode() + ":")
+        + Sql(" || ")
+        + (value if key in texts else value.wrap("json_quote(", ")"))
+        for i, (key, value) in enumerate(pairs)
+    ]
+    return _concat([*parts, Sql("'}'")])
+
+
+def _concat(parts: list[Sql]) -> Sql:
+    """`a || b || …` nested by halves: a flat chain of hundreds of terms
+    would pass SQLite's limit on the depth of an expression."""
+    if len(parts) <= 8:
+        return Sql.join(parts, " || ").wrap("(", ")")
+    half = len(parts) // 2
+    return _concat(parts[:half]) + Sql(" || ") + _concat(parts[half:])
+
+
 # ---------------------------------------------------------------- conditions
 
 
@@ -515,7 +541,11 @@ def object_pairs(node: ReadNode) -> list[tuple[str, Sql]]:
 
 
 def object_sql(node: ReadNode) -> Sql:
-    return json_object(object_pairs(node))
+    """The row's object: JSON text when it holds a connection (see
+    `text_object`), else a JSON value."""
+    pairs = object_pairs(node)
+    connections = {item.key for item in node.items if isinstance(item, OutConnection)}
+    return text_object(pairs, connections) if connections else json_object(pairs)
 
 
 # ---------------------------------------------------------------- connections
@@ -580,18 +610,8 @@ def _reversed(node: ReadNode) -> ReadNode:
 
 
 def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
-    """The connection object of `conn` (under the parent row `parent_alias`)."""
-    pairs, texts = _connection_pairs(conn, parent_alias)
-    return json_object(
-        [(k, v.wrap("json(", ")") if k in texts else v) for k, v in pairs]
-    )
-
-
-def _connection_pairs(
-    conn: OutConnection, parent_alias: str | None
-) -> tuple[list[tuple[str, Sql]], set[str]]:
-    """The connection's members, and the keys of those that are JSON text
-    (not typed JSON values: `json()` would have to parse them)."""
+    """The connection object of `conn` (under the parent row `parent_alias`)
+    as JSON text."""
     node = conn.node
     fetch = _reversed(node) if conn.backward else node
     join = []
@@ -639,11 +659,12 @@ def _connection_pairs(
             pairs.append(
                 (part.key, _page_info(part, conn, fetch, matching, paged, page))
             )
-    return pairs, texts
+    return text_object(pairs, texts)
 
 
 def _edge_object(part: PartPlan, node: ReadNode) -> Sql:
     pairs: list[tuple[str, Sql]] = []
+    texts: set[str] = set()
     for edge in part.edge:
         if edge.kind == "typename":
             pairs.append((edge.key, param(edge.value)))
@@ -652,7 +673,9 @@ def _edge_object(part: PartPlan, node: ReadNode) -> Sql:
         else:
             assert edge.node is not None
             pairs.append((edge.key, object_sql(edge.node)))
-    return json_object(pairs)
+            if any(isinstance(item, OutConnection) for item in edge.node.items):
+                texts.add(edge.key)
+    return text_object(pairs, texts) if texts else json_object(pairs)
 
 
 def _page_info(
@@ -711,20 +734,8 @@ def _page_info(
 
 
 def compile_connection(conn: OutConnection) -> Sql:
-    """One statement returning the connection's JSON text.
-
-    The outermost object is concatenated as text, as a REST read's array is:
-    in `json_object` its page would have to go through `json()`, which parses
-    every row of it again.
-    """
-    pairs, texts = _connection_pairs(conn, None)
-    parts = [
-        param(("," if i else "") + orjson.dumps(key).decode() + ":")
-        + Sql(" || ")
-        + (value if key in texts else value.wrap("json_quote(", ")"))
-        for i, (key, value) in enumerate(pairs)
-    ]
-    return Sql("SELECT '{' || ") + Sql.join(parts + [Sql("'}'")], " || ")
+    """One statement returning the connection's JSON text."""
+    return Sql("SELECT ") + connection_value(conn, None)
 
 
 def compile_record(node: ReadNode) -> Sql:

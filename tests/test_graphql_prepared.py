@@ -81,3 +81,125 @@ def test_schema_and_policy_changes_reach_a_query_served_before(live):
     body = run(live, with_column, key=live.service_key)
     assert body["data"] is None
     assert "subtitle" in body["errors"][0]["message"]
+
+
+NESTED = """{ postsCollection(first: 2) {
+  pageInfo { hasNextPage hasPreviousPage }
+  edges { node { id published
+    commentsCollection(first: 2) {
+      totalCount
+      pageInfo { hasNextPage hasPreviousPage }
+      edges { node { body hidden posts { title commentsCollection { totalCount } } } }
+    }
+  } }
+} }"""
+
+
+def test_nested_connections_keep_every_value_type(live):
+    """Objects holding connections are built as text: booleans, numbers,
+    nulls and objects inside them keep their JSON types at every level."""
+    body = run(live, NESTED, key=live.service_key)
+
+    assert body == {
+        "data": {
+            "postsCollection": {
+                "pageInfo": {"hasNextPage": True, "hasPreviousPage": False},
+                "edges": [
+                    {
+                        "node": {
+                            "id": 1,
+                            "published": True,
+                            "commentsCollection": {
+                                "totalCount": 3,
+                                "pageInfo": {
+                                    "hasNextPage": True,
+                                    "hasPreviousPage": False,
+                                },
+                                "edges": [
+                                    {
+                                        "node": {
+                                            "body": "first!",
+                                            "hidden": False,
+                                            "posts": {
+                                                "title": "Hello",
+                                                "commentsCollection": {"totalCount": 3},
+                                            },
+                                        }
+                                    },
+                                    {
+                                        "node": {
+                                            "body": "spam",
+                                            "hidden": True,
+                                            "posts": {
+                                                "title": "Hello",
+                                                "commentsCollection": {"totalCount": 3},
+                                            },
+                                        }
+                                    },
+                                ],
+                            },
+                        }
+                    },
+                    {
+                        "node": {
+                            "id": 2,
+                            "published": False,
+                            "commentsCollection": {
+                                "totalCount": 1,
+                                "pageInfo": {
+                                    "hasNextPage": False,
+                                    "hasPreviousPage": False,
+                                },
+                                "edges": [
+                                    {
+                                        "node": {
+                                            "body": "draft note",
+                                            "hidden": False,
+                                            "posts": {
+                                                "title": "Draft",
+                                                "commentsCollection": {"totalCount": 1},
+                                            },
+                                        }
+                                    }
+                                ],
+                            },
+                        }
+                    },
+                ],
+            }
+        }
+    }
+
+
+def test_mutation_records_hold_nested_connections(live):
+    body = run(
+        live,
+        'mutation { insertIntocommentsCollection(objects: [{post_id: "3", body: "hi"}])'
+        " { affectedCount records { body hidden posts { published"
+        " commentsCollection { totalCount edges { node { body } } } } } } }",
+        key=live.service_key,
+    )
+
+    assert body == {
+        "data": {
+            "insertIntocommentsCollection": {
+                "affectedCount": 1,
+                "records": [
+                    {
+                        "body": "hi",
+                        "hidden": False,
+                        "posts": {
+                            "published": True,
+                            "commentsCollection": {
+                                "totalCount": 2,
+                                "edges": [
+                                    {"node": {"body": "who?"}},
+                                    {"node": {"body": "hi"}},
+                                ],
+                            },
+                        },
+                    }
+                ],
+            }
+        }
+    }
