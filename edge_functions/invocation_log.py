@@ -1,28 +1,18 @@
 """The invocation log's writer: one row per call, written off the hot path.
 
-`record()` appends to an in-memory buffer and returns; a daemon thread per
-server process writes the buffer every second through the write lock and
-trims the table to the newest `KOYALITE_FUNCTIONS_LOG_ROWS` rows. Logging
-never blocks or fails a call; a full buffer drops records and counts them.
+`record()` hands the call to the process's `BatchWriter`, whose thread writes
+every second through the write lock and trims the table to the newest
+`KOYALITE_FUNCTIONS_LOG_ROWS` rows.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sqlite3
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
 
-from koyalite.logging import get_logger
-
-log = get_logger("koyalite.functions")
+from koyalite.batch_writer import BatchWriter, PerProcess
 
 TABLE = "functions_invocations"
 FLUSH_SECONDS = 1.0
@@ -73,69 +63,27 @@ class Record:
         )
 
 
-class _Writer:
-    def __init__(self) -> None:
-        self.buffer: deque[Record] = deque()
-        self.dropped = 0
-        self.thread = threading.Thread(
-            target=self._run, name="koyalite-functions-log", daemon=True
-        )
-        self.thread.start()
+def _write(batch: list[Record]) -> None:
+    from database.executor import write_transaction
 
-    def add(self, record: Record) -> None:
-        if len(self.buffer) >= BUFFER_SIZE:
-            self.dropped += 1
-            return
-        self.buffer.append(record)
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(FLUSH_SECONDS)
-            batch: list[Record] = []
-            with contextlib.suppress(IndexError):
-                while True:
-                    batch.append(self.buffer.popleft())
-            if not batch:
-                continue
-            try:
-                self._write(batch)
-            except (DatabaseError, sqlite3.Error) as error:
-                log.warning(
-                    "function_log.write_failed", error=str(error), records=len(batch)
-                )
-                close_old_connections()
-
-    def _write(self, batch: list[Record]) -> None:
-        from database.executor import write_transaction
-
-        with write_transaction() as tx:
-            for record in batch:
-                tx.raw.execute(_INSERT, record.row())
-            tx.raw.execute(_TRIM, (settings.FUNCTIONS_LOG_ROWS,))
+    with write_transaction() as tx:
+        for record in batch:
+            tx.raw.execute(_INSERT, record.row())
+        tx.raw.execute(_TRIM, (settings.FUNCTIONS_LOG_ROWS,))
 
 
-_writer: _Writer | None = None
-_writer_lock = threading.Lock()
-
-
-def _forget_writer() -> None:
-    global _writer, _writer_lock
-    _writer = None
-    _writer_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_writer)
+_writers: PerProcess[Record] = PerProcess(
+    lambda: BatchWriter(
+        "functions-log",
+        _write,
+        flush_seconds=FLUSH_SECONDS,
+        batch_size=BUFFER_SIZE,
+        buffer_size=BUFFER_SIZE,
+    )
+)
 
 
 def record(entry: Record) -> None:
     """Queue one invocation for the log; never blocks, never raises."""
-    global _writer
-    if not settings.FUNCTIONS_LOG_ROWS:
-        return
-    writer = _writer
-    if writer is None:
-        with _writer_lock:
-            writer = _writer
-            if writer is None:
-                writer = _writer = _Writer()
-    writer.add(entry)
+    if settings.FUNCTIONS_LOG_ROWS:
+        _writers.get().add(entry)
