@@ -107,11 +107,3 @@ def record(
             request_id,
         )
     )
-
-
-def stats() -> dict[str, int]:
-    """This process's writer counters (records written, dropped, waiting)."""
-    writer = _writers.started()
-    if writer is None:
-        return {"written": 0, "dropped": 0, "queued": 0}
-    return writer.stats()
