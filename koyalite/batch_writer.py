@@ -69,7 +69,6 @@ class BatchWriter(Generic[T]):
             self.wake.clear()
             batch = self._take()
             if self.dropped:
-                # Counted apart from the buffer: no record of the drops is lost.
                 dropped, self.dropped = self.dropped, 0
                 log.warning("batch_writer.dropped", writer=self.name, records=dropped)
             if not batch:
