@@ -4,10 +4,10 @@ of users, variables, schema and policies."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.conftest import ALICE, BOB, seeded_project, start_server, stop_server
+from tests.test_graphql import run
 
 TODOS = "{ todosCollection(orderBy: [{id: AscNullsLast}]) { totalCount edges { node { title } } } }"
 
@@ -17,17 +17,6 @@ def live(tmp_path_factory):
     server = start_server(seeded_project(tmp_path_factory.mktemp("graphql-prepared")))
     yield server
     stop_server(server)
-
-
-def run(server, query, variables=None, user=None, key=None):
-    response = httpx.post(
-        f"{server.url}/graphql/v1",
-        json={"query": query, "variables": variables},
-        headers=server.headers(user, key),
-        timeout=20,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def titles(body):
