@@ -55,6 +55,16 @@ class Count:
 
 
 @dataclass(frozen=True, slots=True)
+class ForeignKeyRef:
+    """A relationship named exactly by its foreign key and direction, as
+    GraphQL's fields name them: `from_holder` reads the row the key
+    references, otherwise the rows holding the key."""
+
+    name: str
+    from_holder: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Embed:
     """`alias:relation!hint!inner(select...)` or `...relation(select...)`.
 
@@ -68,6 +78,7 @@ class Embed:
     hint: str | None = None
     join: Literal["inner", "left"] | None = None
     spread: bool = False
+    foreign_key: ForeignKeyRef | None = None  # names it exactly, not `hint`
 
     @property
     def name(self) -> str:
@@ -119,7 +130,7 @@ class Connection:
     """A Relay connection over a table's rows (a GraphQL collection).
 
     At the top level `relation` is the table; nested, it is the table the
-    foreign key `hint` reaches from the parent. Rows are ordered by `order`
+    relationship `foreign_key` reaches from the parent. Rows are ordered by `order`
     (the primary key last, so the order is total) and paged forwards
     (`first`/`after`/`offset`) or backwards (`last`/`before`); `cursor` is the
     decoded `after`/`before` cursor, one value per order term.
@@ -128,7 +139,7 @@ class Connection:
     relation: str
     alias: str
     parts: tuple[ConnectionPart, ...]
-    hint: str | None = None
+    foreign_key: ForeignKeyRef | None = None
     filters: tuple[Condition, ...] = ()
     order: tuple[OrderTerm, ...] = ()
     first: int | None = None

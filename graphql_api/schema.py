@@ -17,6 +17,7 @@ from graphql import GraphQLSchema
 
 from database.relationships import relationships_of
 from database.schema import ColumnInfo, SchemaCache, TableInfo
+from database.types import ForeignKeyRef
 
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 _RESERVED = {
@@ -52,7 +53,7 @@ class FieldInfo:
     kind: str  # column, to_one, to_many
     column: ColumnInfo | None = None
     target: str = ""  # table a relationship reaches
-    hint: str = ""  # its foreign key
+    foreign_key: ForeignKeyRef | None = None  # the relationship, exactly
 
 
 @dataclass(slots=True)
@@ -114,28 +115,28 @@ def _column_names(table: TableInfo) -> list[ColumnInfo]:
 def relationship_fields(
     schema: SchemaCache, table: TableInfo, exposed: set[str]
 ) -> dict[str, FieldInfo]:
-    """Foreign keys as fields, named as pg_graphql does with inflection off:
-    to-one after the column (less its `Id`) or the table, to-many as
-    `<table>Collection`."""
+    """Foreign keys as fields, named as pg_graphql's
+    `graphql_foreign_key_field_name` does with inflection off: a to-one field
+    after this side's one column less its `Id` (`parentId` → `parent`), else
+    after the other table; a to-many one `<table>Collection`. A table
+    referencing itself gets both: the row it points at and those pointing
+    at it."""
     fields: dict[str, FieldInfo] = {}
     taken = {c.name for c in table.columns.values()}
     for rel in relationships_of(schema, table):
         if rel.junction is not None or rel.child not in exposed:
             continue
+        key = ForeignKeyRef(rel.name, rel.holds_key)
         if rel.to_one:
-            columns = rel.parent_columns if rel.cardinality == "many-to-one" else ()
-            if (
-                rel.cardinality == "many-to-one"
-                and len(columns) == 1
-                and columns[0].endswith("Id")
-            ):
+            columns = rel.parent_columns
+            if len(columns) == 1 and columns[0].endswith("Id"):
                 name = lower_first(columns[0][:-2])
             else:
                 name = lower_first(rel.child)
-            info = FieldInfo("to_one", target=rel.child, hint=rel.name)
+            info = FieldInfo("to_one", target=rel.child, foreign_key=key)
         else:
             name = lower_first(rel.child) + "Collection"
-            info = FieldInfo("to_many", target=rel.child, hint=rel.name)
+            info = FieldInfo("to_many", target=rel.child, foreign_key=key)
         if name in taken or name in fields or not _NAME.match(name):
             continue  # pg_graphql drops a relationship whose name collides
         fields[name] = info

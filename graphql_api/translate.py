@@ -30,6 +30,7 @@ from database.types import (
     Embed,
     FieldRef,
     Filter,
+    ForeignKeyRef,
     Logic,
     NodeId,
     OrderTerm,
@@ -227,13 +228,13 @@ def record(
                         info.target,
                         record(ctx, info.target, fields),
                         alias=key,
-                        hint=info.hint,
+                        foreign_key=info.foreign_key,
                     )
                 )
             else:
                 args = ctx.arguments(type_name, fields)
                 items.append(
-                    connection(ctx, info.target, key, fields, args, hint=info.hint)
+                    connection(ctx, info.target, key, fields, args, info.foreign_key)
                 )
     return tuple(items)
 
@@ -253,7 +254,7 @@ def connection(
     key: str,
     nodes: list[FieldNode],
     args: dict[str, object],
-    hint: str | None = None,
+    foreign_key: ForeignKeyRef | None = None,
 ) -> Connection:
     table = ctx.info.tables[type_name]
     first, last = args.get("first"), args.get("last")
@@ -309,7 +310,7 @@ def connection(
         relation=table.table.name,
         alias=key,
         parts=tuple(parts),
-        hint=hint,
+        foreign_key=foreign_key,
         filters=filters(table, args.get("filter")),
         order=order(args.get("orderBy")),
         first=first,  # type: ignore[arg-type]

@@ -9,13 +9,15 @@ import json
 import httpx
 import pytest
 
-from tests.conftest import ALICE, BOB, seeded_project, start_server, stop_server
+from tests.conftest import ALICE, BOB, copy_project, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
-def gql_live(tmp_path_factory):
+def gql_live(graphql_template, tmp_path_factory):
     """A server of its own: the mutations here change its rows."""
-    server = start_server(seeded_project(tmp_path_factory.mktemp("graphql")))
+    server = start_server(
+        copy_project(graphql_template, tmp_path_factory.mktemp("graphql"))
+    )
     yield server
     stop_server(server)
 
@@ -512,3 +514,127 @@ def test_mutations_record_outbox_events_and_rolled_back_ones_none(gql_live):
         ("todos", "INSERT", "evented"),
         ("todos", "DELETE", None),
     ]
+
+
+# ---------------------------------------------------------------- self-references
+
+
+def test_a_self_reference_gives_a_to_one_and_a_collection_named_as_pg_graphql(
+    gql_live,
+):
+    result = data(
+        gql_live,
+        '{ categories: __type(name: "categories") { fields { name type { name ofType { name } } } }'
+        ' folders: __type(name: "folders") { fields { name type { name ofType { name } } } } }',
+    )
+
+    def relations(type_):
+        return {
+            field["name"]: field["type"]["name"] or field["type"]["ofType"]["name"]
+            for field in type_["fields"]
+            if field["name"] in ("categories", "categoriesCollection", "parent")
+            or field["name"].endswith("Collection")
+        }
+
+    # `parent_id` keeps no `Id` to drop, so the to-one is named after the table.
+    assert relations(result["categories"]) == {
+        "categories": "categories",
+        "categoriesCollection": "categoriesConnection",
+    }
+    assert relations(result["folders"]) == {
+        "parent": "folders",
+        "foldersCollection": "foldersConnection",
+    }
+
+
+TREE = (
+    "{ categoriesCollection(filter: {parent_id: {is: NULL}}) { edges { node { name"
+    " categoriesCollection { totalCount edges { node { name categories { name }"
+    " categoriesCollection(orderBy: [{id: DescNullsLast}]) { totalCount edges { node { name"
+    " } } } } } } } } } }"
+)
+
+
+def names(connection) -> list[str]:
+    return [edge["node"]["name"] for edge in connection["edges"]]
+
+
+def test_a_tree_nests_through_its_own_foreign_key(gql_live):
+    result = data(gql_live, TREE, key=gql_live.service_key)
+    below_books = data(
+        gql_live,
+        '{ categoriesCollection(filter: {name: {eq: "books"}}) { edges { node {'
+        " categoriesCollection { edges { node { name categoriesCollection { edges { node {"
+        " name } } } } } } } } } }",
+        key=gql_live.service_key,
+    )
+
+    [root] = result["categoriesCollection"]["edges"]
+    children = root["node"]["categoriesCollection"]
+    assert root["node"]["name"] == "root"
+    assert children["totalCount"] == 2
+    assert names(children) == ["books", "music"]
+    books, music = (edge["node"] for edge in children["edges"])
+    assert books["categories"] == {"name": "root"}
+    assert names(books["categoriesCollection"]) == ["poetry", "novels"]
+    assert names(music["categoriesCollection"]) == ["bob's mix", "jazz"]
+    [novels, poetry] = below_books["categoriesCollection"]["edges"][0]["node"][
+        "categoriesCollection"
+    ]["edges"]
+    assert names(poetry["node"]["categoriesCollection"]) == ["drafts"]
+    assert names(novels["node"]["categoriesCollection"]) == ["sci-fi"]
+
+
+def test_nesting_deeper_than_sqlite_parses_is_a_clear_error(gql_live):
+    level = "categoriesCollection { edges { node { name %s } } }"
+    query = "{ " + level % (level % (level % (level % ""))) + " }"
+
+    assert error(gql_live, query, key=gql_live.service_key) == (
+        "The request nests embedded resources too deeply for SQLite to parse"
+    )
+
+
+def test_a_nested_self_collection_takes_its_own_filter_and_paging(gql_live):
+    result = data(
+        gql_live,
+        '{ categoriesCollection(filter: {name: {eq: "root"}}) { edges { node {'
+        " all: categoriesCollection { totalCount }"
+        ' books: categoriesCollection(filter: {name: {startsWith: "b"}}) { totalCount edges { node { name } } }'
+        " last: categoriesCollection(last: 1) { edges { node { name } } pageInfo { hasPreviousPage } }"
+        " } } } }",
+        key=gql_live.service_key,
+    )
+
+    node = result["categoriesCollection"]["edges"][0]["node"]
+    assert node["all"] == {"totalCount": 2}
+    assert node["books"] == {
+        "totalCount": 1,
+        "edges": [{"node": {"name": "books"}}],
+    }
+    assert node["last"] == {
+        "edges": [{"node": {"name": "music"}}],
+        "pageInfo": {"hasPreviousPage": True},
+    }
+
+
+def test_a_camel_case_self_reference_reads_both_ways(gql_live):
+    result = data(
+        gql_live,
+        "{ foldersCollection(filter: {id: {eq: 2}}) { edges { node { name"
+        " parent { name foldersCollection { edges { node { name parent { name } } } } }"
+        " } } } }",
+        key=gql_live.service_key,
+    )
+
+    assert result["foldersCollection"]["edges"][0]["node"] == {
+        "name": "docs",
+        "parent": {
+            "name": "home",
+            "foldersCollection": {
+                "edges": [
+                    {"node": {"name": "docs", "parent": {"name": "home"}}},
+                    {"node": {"name": "photos", "parent": {"name": "home"}}},
+                ]
+            },
+        },
+    }

@@ -10,12 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ALICE, BOB, seeded_project, start_server, stop_server
+from tests.conftest import ALICE, BOB, copy_project, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
-def gql_live(tmp_path_factory):
-    server = start_server(seeded_project(tmp_path_factory.mktemp("graphql-rls")))
+def gql_live(graphql_template, tmp_path_factory):
+    server = start_server(
+        copy_project(graphql_template, tmp_path_factory.mktemp("graphql-rls"))
+    )
     yield server
     stop_server(server)
 
@@ -104,6 +106,85 @@ def test_membership_policies_apply_to_nested_collections(gql_live, caller, expec
         )
     assert got == expected
     assert teams["totalCount"] == len(expected)
+
+
+CATEGORY_TREE = (
+    '{ categoriesCollection(filter: {name: {in: ["books", "music", "poetry"]}}) {'
+    " totalCount edges { node { name categories { name }"
+    " categoriesCollection { totalCount edges { node { name"
+    " categoriesCollection { totalCount edges { node { name } } } } } } } } } }"
+)
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        ("anon", {"books": {"novels": ["sci-fi"]}, "music": {"jazz": []}}),
+        (
+            "alice",
+            {
+                "books": {"novels": ["sci-fi"], "poetry": ["drafts"]},
+                "music": {"jazz": []},
+                "poetry": {"drafts": []},
+            },
+        ),
+        (
+            "bob",
+            {"books": {"novels": ["sci-fi"]}, "music": {"jazz": [], "bob's mix": []}},
+        ),
+        (
+            "service",
+            {
+                "books": {"novels": ["sci-fi"], "poetry": ["drafts"]},
+                "music": {"jazz": [], "bob's mix": []},
+                "poetry": {"drafts": []},
+            },
+        ),
+    ],
+)
+def test_a_tree_shows_each_caller_only_the_nodes_its_policy_allows(
+    gql_live, caller, expected
+):
+    body = post(gql_live, CATEGORY_TREE, caller=caller)
+
+    top = body["data"]["categoriesCollection"]
+    got = {}
+    for edge in top["edges"]:
+        node = edge["node"]
+        children = node["categoriesCollection"]
+        assert children["totalCount"] == len(children["edges"])
+        assert node["categories"] in ({"name": "root"}, {"name": "books"})
+        got[node["name"]] = {}
+        for child in children["edges"]:
+            grandchildren = child["node"]["categoriesCollection"]
+            assert grandchildren["totalCount"] == len(grandchildren["edges"])
+            got[node["name"]][child["node"]["name"]] = [
+                e["node"]["name"] for e in grandchildren["edges"]
+            ]
+    assert got == expected
+    assert top["totalCount"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("caller", "parent"),
+    [
+        ("anon", None),
+        ("bob", None),
+        ("alice", {"name": "poetry"}),
+        ("service", {"name": "poetry"}),
+    ],
+)
+def test_a_parent_the_policy_hides_is_null(gql_live, caller, parent):
+    body = post(
+        gql_live,
+        '{ categoriesCollection(filter: {name: {eq: "drafts"}}) { edges { node { name categories { name } } } } }',
+        caller=caller,
+    )
+
+    # drafts is public; its parent poetry is alice's own.
+    assert body["data"]["categoriesCollection"]["edges"] == [
+        {"node": {"name": "drafts", "categories": parent}}
+    ]
 
 
 def test_with_check_refusal_writes_nothing(gql_live):
@@ -230,7 +311,7 @@ _fragments = (
         (
             "{ nosuchCollection { totalCount } }",
             None,
-            "Cannot query field 'nosuchCollection' on type 'Query'. Did you mean 'notesCollection', 'postsCollection', 'todosCollection', 'ordersCollection', or 'projectsCollection'?",
+            "Cannot query field 'nosuchCollection' on type 'Query'. Did you mean 'notesCollection', 'postsCollection', 'todosCollection', 'foldersCollection', or 'numbersCollection'?",
         ),
         (
             "query($n: Int) { postsCollection(first: $n) { totalCount } }",
@@ -278,9 +359,9 @@ def test_malformed_bodies_are_400(gql_live, content, message):
     assert response.json() == {"data": None, "errors": [{"message": message}]}
 
 
-def test_introspection_can_be_turned_off(tmp_path_factory):
+def test_introspection_can_be_turned_off(graphql_template, tmp_path_factory):
     server = start_server(
-        seeded_project(tmp_path_factory.mktemp("graphql-closed")),
+        copy_project(graphql_template, tmp_path_factory.mktemp("graphql-closed")),
         env_extra={"KOYALITE_GRAPHQL_INTROSPECTION": "false"},
     )
     try:
