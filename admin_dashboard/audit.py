@@ -5,12 +5,18 @@ request that may change something (any method but GET, HEAD and OPTIONS)
 under /studio/ or /admin/ becomes an `AuditEvent` with who, what (the view's
 URL name and the object its URL names) and the answer's status — refusals
 (CSRF, validation, permission) too. Bodies and query strings are never kept.
+Events older than `KOYALITE_AUDIT_LOG_DAYS` are deleted by the worker.
 """
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from database.executor import write_lock
 from koyalite.logging import get_logger
@@ -71,3 +77,26 @@ def _action(path: str) -> tuple[str, str]:
         return "", ""
     target = ", ".join(f"{k}={v}" for k, v in sorted(match.kwargs.items()))
     return match.view_name[:200], target[:500]
+
+
+_PRUNE_EVERY_SECONDS = 3600
+_last_prune = float("-inf")
+
+
+def prune_tick() -> None:
+    """Delete events older than `KOYALITE_AUDIT_LOG_DAYS` (0 keeps them all);
+    at most once an hour."""
+    global _last_prune
+    now = time.monotonic()
+    if not settings.AUDIT_LOG_DAYS or now - _last_prune < _PRUNE_EVERY_SECONDS:
+        return
+    _last_prune = now
+    prune(timezone.now() - timedelta(days=settings.AUDIT_LOG_DAYS))
+
+
+def prune(before) -> int:
+    from admin_dashboard.models import AuditEvent
+
+    with write_lock():
+        deleted, _ = AuditEvent.objects.filter(at__lt=before).delete()
+    return deleted

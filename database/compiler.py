@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+import orjson
+
 from database.plan import (
     CASTS,
     EmbedNullPlan,
@@ -188,6 +190,32 @@ def json_object(pairs: list[tuple[str, Sql]], key: Callable[[str], Sql] = param)
             Sql("json_insert(") + result + Sql(", ") + Sql.join(parts, ", ") + Sql(")")
         )
     return result
+
+
+def text_object(pairs: list[tuple[str, Sql]], texts: set[str]) -> Sql:
+    """A JSON object of `pairs` concatenated as text; the values named in
+    `texts` are JSON text already, the others are quoted as `json_object`
+    would. GraphQL's connections are built this way: in `json_object` a page
+    of rows held as text would go through `json()`, which parses it again at
+    every level it is nested in."""
+    if not pairs:
+        return Sql("'{}'")
+    parts = [
+        param(("{" if i == 0 else ",") + orjson.dumps(key).decode() + ":")
+        + Sql(" || ")
+        + (value if key in texts else value.wrap("json_quote(", ")"))
+        for i, (key, value) in enumerate(pairs)
+    ]
+    return _concat([*parts, Sql("'}'")])
+
+
+def _concat(parts: list[Sql]) -> Sql:
+    """`a || b || …` nested by halves: a flat chain of hundreds of terms
+    would pass SQLite's limit on the depth of an expression."""
+    if len(parts) <= 8:
+        return Sql.join(parts, " || ").wrap("(", ")")
+    half = len(parts) // 2
+    return _concat(parts[:half]) + Sql(" || ") + _concat(parts[half:])
 
 
 # ---------------------------------------------------------------- conditions
@@ -513,7 +541,11 @@ def object_pairs(node: ReadNode) -> list[tuple[str, Sql]]:
 
 
 def object_sql(node: ReadNode) -> Sql:
-    return json_object(object_pairs(node))
+    """The row's object: JSON text when it holds a connection (see
+    `text_object`), else a JSON value."""
+    pairs = object_pairs(node)
+    connections = {item.key for item in node.items if isinstance(item, OutConnection)}
+    return text_object(pairs, connections) if connections else json_object(pairs)
 
 
 # ---------------------------------------------------------------- connections
@@ -578,7 +610,8 @@ def _reversed(node: ReadNode) -> ReadNode:
 
 
 def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
-    """The connection object of `conn` (under the parent row `parent_alias`)."""
+    """The connection object of `conn` (under the parent row `parent_alias`)
+    as JSON text."""
     node = conn.node
     fetch = _reversed(node) if conn.backward else node
     join = []
@@ -600,6 +633,7 @@ def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
         return Sql("SELECT ") + columns + number + paged + order_sql(fetch) + window
 
     pairs: list[tuple[str, Sql]] = []
+    texts: set[str] = set()
     for part in conn.parts:
         if part.kind == "typename":
             pairs.append((part.key, param(part.value)))
@@ -614,21 +648,23 @@ def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
                 (
                     part.key,
                     Sql(
-                        "json((SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM ("
+                        "(SELECT '[' || coalesce(group_concat(j, ','), '') || ']' FROM ("
                     )
                     + rows
-                    + Sql(")))"),
+                    + Sql("))"),
                 )
             )
+            texts.add(part.key)
         else:
             pairs.append(
                 (part.key, _page_info(part, conn, fetch, matching, paged, page))
             )
-    return json_object(pairs)
+    return text_object(pairs, texts)
 
 
 def _edge_object(part: PartPlan, node: ReadNode) -> Sql:
     pairs: list[tuple[str, Sql]] = []
+    texts: set[str] = set()
     for edge in part.edge:
         if edge.kind == "typename":
             pairs.append((edge.key, param(edge.value)))
@@ -637,7 +673,9 @@ def _edge_object(part: PartPlan, node: ReadNode) -> Sql:
         else:
             assert edge.node is not None
             pairs.append((edge.key, object_sql(edge.node)))
-    return json_object(pairs)
+            if any(isinstance(item, OutConnection) for item in edge.node.items):
+                texts.add(edge.key)
+    return text_object(pairs, texts) if texts else json_object(pairs)
 
 
 def _page_info(

@@ -35,6 +35,7 @@ from accounts.keys import Auth
 from database import services as data
 from database.errors import MaxAffectedExceeded
 from database.executor import catalog
+from database.schema import SchemaCache
 from database.sql import Sql
 from database.timelimit import time_limit
 from database.types import Shape, WriteRequest
@@ -42,6 +43,7 @@ from graphql_api import limits, translate
 from graphql_api.errors import GraphQLRequestError
 from graphql_api.schema import SchemaInfo, schema_for
 from koyalite.errors import KoyaError
+from rls.services import PolicyCatalog
 
 # pg_graphql parses documents of any size; a bound keeps parsing cheap.
 MAX_TOKENS = 20_000
@@ -70,61 +72,72 @@ def _errors(errors: list[dict]) -> bytes:
     return orjson.dumps({"data": None, "errors": errors})
 
 
-class _Documents:
-    """Parsed and validated documents by query text, per schema: apps send
-    the same few queries again and again, and validating one costs more than
-    running it."""
+class _Cache:
+    """A bounded LRU of work done for one schema and one set of policies.
 
-    def __init__(self, size: int = 256) -> None:
+    Meeting another schema or policy catalog (the executor hands out one
+    object per version) empties it: nothing worked out for an old version is
+    served, and keys need not name the version.
+    """
+
+    def __init__(self, size: int) -> None:
         self._size = size
-        self._items: OrderedDict[tuple[int, str], DocumentNode | bytes] = OrderedDict()
+        self._items: OrderedDict[tuple, object] = OrderedDict()
+        self._owners: tuple[object, ...] = ()
         self._lock = threading.Lock()
 
-    def get(self, info: SchemaInfo, query: str) -> DocumentNode | bytes:
-        """The document, or the error body it earns."""
-        key = (id(info), query)
+    def _same(self, owners: tuple[object, ...]) -> bool:
+        return len(owners) == len(self._owners) and all(
+            a is b for a, b in zip(owners, self._owners, strict=True)
+        )
+
+    def get(self, owners: tuple[object, ...], key: tuple) -> object | None:
         with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                return found
-        found = _check(info, query)
-        with self._lock:
-            self._items[key] = found
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return found
-
-
-_documents = _Documents()
-
-
-class _Statements:
-    """Compiled collection statements by everything they depend on: schema,
-    policies, role, document, operation, field and variables. Auth values
-    are parameters bound per run, so one statement serves every user of a
-    role."""
-
-    def __init__(self, size: int = 512) -> None:
-        self._size = size
-        self._items: OrderedDict[tuple, Sql] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Sql | None:
-        with self._lock:
+            if not self._same(owners):
+                return None
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: tuple, sql: Sql) -> None:
+    def put(self, owners: tuple[object, ...], key: tuple, value: object) -> None:
         with self._lock:
-            self._items[key] = sql
+            if not self._same(owners):
+                self._items.clear()
+                self._owners = owners
+            self._items[key] = value
             if len(self._items) > self._size:
                 self._items.popitem(last=False)
 
 
-_statements = _Statements()
+# Parsed and validated documents by query text: apps send the same few
+# queries again and again, and validating one costs more than running it.
+_documents = _Cache(256)
+
+
+def _document(info: SchemaInfo, query: str) -> DocumentNode | bytes:
+    """The document, or the error body it earns."""
+    found = _documents.get((info,), (query,))
+    if found is None:
+        found = _check(info, query)
+        _documents.put((info,), (query,), found)
+    return found  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """A root field compiled: its statement, or its value when it needs none."""
+
+    key: str
+    nodes: list[FieldNode]
+    value: Sql | bytes
+
+
+# Queries compiled whole, by role, document, operation and variables. A query
+# whose root fields are all collections runs from here as one bound statement
+# per field, with no GraphQL work; auth values are parameters bound per run,
+# so one entry serves every user of a role.
+_prepared = _Cache(512)
 
 
 def _check(info: SchemaInfo, query: str) -> DocumentNode | bytes:
@@ -147,23 +160,62 @@ def _check(info: SchemaInfo, query: str) -> DocumentNode | bytes:
 
 def run(request: GraphQLRequest, auth: Auth, allow_mutations: bool = True) -> bytes:
     """The response body of a GraphQL request; errors are in the body."""
-    schema, _ = catalog()
+    schema, policies = catalog()
+    owners = (schema, policies)
+    key = (
+        auth.role,
+        request.query,
+        request.operation_name,
+        orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS),
+    )
+    prepared = _prepared.get(owners, key)
+    if prepared is None:
+        body, prepared = _run(request, auth, allow_mutations, schema, policies)
+        if prepared is not None:
+            _prepared.put(owners, key, prepared)
+        return body
+    return _run_prepared(prepared, auth)  # type: ignore[arg-type]
+
+
+def _run_prepared(fields: tuple[_Field, ...], auth: Auth) -> bytes:
+    parts: list[bytes] = []
+    for field in fields:
+        value = field.value
+        if isinstance(value, Sql):
+            try:
+                with time_limit(settings.GRAPHQL_TIME_LIMIT_MS):
+                    value = str(data.run_json(value, auth)).encode()
+            except KoyaError as error:
+                return _errors([_error(_message(error), field.nodes, [field.key])])
+        parts.append(orjson.dumps(field.key) + b":" + value)
+    return b'{"data":{' + b",".join(parts) + b"}}"
+
+
+def _run(
+    request: GraphQLRequest,
+    auth: Auth,
+    allow_mutations: bool,
+    schema: SchemaCache,
+    policies: PolicyCatalog,
+) -> tuple[bytes, tuple[_Field, ...] | None]:
+    """The response body, and the query compiled whole when it can run again
+    from `_prepared` (root fields all collections or `__typename`)."""
     info = schema_for(schema)
-    document = _documents.get(info, request.query)
+    document = _document(info, request.query)
     if isinstance(document, bytes):
-        return document
+        return document, None
     operation = _operation(document, request.operation_name)
     if isinstance(operation, str):
-        return _errors([{"message": operation}])
+        return _errors([{"message": operation}]), None
     if operation.operation == OperationType.SUBSCRIPTION:
-        return _errors([{"message": "Subscriptions are not supported"}])
+        return _errors([{"message": "Subscriptions are not supported"}]), None
     if operation.operation == OperationType.MUTATION and not allow_mutations:
-        return _errors([{"message": "Mutations are not allowed over GET"}])
+        return _errors([{"message": "Mutations are not allowed over GET"}]), None
     variables = get_variable_values(
         info.graphql, operation.variable_definitions or (), request.variables or {}
     )
     if isinstance(variables, list):
-        return _errors([problem.formatted for problem in variables])
+        return _errors([problem.formatted for problem in variables]), None
     fragments = {
         d.name.value: d
         for d in document.definitions
@@ -176,14 +228,46 @@ def run(request: GraphQLRequest, auth: Auth, allow_mutations: bool = True) -> by
     fields = collect_fields(
         info.graphql, fragments, variables, root, operation.selection_set
     )
+    if not is_mutation and all(
+        nodes[0].name.value == "__typename" or nodes[0].name.value in info.query_fields
+        for nodes in fields.values()
+    ):
+        prepared = []
+        for key, nodes in fields.items():
+            try:
+                value = _compile(ctx, root.name, key, nodes, auth, schema, policies)
+            except KoyaError as error:
+                return _errors([_error(_message(error), nodes, [key])]), None
+            prepared.append(_Field(key, nodes, value))
+        return _run_prepared(tuple(prepared), auth), tuple(prepared)
     parts: list[bytes] = []
     for key, nodes in fields.items():
         try:
-            value = _root_field(ctx, root.name, key, nodes, auth, document, request)
+            value = _root_field(ctx, root.name, key, nodes, auth, document)
         except KoyaError as error:
-            return _errors([_error(_message(error), nodes, [key])])
+            return _errors([_error(_message(error), nodes, [key])]), None
         parts.append(orjson.dumps(key) + b":" + value)
-    return b'{"data":{' + b",".join(parts) + b"}}"
+    return b'{"data":{' + b",".join(parts) + b"}}", None
+
+
+def _compile(
+    ctx: translate.Context,
+    root: str,
+    key: str,
+    nodes: list[FieldNode],
+    auth: Auth,
+    schema: SchemaCache,
+    policies: PolicyCatalog,
+) -> Sql | bytes:
+    """A collection root field's statement, or `__typename`'s value."""
+    name = nodes[0].name.value
+    if name == "__typename":
+        return orjson.dumps(root)
+    args = ctx.arguments(root, nodes)
+    connection = translate.connection(
+        ctx, ctx.info.query_fields[name], key, nodes, args
+    )
+    return data.prepare_connection(connection, auth, schema, policies)
 
 
 def _message(error: KoyaError) -> str:
@@ -215,7 +299,6 @@ def _root_field(
     nodes: list[FieldNode],
     auth: Auth,
     document: DocumentNode,
-    request: GraphQLRequest,
 ) -> bytes:
     name = nodes[0].name.value
     info = ctx.info
@@ -228,39 +311,12 @@ def _root_field(
         if name == "node":
             return _node(ctx, nodes, str(args["nodeId"]), auth)
         if name in info.query_fields:
-            return _collection(
-                ctx, info.query_fields[name], key, nodes, args, auth, request
+            connection = translate.connection(
+                ctx, info.query_fields[name], key, nodes, args
             )
+            return str(data.read_connection(connection, auth)).encode()
     kind, type_name = info.mutation_fields[name]
     return _mutate(ctx, kind, type_name, nodes, args, auth)
-
-
-def _collection(
-    ctx: translate.Context,
-    type_name: str,
-    key: str,
-    nodes: list[FieldNode],
-    args: dict[str, object],
-    auth: Auth,
-    request: GraphQLRequest,
-) -> bytes:
-    schema, policies = catalog()
-    variables = orjson.dumps(ctx.variables, option=orjson.OPT_SORT_KEYS, default=str)
-    cache_key = (
-        id(schema),
-        id(policies),
-        auth.role,
-        request.query,
-        request.operation_name,
-        key,
-        variables,
-    )
-    sql = _statements.get(cache_key)
-    if sql is None:
-        connection = translate.connection(ctx, type_name, key, nodes, args)
-        sql = data.prepare_connection(connection, auth, schema, policies)
-        _statements.put(cache_key, sql)
-    return str(data.run_json(sql, auth)).encode()
 
 
 def _node(

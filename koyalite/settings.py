@@ -542,6 +542,7 @@ KNOWN_VARIABLES = KNOWN_VARIABLES | {
     "KOYALITE_WORKER_TICK_MS",
     "KOYALITE_REDIS_URL",
     "KOYALITE_OUTBOX_RETENTION_HOURS",
+    "KOYALITE_AUDIT_LOG_DAYS",
 }
 WORKER_PROCESSES = _int("KOYALITE_WORKER_PROCESSES", 2, minimum=1)
 # How long one job may run before its process is killed. A job taken by a
@@ -555,9 +556,12 @@ WORKER_TICKS = [
     "webhooks.dispatch.tick",
     "emails.ticks.tick",
     "database.outbox.prune_tick",
+    "admin_dashboard.audit.prune_tick",
 ]
 # Change events every consumer has read are kept this long, then deleted.
 OUTBOX_RETENTION_HOURS = _int("KOYALITE_OUTBOX_RETENTION_HOURS", 24, minimum=0)
+# Operators' changes (the audit log) are kept this many days; 0 keeps them all.
+AUDIT_LOG_DAYS = _int("KOYALITE_AUDIT_LOG_DAYS", 365, minimum=0)
 REDIS_URL = os.environ.get("KOYALITE_REDIS_URL", "").strip() or None
 Q_CLUSTER = {
     "name": "koyalite",
