@@ -107,17 +107,36 @@ def _escape_like(prefix: str) -> str:
     return "".join("\\" + c if c in "\\%_*" else c for c in prefix)
 
 
-def decode_id(value: str, what: str = "nodeId") -> list[object]:
-    """A base64 JSON array (a cursor or a node id)."""
+def decode_id(value: str) -> list[object]:
+    """A node id: a base64 JSON array."""
     try:
         decoded = orjson.loads(base64.b64decode(value, validate=True))
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         decoded = None
     if not isinstance(decoded, list):
-        if what == "nodeId":
-            raise GraphQLRequestError("Invalid value passed to nodeId argument")
-        raise GraphQLRequestError("Failed to decode cursor")
+        raise GraphQLRequestError("Invalid value passed to nodeId argument")
     return decoded
+
+
+def decode_cursor(value: str) -> tuple[object, ...]:
+    """A cursor: a base64 JSON array, refused with pg_graphql's numbered
+    messages (`Cursor::from_str`): 1 not base64, 2 not UTF-8, 3 not JSON,
+    4 not an array."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise GraphQLRequestError("Failed to decode cursor, error 1") from None
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        raise GraphQLRequestError("Failed to decode cursor, error 2") from None
+    try:
+        decoded = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise GraphQLRequestError("Failed to decode cursor, error 3") from None
+    if not isinstance(decoded, list):
+        raise GraphQLRequestError("Failed to decode cursor, error 4")
+    return tuple(decoded)
 
 
 def node_filters(table: TableType, node_id: str) -> tuple[Condition, ...]:
@@ -260,9 +279,13 @@ def connection(
     first, last = args.get("first"), args.get("last")
     before, after = args.get("before"), args.get("after")
     offset = args.get("offset")
+    # pg_graphql's order of checks (`to_connection_builder`): signs, then
+    # cursors, then the combinations.
     for name, value in (("first", first), ("last", last), ("offset", offset)):
         if value is not None and value < 0:  # type: ignore[operator]
             raise GraphQLRequestError(f"`{name}` must be an unsigned integer")
+    before_cursor = None if before is None else decode_cursor(str(before))
+    after_cursor = None if after is None else decode_cursor(str(after))
     if first is not None and last is not None:
         raise GraphQLRequestError('only one of "first" and "last" may be provided')
     if before is not None and after is not None:
@@ -273,10 +296,7 @@ def connection(
         raise GraphQLRequestError('"last" may only be used with "before"')
     if offset is not None and (last is not None or before is not None):
         raise GraphQLRequestError('"offset" may only be used with "first" and "after"')
-    cursor_text = before if before is not None else after
-    cursor = (
-        None if cursor_text is None else tuple(decode_id(str(cursor_text), "cursor"))
-    )
+    cursor = before_cursor if before_cursor is not None else after_cursor
     parts: list[ConnectionPart] = []
     connection_type = f"{type_name}Connection"
     for part_key, fields in ctx.subfields(connection_type, nodes).items():

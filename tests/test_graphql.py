@@ -234,14 +234,29 @@ def test_offset_paging(gql_live):
     assert result["pageInfo"]["hasNextPage"] is True
 
 
-def test_first_is_capped_at_max_rows(gql_live):
-    result = data(
-        gql_live,
-        "{ todosCollection(first: 1000000000) { edges { node { id } } } }",
-        key=gql_live.service_key,
-    )
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ("", list(range(1, 31))),
+        ("first: 35", list(range(1, 31))),
+        ("first: 2147483647", list(range(1, 31))),
+        ("last: 35", list(range(11, 41))),
+        ("first: 35, offset: 20", list(range(21, 41))),
+        ("first: 5", list(range(1, 6))),
+    ],
+)
+def test_a_page_holds_at_most_max_rows_whatever_is_asked(gql_live, arguments, expected):
+    """pg_graphql pages min(first or last, max_rows) rows, without an error."""
+    query = "{ numbersCollection%s { edges { node { id } } pageInfo { hasNextPage } } }"
+    result = data(gql_live, query % (f"({arguments})" if arguments else ""))
 
-    assert len(result["todosCollection"]["edges"]) <= 30
+    page = result["numbersCollection"]
+    assert [int(i) for i in ids(page)] == expected
+    assert page["pageInfo"]["hasNextPage"] is (expected[-1] < 40)
+
+
+def b64_bytes(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
 
 
 @pytest.mark.parametrize(
@@ -256,7 +271,15 @@ def test_first_is_capped_at_max_rows(gql_live):
         ('last: 1, after: "WzFd"', '"last" may only be used with "before"'),
         ("last: 1, offset: 1", '"offset" may only be used with "first" and "after"'),
         ("first: -1", "`first` must be an unsigned integer"),
-        ('after: "not a cursor"', "Failed to decode cursor"),
+        ("last: -1", "`last` must be an unsigned integer"),
+        ("offset: -1", "`offset` must be an unsigned integer"),
+        ("first: -1, last: -1", "`first` must be an unsigned integer"),
+        ('after: "not a cursor"', "Failed to decode cursor, error 1"),
+        (f'after: "{b64_bytes(bytes([255]))}"', "Failed to decode cursor, error 2"),
+        (f'before: "{b64_bytes(b"not json")}"', "Failed to decode cursor, error 3"),
+        (f'after: "{b64_bytes(b"{}")}"', "Failed to decode cursor, error 4"),
+        # Cursors are read before the arguments are checked together.
+        ('first: 1, last: 1, after: "?"', "Failed to decode cursor, error 1"),
         ('after: "WzEsMiwzXQ=="', "orderBy clause incompatible with pagination cursor"),
     ],
 )
