@@ -142,12 +142,21 @@ class EdgePlan:
 
 
 @dataclass(slots=True)
+class AggregatePlan:
+    kind: str  # count, typename, sum, avg, min, max
+    key: str
+    value: str = ""
+    columns: list[tuple[str, FieldPlan | None]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class PartPlan:
-    kind: str  # totalCount, pageInfo, edges, typename
+    kind: str  # totalCount, pageInfo, edges, aggregate, typename
     key: str
     value: str = ""
     fields: tuple[tuple[str, str], ...] = ()
     edge: list[EdgePlan] = field(default_factory=list)
+    aggregate: list[AggregatePlan] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -460,6 +469,17 @@ class _Planner:
                     for selected in edge.select:
                         self.add_item(node, selected, Shape(), (base.alias,))
                 plan.edge.append(EdgePlan(edge.kind, edge.alias, edge.value, node))
+            for aggregate in part.aggregate:
+                # `__typename` inside sum/avg/min/max has no column: None.
+                columns = [
+                    (key, None if name == "__typename" else self.field(table, name))
+                    for key, name in aggregate.columns
+                ]
+                plan.aggregate.append(
+                    AggregatePlan(
+                        aggregate.kind, aggregate.alias, aggregate.value, columns
+                    )
+                )
             parts.append(plan)
         return OutConnection(
             item.alias,

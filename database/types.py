@@ -113,16 +113,31 @@ class EdgePart:
 
 
 @dataclass(frozen=True, slots=True)
+class AggregateField:
+    """One field of a connection's `aggregate`: `count`, `typename` (the
+    constant `value`), or `sum`/`avg`/`min`/`max` over `columns`, given as
+    (alias, column) pairs; the column `__typename` stands for the constant
+    `value`."""
+
+    kind: Literal["count", "typename", "sum", "avg", "min", "max"]
+    alias: str
+    value: str = ""
+    columns: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionPart:
     """One field of a connection: `totalCount`, `pageInfo` (its fields as
     (alias, name) pairs, name one of hasNextPage, hasPreviousPage,
-    startCursor, endCursor, or `__typename:<value>`), `edges` or `typename`."""
+    startCursor, endCursor, or `__typename:<value>`), `edges`, `aggregate`
+    (over every row `totalCount` counts) or `typename`."""
 
-    kind: Literal["totalCount", "pageInfo", "edges", "typename"]
+    kind: Literal["totalCount", "pageInfo", "edges", "aggregate", "typename"]
     alias: str
     value: str = ""
     fields: tuple[tuple[str, str], ...] = ()
     edge: tuple[EdgePart, ...] = ()
+    aggregate: tuple[AggregateField, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,6 +96,39 @@ def scalar_name(column: ColumnInfo) -> str:
     }.get(kind or "text", "String")
 
 
+AGGREGATES = ("sum", "avg", "min", "max")
+_TYPE_PART = {"sum": "Sum", "avg": "Avg", "min": "Min", "max": "Max"}
+_DESCRIBED = {"sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum"}
+_OPERATION_DESCRIPTIONS = {
+    "sum": "Summation aggregates for numeric fields",
+    "avg": "Average aggregates for numeric fields",
+    "min": "Minimum aggregates for comparable fields",
+    "max": "Maximum aggregates for comparable fields",
+}
+
+_COMPARABLE = {"integer", "numeric", "text", "boolean", "date", "time", "timestamp"} | {
+    "timestamptz"
+}
+
+
+def aggregate_type_name(table: str, operation: str) -> str:
+    return f"{table}{_TYPE_PART[operation]}AggregateResult"
+
+
+def aggregate_scalar(column: ColumnInfo, operation: str) -> str | None:
+    """The scalar `operation` gives over `column` (pg_graphql's
+    `aggregate_result_type`), None when pg_graphql does not offer it: sum and
+    avg over numbers, min and max over numbers, text, booleans and times."""
+    kind = column.kind
+    if operation in ("sum", "avg"):
+        if kind not in ("integer", "numeric"):
+            return None
+        return "BigInt" if operation == "sum" and kind == "integer" else "BigFloat"
+    if kind not in _COMPARABLE:
+        return None
+    return "BigFloat" if kind == "numeric" else scalar_name(column)
+
+
 def is_exposed(table: TableInfo) -> bool:
     """pg_graphql exposes tables with a primary key and a valid name."""
     return (
@@ -330,6 +363,24 @@ def build(schema: SchemaCache) -> SchemaInfo:
                     **collection_args(target),
                 )
         infos[name] = info
+        aggregate_fields: dict = {
+            "count": graphene.Int(
+                required=True, description="The number of records matching the query"
+            )
+        }
+        for operation in AGGREGATES:
+            results = {
+                column.name: scalar(found)(
+                    description=f"{_DESCRIBED[operation]} of {column.name} across all matching records"
+                )
+                for column in columns
+                if (found := aggregate_scalar(column, operation)) is not None
+            }
+            if results:
+                aggregate_fields[operation] = graphene.Field(
+                    object_type(aggregate_type_name(name, operation), results),
+                    description=_OPERATION_DESCRIPTIONS[operation],
+                )
         record_type = object_type(name, record, (node_interface,))
         edge = object_type(
             f"{name}Edge",
@@ -346,6 +397,10 @@ def build(schema: SchemaCache) -> SchemaInfo:
                 "totalCount": graphene.Int(
                     required=True,
                     description="The total number of records matching the `filter` criteria",
+                ),
+                "aggregate": graphene.Field(
+                    object_type(f"{name}Aggregate", aggregate_fields),
+                    description=f"Aggregate functions calculated on the collection of `{name}`",
                 ),
             },
         )

@@ -21,6 +21,7 @@ from graphql.execution.values import get_argument_values
 from graphql.type import GraphQLObjectType
 
 from database.types import (
+    AggregateField,
     Column,
     Condition,
     Connection,
@@ -37,7 +38,7 @@ from database.types import (
     SelectItem,
 )
 from graphql_api.errors import GraphQLRequestError
-from graphql_api.schema import SchemaInfo, TableType
+from graphql_api.schema import SchemaInfo, TableType, aggregate_type_name
 
 FALSE = Logic("or", ())
 
@@ -267,6 +268,30 @@ def _output_cast(column) -> str | None:
     return "text" if scalar_name(column) in ("BigInt", "BigFloat", "JSON") else None
 
 
+def _aggregate(
+    ctx: Context, type_name: str, nodes: list[FieldNode]
+) -> tuple[AggregateField, ...]:
+    """The fields of `<Table>Aggregate` selected in `nodes`."""
+    found: list[AggregateField] = []
+    aggregate_type = f"{type_name}Aggregate"
+    for key, fields in ctx.subfields(aggregate_type, nodes).items():
+        name = fields[0].name.value
+        if name == "__typename":
+            found.append(AggregateField("typename", key, aggregate_type))
+        elif name == "count":
+            found.append(AggregateField("count", key))
+        else:
+            result_type = aggregate_type_name(type_name, name)
+            columns = tuple(
+                (column_key, column_fields[0].name.value)
+                for column_key, column_fields in ctx.subfields(
+                    result_type, fields
+                ).items()
+            )
+            found.append(AggregateField(name, key, result_type, columns))  # type: ignore[arg-type]
+    return tuple(found)
+
+
 def connection(
     ctx: Context,
     type_name: str,
@@ -305,6 +330,9 @@ def connection(
             parts.append(ConnectionPart("typename", part_key, connection_type))
         elif name == "totalCount":
             parts.append(ConnectionPart("totalCount", part_key))
+        elif name == "aggregate":
+            aggregate = _aggregate(ctx, type_name, fields)
+            parts.append(ConnectionPart("aggregate", part_key, aggregate=aggregate))
         elif name == "pageInfo":
             info = []
             for info_key, info_fields in ctx.subfields("PageInfo", fields).items():

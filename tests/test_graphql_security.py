@@ -187,6 +187,39 @@ def test_a_parent_the_policy_hides_is_null(gql_live, caller, parent):
     ]
 
 
+@pytest.mark.parametrize(
+    ("caller", "count", "rank_sum", "books_children", "todos"),
+    [
+        ("anon", 7, 33, 1, 0),
+        ("alice", 8, 38, 2, 3),
+        ("bob", 8, 40, 1, 2),
+        ("service", 9, 45, 2, 5),
+    ],
+)
+def test_aggregates_never_count_a_forbidden_row(
+    gql_live, caller, count, rank_sum, books_children, todos
+):
+    body = post(
+        gql_live,
+        "{ categoriesCollection { aggregate { count sum { rank } max { rank } } }"
+        ' books: categoriesCollection(filter: {name: {eq: "books"}}) { edges { node {'
+        " categoriesCollection { aggregate { count } } } } }"
+        " todosCollection { aggregate { count } } }",
+        caller=caller,
+    )
+
+    result = body["data"]
+    aggregate = result["categoriesCollection"]["aggregate"]
+    assert aggregate["count"] == count
+    assert aggregate["sum"] == {"rank": rank_sum}
+    assert aggregate["max"] == {"rank": 9}  # drafts (9) is public
+    [books] = result["books"]["edges"]
+    assert books["node"]["categoriesCollection"]["aggregate"] == {
+        "count": books_children
+    }
+    assert result["todosCollection"]["aggregate"] == {"count": todos}
+
+
 def test_with_check_refusal_writes_nothing(gql_live):
     before = post(gql_live, "{ todosCollection { totalCount } }", caller="service")
 
@@ -254,7 +287,7 @@ def test_random_queries_as_a_user_never_return_a_forbidden_row(
     body = post(
         gql_live,
         f"{{ todosCollection(filter: {filter_}, orderBy: {order}, first: {first}, offset: {offset})"
-        " { totalCount edges { node { owner } } }"
+        " { totalCount edges { node { owner } } aggregate { count max { priority } } }"
         " teamsCollection { edges { node { name projectsCollection { edges { node { team_id } } } } } } }",
         caller="bob",
     )
@@ -262,6 +295,11 @@ def test_random_queries_as_a_user_never_return_a_forbidden_row(
     data = body["data"]
     assert {edge["node"]["owner"] for edge in data["todosCollection"]["edges"]} <= {BOB}
     assert data["todosCollection"]["totalCount"] <= 2
+    assert (
+        data["todosCollection"]["aggregate"]["count"]
+        == (data["todosCollection"]["totalCount"])
+    )
+    assert data["todosCollection"]["aggregate"]["max"]["priority"] in (None, 1, 2, 9)
     assert [edge["node"]["name"] for edge in data["teamsCollection"]["edges"]] == [
         "blue"
     ]
