@@ -67,6 +67,7 @@ class SchemaInfo:
     graphql: GraphQLSchema
     tables: dict[str, TableType]  # by GraphQL type name (= table name)
     query_fields: dict[str, str]  # `<t>Collection` → type name
+    by_primary_key: dict[str, str]  # `<t>ByPk` → type name
     mutation_fields: dict[str, tuple[str, str]]  # field → (kind, type name)
 
 
@@ -95,6 +96,9 @@ def scalar_name(column: ColumnInfo) -> str:
         "blob": "Opaque",
     }.get(kind or "text", "String")
 
+
+# pg_graphql's `SupportedPrimaryKeyType`: `<table>ByPk` needs keys of these.
+_KEY_KINDS = {"integer", "text", "uuid"}
 
 AGGREGATES = ("sum", "avg", "min", "max")
 _TYPE_PART = {"sum": "Sum", "avg": "Avg", "min": "Min", "max": "Max"}
@@ -445,6 +449,7 @@ def build(schema: SchemaCache) -> SchemaInfo:
         ),
     }
     query_map: dict[str, str] = {}
+    by_pk_map: dict[str, str] = {}
     mutation_fields: dict = {}
     mutation_map: dict[str, tuple[str, str]] = {}
     for name in tables:
@@ -455,6 +460,25 @@ def build(schema: SchemaCache) -> SchemaInfo:
             description=f"A pagable collection of type `{name}`",
         )
         query_map[field_name] = name
+        table = tables[name]
+        if all(
+            table.columns[key].kind in _KEY_KINDS and _NAME.match(key)
+            for key in table.primary_key
+        ):
+            by_pk_name = lower_first(name) + "ByPk"
+            query_fields[by_pk_name] = graphene.Field(
+                types[name]["record"],
+                description=f"Retrieve a record of type `{name}` by its primary key",
+                # `args`, not keywords: a key column may be named `description`.
+                args={
+                    key: graphene.Argument(
+                        graphene.NonNull(scalar(scalar_name(table.columns[key]))),
+                        description=f"The record's `{key}` value",
+                    )
+                    for key in table.primary_key
+                },
+            )
+            by_pk_map[by_pk_name] = name
         t = types[name]
         if t["insert"]._meta.fields:
             mutation_fields[f"insertInto{name}Collection"] = graphene.Field(
@@ -484,7 +508,7 @@ def build(schema: SchemaCache) -> SchemaInfo:
     built = graphene.Schema(
         query=query, mutation=mutation, types=extra, auto_camelcase=False
     )
-    return SchemaInfo(built.graphql_schema, infos, query_map, mutation_map)
+    return SchemaInfo(built.graphql_schema, infos, query_map, by_pk_map, mutation_map)
 
 
 _lock = threading.Lock()

@@ -152,6 +152,15 @@ def node_filters(table: TableType, node_id: str) -> tuple[Condition, ...]:
     )
 
 
+def primary_key_filters(
+    table: TableType, args: dict[str, object]
+) -> tuple[Condition, ...]:
+    """`<table>ByPk`'s arguments as filters (the schema makes each required)."""
+    return tuple(
+        Filter(FieldRef(key), "eq", text(args[key])) for key in table.table.primary_key
+    )
+
+
 def filters(table: TableType, value: object) -> tuple[Condition, ...]:
     """`<Table>Filter` → conditions, all of which must hold; empty `and`,
     `or` and `not` are ignored, as in pg_graphql."""

@@ -787,3 +787,66 @@ def test_aggregate_of_a_column_it_does_not_offer_is_refused(gql_live):
     assert message == (
         "Cannot query field 'name' on type 'categoriesSumAggregateResult'."
     )
+
+
+# ---------------------------------------------------------------- <table>ByPk
+
+RED = "11111111-1111-4111-8111-111111111111"
+BLUE = "22222222-2222-4222-8222-222222222222"
+
+
+def test_by_pk_reads_one_row_or_null(gql_live):
+    result = data(
+        gql_live,
+        "{ books: categoriesByPk(id: 2) { nodeId name categories { name } }"
+        " missing: categoriesByPk(id: 100) { name }"
+        " folder: foldersByPk(id: 3) { name parent { name } } }",
+        key=gql_live.service_key,
+    )
+
+    assert result == {
+        "books": {
+            "nodeId": b64(["public", "categories", 2]),
+            "name": "books",
+            "categories": {"name": "root"},
+        },
+        "missing": None,
+        "folder": {"name": "photos", "parent": {"name": "home"}},
+    }
+
+
+def test_by_pk_takes_every_column_of_a_composite_key(gql_live):
+    found = data(
+        gql_live,
+        "query($team: UUID!, $user: UUID!) {"
+        " membersByPk(team_id: $team, user_id: $user) { role teams { name } } }",
+        {"team": BLUE, "user": ALICE},
+        key=gql_live.service_key,
+    )
+    missing = error(
+        gql_live,
+        f'{{ membersByPk(team_id: "{RED}") {{ role }} }}',
+        key=gql_live.service_key,
+    )
+
+    assert found == {"membersByPk": {"role": "member", "teams": {"name": "blue"}}}
+    assert missing == (
+        "Field 'membersByPk' argument 'user_id' of type 'UUID!' is required,"
+        " but it was not provided."
+    )
+
+
+def test_by_pk_arguments_are_typed_as_the_key(gql_live):
+    result = data(
+        gql_live,
+        '{ __type(name: "Query") { fields { name args { name type { kind ofType { name } } } } } }',
+    )
+
+    fields = {field["name"]: field["args"] for field in result["__type"]["fields"]}
+    assert fields["categoriesByPk"] == [
+        {"name": "id", "type": {"kind": "NON_NULL", "ofType": {"name": "BigInt"}}}
+    ]
+    assert [arg["name"] for arg in fields["membersByPk"]] == ["team_id", "user_id"]
+    assert fields["numbersByPk"] == [
+        {"name": "id", "type": {"kind": "NON_NULL", "ofType": {"name": "Int"}}}
+    ]

@@ -220,6 +220,25 @@ def test_aggregates_never_count_a_forbidden_row(
     assert result["todosCollection"]["aggregate"] == {"count": todos}
 
 
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        ("anon", None),
+        ("alice", {"name": "poetry", "categoriesCollection": {"totalCount": 1}}),
+        ("bob", None),
+        ("service", {"name": "poetry", "categoriesCollection": {"totalCount": 1}}),
+    ],
+)
+def test_by_pk_returns_only_a_row_the_policy_shows(gql_live, caller, expected):
+    body = post(
+        gql_live,
+        "{ categoriesByPk(id: 5) { name categoriesCollection { totalCount } } }",
+        caller=caller,
+    )
+
+    assert body == {"data": {"categoriesByPk": expected}}
+
+
 def test_with_check_refusal_writes_nothing(gql_live):
     before = post(gql_live, "{ todosCollection { totalCount } }", caller="service")
 
