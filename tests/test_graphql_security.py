@@ -430,3 +430,23 @@ def test_introspection_can_be_turned_off(graphql_template, tmp_path_factory):
     assert closed["data"] is None
     assert "introspection" in closed["errors"][0]["message"]
     assert query == {"data": {"postsCollection": {"totalCount": 2}}}
+
+
+@pytest.mark.parametrize(
+    ("caller", "count"), [("anon", 0), ("alice", 3), ("bob", 2), ("service", 5)]
+)
+def test_a_view_with_a_key_is_a_collection_under_its_callers_policies(
+    gql_live, caller, count
+):
+    """my_todos shows todos' primary key, so it has one (pg_graphql asks for a
+    `primary_key_columns` comment directive); it reads as its caller."""
+    body = post(
+        gql_live,
+        "{ my_todosCollection { totalCount aggregate { count } edges { node { id } } } }",
+        caller=caller,
+    )
+
+    todos = body["data"]["my_todosCollection"]
+    assert todos["totalCount"] == count
+    assert todos["aggregate"] == {"count": count}
+    assert len(todos["edges"]) == count
