@@ -156,10 +156,8 @@ def output_value(field: FieldPlan, alias: str) -> Sql:
         if field.json_path[-1].arrow == "->":
             return value
         return _path_text(field, alias)
-    if kind == "boolean":
-        return _boolean(value, "json('true')", "json('false')")
-    if kind == "numeric":
-        return _real(value)
+    if kind in ("boolean", "numeric"):
+        return json_number_or_boolean(value, kind)
     if kind in ("json", "array"):
         return Sql(f"iif(json_valid({value.text}), json({value.text}), {value.text})")
     if kind == "blob":
@@ -167,6 +165,14 @@ def output_value(field: FieldPlan, alias: str) -> Sql:
             f"iif({value.text} IS NULL, NULL, '\\x' || lower(hex({value.text})))"
         )
     return value
+
+
+def json_number_or_boolean(value: Sql, kind: str) -> Sql:
+    """A boolean or numeric SQL value as JSON writes it: `true`/`false`, or
+    a REAL in its fewest digits."""
+    if kind == "boolean":
+        return _boolean(value, "json('true')", "json('false')")
+    return _real(value)
 
 
 def json_object(pairs: list[tuple[str, Sql]], key: Callable[[str], Sql] = param) -> Sql:
@@ -639,6 +645,12 @@ def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
             pairs.append((part.key, param(part.value)))
         elif part.kind == "totalCount":
             pairs.append((part.key, Sql("(SELECT count(*)") + matching + Sql(")")))
+        elif part.kind == "aggregate":
+            # Over every matching row, as totalCount: paging does not apply.
+            aggregates = (
+                Sql("(SELECT ") + _aggregate_object(part, node.alias) + matching
+            )
+            pairs.append((part.key, aggregates + Sql(")")))
         elif part.kind == "edges":
             # Forwards the fetch order is the order shown: no numbering needed.
             rows = page(_edge_object(part, node) + Sql(" AS j"), conn.backward)
@@ -660,6 +672,31 @@ def connection_value(conn: OutConnection, parent_alias: str | None) -> Sql:
                 (part.key, _page_info(part, conn, fetch, matching, paged, page))
             )
     return text_object(pairs, texts)
+
+
+def _aggregate_object(part: PartPlan, alias: str) -> Sql:
+    """pg_graphql's `aggregate` object: count(*) and sum/avg/min/max of
+    columns, as JSON numbers (BigInt and BigFloat included) or the column's
+    own JSON value; avg always as a number."""
+    pairs: list[tuple[str, Sql]] = []
+    for aggregate in part.aggregate:
+        if aggregate.kind == "count":
+            pairs.append((aggregate.key, Sql("count(*)")))
+        elif aggregate.kind == "typename":
+            pairs.append((aggregate.key, param(aggregate.value)))
+        else:
+            columns: list[tuple[str, Sql]] = []
+            for key, field in aggregate.columns:
+                if field is None:
+                    columns.append((key, param(aggregate.value)))
+                    continue
+                value = field_value(field, alias).wrap(f"{aggregate.kind}(", ")")
+                kind = "numeric" if aggregate.kind == "avg" else field.column.kind
+                if kind in ("boolean", "numeric"):
+                    value = json_number_or_boolean(value, kind)
+                columns.append((key, value))
+            pairs.append((aggregate.key, json_object(columns)))
+    return json_object(pairs)
 
 
 def _edge_object(part: PartPlan, node: ReadNode) -> Sql:

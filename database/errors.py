@@ -175,6 +175,21 @@ class OperatorNotFound(KoyaError):
     code = "42883"
 
 
+class StatementTooComplex(KoyaError):
+    """SQLite's parser stack (100 entries in the SQLite Debian ships) holds
+    about four nested GraphQL collections or five to-one embeds; Postgres reports
+    running out of stack depth as 54001."""
+
+    status = 400
+    code = "54001"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The request nests embedded resources too deeply for SQLite to parse",
+            hint="Ask for fewer nested levels and fetch deeper ones in a second request.",
+        )
+
+
 class QueryFailed(KoyaError):
     """Any other error SQLite reports for a well-formed request."""
 

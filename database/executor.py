@@ -29,6 +29,7 @@ from database.errors import (
     InvalidValue,
     NotNullViolation,
     QueryFailed,
+    StatementTooComplex,
     UniqueViolation,
 )
 from database.schema import SchemaCache, get_schema
@@ -164,6 +165,8 @@ def translate_error(error: sqlite3.Error, table: str) -> KoyaError:
         )
     if "database is locked" in message or "unable to open" in message:
         return DatabaseUnavailable("the database is busy or unavailable; try again")
+    if message == "parser stack overflow":
+        return StatementTooComplex()
     if "malformed JSON" in message:
         return InvalidValue("a stored value is not valid JSON")
     return QueryFailed(message)

@@ -29,7 +29,11 @@ from database.errors import (
     TypeNotFound,
     WhereClauseRequired,
 )
-from database.relationships import Relationship, find_relationship
+from database.relationships import (
+    Relationship,
+    find_by_foreign_key,
+    find_relationship,
+)
 from database.schema import ColumnInfo, SchemaCache, TableInfo
 from database.sql import Slot, Sql
 from database.types import (
@@ -138,12 +142,21 @@ class EdgePlan:
 
 
 @dataclass(slots=True)
+class AggregatePlan:
+    kind: str  # count, typename, sum, avg, min, max
+    key: str
+    value: str = ""
+    columns: list[tuple[str, FieldPlan | None]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class PartPlan:
-    kind: str  # totalCount, pageInfo, edges, typename
+    kind: str  # totalCount, pageInfo, edges, aggregate, typename
     key: str
     value: str = ""
     fields: tuple[tuple[str, str], ...] = ()
     edge: list[EdgePlan] = field(default_factory=list)
+    aggregate: list[AggregatePlan] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -369,9 +382,7 @@ class _Planner:
     def embed(
         self, parent: ReadNode, item: Embed, shape: Shape, path: EmbedPath
     ) -> OutEmbed:
-        relationship, child = find_relationship(
-            self.schema, parent.table, item.relation, item.hint
-        )
+        relationship, child = self.relationship(parent, item)
         child_path = path + (item.name,)
         alias = self.next_alias()
         if relationship.junction is not None:
@@ -397,16 +408,25 @@ class _Planner:
             )
         return embed
 
+    def relationship(
+        self, parent: ReadNode, item: Embed | Connection
+    ) -> tuple[Relationship, TableInfo]:
+        """The relationship an embed or a nested collection reaches its rows by."""
+        if item.foreign_key is not None:
+            return find_by_foreign_key(
+                self.schema, parent.table, item.relation, item.foreign_key
+            )
+        hint = item.hint if isinstance(item, Embed) else None
+        return find_relationship(self.schema, parent.table, item.relation, hint)
+
     def connection(self, parent: ReadNode | None, item: Connection) -> OutConnection:
         """A GraphQL collection: the rows of `item.relation` (reached from
-        `parent` through the foreign key `item.hint`), in a total order."""
+        `parent` through `item.foreign_key`), in a total order."""
         relationship = None
         if parent is None:
             table = self.table(item.relation)
         else:
-            relationship, table = find_relationship(
-                self.schema, parent.table, item.relation, item.hint
-            )
+            relationship, table = self.relationship(parent, item)
         if not table.primary_key:
             raise NotImplementedFeature(
                 f"table '{table.name}' has no primary key; a collection needs one to page"
@@ -449,6 +469,17 @@ class _Planner:
                     for selected in edge.select:
                         self.add_item(node, selected, Shape(), (base.alias,))
                 plan.edge.append(EdgePlan(edge.kind, edge.alias, edge.value, node))
+            for aggregate in part.aggregate:
+                # `__typename` inside sum/avg/min/max has no column: None.
+                columns = [
+                    (key, None if name == "__typename" else self.field(table, name))
+                    for key, name in aggregate.columns
+                ]
+                plan.aggregate.append(
+                    AggregatePlan(
+                        aggregate.kind, aggregate.alias, aggregate.value, columns
+                    )
+                )
             parts.append(plan)
         return OutConnection(
             item.alias,

@@ -22,6 +22,7 @@ from typing import Literal
 from database.errors import AmbiguousRelationship, RelationshipNotFound
 from database.schema import SchemaCache, TableInfo
 from database.sql import Sql
+from database.types import ForeignKeyRef
 from database.views import InlinedView
 
 Cardinality = Literal["many-to-one", "one-to-one", "one-to-many", "many-to-many"]
@@ -50,6 +51,7 @@ class Relationship:
     junction_keys: tuple[str, str] = ("", "")
     junction_policy: Sql | None = None
     junction_view: InlinedView | None = None  # a security_invoker junction
+    holds_key: bool = False  # the parent holds the foreign key `name`
 
     @property
     def to_one(self) -> bool:
@@ -88,6 +90,7 @@ class _Link:
             self.ref_columns,
             child=self.target.name,
             child_is_view=self.target.is_view,
+            holds_key=True,
         )
 
     def inverse(self) -> Relationship:
@@ -281,6 +284,25 @@ def find_relationship(
     child = schema.table(relationship.child)
     assert child is not None  # relationships only reach tables in the schema
     return relationship, child
+
+
+def find_by_foreign_key(
+    schema: SchemaCache, parent: TableInfo, target: str, key: ForeignKeyRef
+) -> tuple[Relationship, TableInfo]:
+    """The relationship the foreign key `key` makes from `parent` to `target`,
+    in the direction `key` says: GraphQL names each one exactly, and a table
+    referencing itself has two under the same key."""
+    for relationship in _cached_relationships(schema, parent):
+        if (
+            relationship.junction is None
+            and relationship.name == key.name
+            and relationship.child == target
+            and relationship.holds_key == key.from_holder
+        ):
+            child = schema.table(target)
+            assert child is not None  # relationships only reach tables in the schema
+            return relationship, child
+    raise RelationshipNotFound(parent.name, target, key.name)
 
 
 def _describe(parent: str, relationship: Relationship) -> str:

@@ -55,6 +55,16 @@ class Count:
 
 
 @dataclass(frozen=True, slots=True)
+class ForeignKeyRef:
+    """A relationship named exactly by its foreign key and direction, as
+    GraphQL's fields name them: `from_holder` reads the row the key
+    references, otherwise the rows holding the key."""
+
+    name: str
+    from_holder: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Embed:
     """`alias:relation!hint!inner(select...)` or `...relation(select...)`.
 
@@ -68,6 +78,7 @@ class Embed:
     hint: str | None = None
     join: Literal["inner", "left"] | None = None
     spread: bool = False
+    foreign_key: ForeignKeyRef | None = None  # names it exactly, not `hint`
 
     @property
     def name(self) -> str:
@@ -102,16 +113,31 @@ class EdgePart:
 
 
 @dataclass(frozen=True, slots=True)
+class AggregateField:
+    """One field of a connection's `aggregate`: `count`, `typename` (the
+    constant `value`), or `sum`/`avg`/`min`/`max` over `columns`, given as
+    (alias, column) pairs; the column `__typename` stands for the constant
+    `value`."""
+
+    kind: Literal["count", "typename", "sum", "avg", "min", "max"]
+    alias: str
+    value: str = ""
+    columns: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionPart:
     """One field of a connection: `totalCount`, `pageInfo` (its fields as
     (alias, name) pairs, name one of hasNextPage, hasPreviousPage,
-    startCursor, endCursor, or `__typename:<value>`), `edges` or `typename`."""
+    startCursor, endCursor, or `__typename:<value>`), `edges`, `aggregate`
+    (over every row `totalCount` counts) or `typename`."""
 
-    kind: Literal["totalCount", "pageInfo", "edges", "typename"]
+    kind: Literal["totalCount", "pageInfo", "edges", "aggregate", "typename"]
     alias: str
     value: str = ""
     fields: tuple[tuple[str, str], ...] = ()
     edge: tuple[EdgePart, ...] = ()
+    aggregate: tuple[AggregateField, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +145,7 @@ class Connection:
     """A Relay connection over a table's rows (a GraphQL collection).
 
     At the top level `relation` is the table; nested, it is the table the
-    foreign key `hint` reaches from the parent. Rows are ordered by `order`
+    relationship `foreign_key` reaches from the parent. Rows are ordered by `order`
     (the primary key last, so the order is total) and paged forwards
     (`first`/`after`/`offset`) or backwards (`last`/`before`); `cursor` is the
     decoded `after`/`before` cursor, one value per order term.
@@ -128,7 +154,7 @@ class Connection:
     relation: str
     alias: str
     parts: tuple[ConnectionPart, ...]
-    hint: str | None = None
+    foreign_key: ForeignKeyRef | None = None
     filters: tuple[Condition, ...] = ()
     order: tuple[OrderTerm, ...] = ()
     first: int | None = None

@@ -17,6 +17,7 @@ from graphql import GraphQLSchema
 
 from database.relationships import relationships_of
 from database.schema import ColumnInfo, SchemaCache, TableInfo
+from database.types import ForeignKeyRef
 
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 _RESERVED = {
@@ -52,7 +53,7 @@ class FieldInfo:
     kind: str  # column, to_one, to_many
     column: ColumnInfo | None = None
     target: str = ""  # table a relationship reaches
-    hint: str = ""  # its foreign key
+    foreign_key: ForeignKeyRef | None = None  # the relationship, exactly
 
 
 @dataclass(slots=True)
@@ -66,6 +67,7 @@ class SchemaInfo:
     graphql: GraphQLSchema
     tables: dict[str, TableType]  # by GraphQL type name (= table name)
     query_fields: dict[str, str]  # `<t>Collection` → type name
+    by_primary_key: dict[str, str]  # `<t>ByPk` → type name
     mutation_fields: dict[str, tuple[str, str]]  # field → (kind, type name)
 
 
@@ -95,6 +97,42 @@ def scalar_name(column: ColumnInfo) -> str:
     }.get(kind or "text", "String")
 
 
+# pg_graphql's `SupportedPrimaryKeyType`: `<table>ByPk` needs keys of these.
+_KEY_KINDS = {"integer", "text", "uuid"}
+
+AGGREGATES = ("sum", "avg", "min", "max")
+_TYPE_PART = {"sum": "Sum", "avg": "Avg", "min": "Min", "max": "Max"}
+_DESCRIBED = {"sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum"}
+_OPERATION_DESCRIPTIONS = {
+    "sum": "Summation aggregates for numeric fields",
+    "avg": "Average aggregates for numeric fields",
+    "min": "Minimum aggregates for comparable fields",
+    "max": "Maximum aggregates for comparable fields",
+}
+
+_COMPARABLE = {"integer", "numeric", "text", "boolean", "date", "time", "timestamp"} | {
+    "timestamptz"
+}
+
+
+def aggregate_type_name(table: str, operation: str) -> str:
+    return f"{table}{_TYPE_PART[operation]}AggregateResult"
+
+
+def aggregate_scalar(column: ColumnInfo, operation: str) -> str | None:
+    """The scalar `operation` gives over `column` (pg_graphql's
+    `aggregate_result_type`), None when pg_graphql does not offer it: sum and
+    avg over numbers, min and max over numbers, text, booleans and times."""
+    kind = column.kind
+    if operation in ("sum", "avg"):
+        if kind not in ("integer", "numeric"):
+            return None
+        return "BigInt" if operation == "sum" and kind == "integer" else "BigFloat"
+    if kind not in _COMPARABLE:
+        return None
+    return "BigFloat" if kind == "numeric" else scalar_name(column)
+
+
 def is_exposed(table: TableInfo) -> bool:
     """pg_graphql exposes tables with a primary key and a valid name."""
     return (
@@ -114,28 +152,28 @@ def _column_names(table: TableInfo) -> list[ColumnInfo]:
 def relationship_fields(
     schema: SchemaCache, table: TableInfo, exposed: set[str]
 ) -> dict[str, FieldInfo]:
-    """Foreign keys as fields, named as pg_graphql does with inflection off:
-    to-one after the column (less its `Id`) or the table, to-many as
-    `<table>Collection`."""
+    """Foreign keys as fields, named as pg_graphql's
+    `graphql_foreign_key_field_name` does with inflection off: a to-one field
+    after this side's one column less its `Id` (`parentId` → `parent`), else
+    after the other table; a to-many one `<table>Collection`. A table
+    referencing itself gets both: the row it points at and those pointing
+    at it."""
     fields: dict[str, FieldInfo] = {}
     taken = {c.name for c in table.columns.values()}
     for rel in relationships_of(schema, table):
         if rel.junction is not None or rel.child not in exposed:
             continue
+        key = ForeignKeyRef(rel.name, rel.holds_key)
         if rel.to_one:
-            columns = rel.parent_columns if rel.cardinality == "many-to-one" else ()
-            if (
-                rel.cardinality == "many-to-one"
-                and len(columns) == 1
-                and columns[0].endswith("Id")
-            ):
+            columns = rel.parent_columns
+            if len(columns) == 1 and columns[0].endswith("Id"):
                 name = lower_first(columns[0][:-2])
             else:
                 name = lower_first(rel.child)
-            info = FieldInfo("to_one", target=rel.child, hint=rel.name)
+            info = FieldInfo("to_one", target=rel.child, foreign_key=key)
         else:
             name = lower_first(rel.child) + "Collection"
-            info = FieldInfo("to_many", target=rel.child, hint=rel.name)
+            info = FieldInfo("to_many", target=rel.child, foreign_key=key)
         if name in taken or name in fields or not _NAME.match(name):
             continue  # pg_graphql drops a relationship whose name collides
         fields[name] = info
@@ -329,6 +367,24 @@ def build(schema: SchemaCache) -> SchemaInfo:
                     **collection_args(target),
                 )
         infos[name] = info
+        aggregate_fields: dict = {
+            "count": graphene.Int(
+                required=True, description="The number of records matching the query"
+            )
+        }
+        for operation in AGGREGATES:
+            results = {
+                column.name: scalar(found)(
+                    description=f"{_DESCRIBED[operation]} of {column.name} across all matching records"
+                )
+                for column in columns
+                if (found := aggregate_scalar(column, operation)) is not None
+            }
+            if results:
+                aggregate_fields[operation] = graphene.Field(
+                    object_type(aggregate_type_name(name, operation), results),
+                    description=_OPERATION_DESCRIPTIONS[operation],
+                )
         record_type = object_type(name, record, (node_interface,))
         edge = object_type(
             f"{name}Edge",
@@ -345,6 +401,10 @@ def build(schema: SchemaCache) -> SchemaInfo:
                 "totalCount": graphene.Int(
                     required=True,
                     description="The total number of records matching the `filter` criteria",
+                ),
+                "aggregate": graphene.Field(
+                    object_type(f"{name}Aggregate", aggregate_fields),
+                    description=f"Aggregate functions calculated on the collection of `{name}`",
                 ),
             },
         )
@@ -389,6 +449,7 @@ def build(schema: SchemaCache) -> SchemaInfo:
         ),
     }
     query_map: dict[str, str] = {}
+    by_pk_map: dict[str, str] = {}
     mutation_fields: dict = {}
     mutation_map: dict[str, tuple[str, str]] = {}
     for name in tables:
@@ -399,6 +460,25 @@ def build(schema: SchemaCache) -> SchemaInfo:
             description=f"A pagable collection of type `{name}`",
         )
         query_map[field_name] = name
+        table = tables[name]
+        if all(
+            table.columns[key].kind in _KEY_KINDS and _NAME.match(key)
+            for key in table.primary_key
+        ):
+            by_pk_name = lower_first(name) + "ByPk"
+            query_fields[by_pk_name] = graphene.Field(
+                types[name]["record"],
+                description=f"Retrieve a record of type `{name}` by its primary key",
+                # `args`, not keywords: a key column may be named `description`.
+                args={
+                    key: graphene.Argument(
+                        graphene.NonNull(scalar(scalar_name(table.columns[key]))),
+                        description=f"The record's `{key}` value",
+                    )
+                    for key in table.primary_key
+                },
+            )
+            by_pk_map[by_pk_name] = name
         t = types[name]
         if t["insert"]._meta.fields:
             mutation_fields[f"insertInto{name}Collection"] = graphene.Field(
@@ -428,7 +508,7 @@ def build(schema: SchemaCache) -> SchemaInfo:
     built = graphene.Schema(
         query=query, mutation=mutation, types=extra, auto_camelcase=False
     )
-    return SchemaInfo(built.graphql_schema, infos, query_map, mutation_map)
+    return SchemaInfo(built.graphql_schema, infos, query_map, by_pk_map, mutation_map)
 
 
 _lock = threading.Lock()

@@ -310,6 +310,10 @@ def _root_field(
     with time_limit(settings.GRAPHQL_TIME_LIMIT_MS):
         if name == "node":
             return _node(ctx, nodes, str(args["nodeId"]), auth)
+        if name in info.by_primary_key:
+            type_name = info.by_primary_key[name]
+            keys = translate.primary_key_filters(info.tables[type_name], args)
+            return _record(ctx, type_name, nodes, keys, auth)
         if name in info.query_fields:
             connection = translate.connection(
                 ctx, info.query_fields[name], key, nodes, args
@@ -328,10 +332,20 @@ def _node(
     table = ctx.info.tables.get(parts[1])
     if table is None:
         return b"null"
-    select = translate.record(ctx, parts[1], nodes)
-    found = data.read_record(
-        table.table.name, select, translate.node_filters(table, node_id), auth
-    )
+    return _record(ctx, parts[1], nodes, translate.node_filters(table, node_id), auth)
+
+
+def _record(
+    ctx: translate.Context,
+    type_name: str,
+    nodes: list[FieldNode],
+    filters: tuple[translate.Condition, ...],
+    auth: Auth,
+) -> bytes:
+    """The one row of `type_name` that `filters` find, or null."""
+    select = translate.record(ctx, type_name, nodes)
+    table = ctx.info.tables[type_name].table.name
+    found = data.read_record(table, select, filters, auth)
     return b"null" if found is None else found.encode()
 
 

@@ -21,6 +21,7 @@ from graphql.execution.values import get_argument_values
 from graphql.type import GraphQLObjectType
 
 from database.types import (
+    AggregateField,
     Column,
     Condition,
     Connection,
@@ -30,13 +31,14 @@ from database.types import (
     Embed,
     FieldRef,
     Filter,
+    ForeignKeyRef,
     Logic,
     NodeId,
     OrderTerm,
     SelectItem,
 )
 from graphql_api.errors import GraphQLRequestError
-from graphql_api.schema import SchemaInfo, TableType
+from graphql_api.schema import SchemaInfo, TableType, aggregate_type_name
 
 FALSE = Logic("or", ())
 
@@ -106,17 +108,36 @@ def _escape_like(prefix: str) -> str:
     return "".join("\\" + c if c in "\\%_*" else c for c in prefix)
 
 
-def decode_id(value: str, what: str = "nodeId") -> list[object]:
-    """A base64 JSON array (a cursor or a node id)."""
+def decode_id(value: str) -> list[object]:
+    """A node id: a base64 JSON array."""
     try:
         decoded = orjson.loads(base64.b64decode(value, validate=True))
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         decoded = None
     if not isinstance(decoded, list):
-        if what == "nodeId":
-            raise GraphQLRequestError("Invalid value passed to nodeId argument")
-        raise GraphQLRequestError("Failed to decode cursor")
+        raise GraphQLRequestError("Invalid value passed to nodeId argument")
     return decoded
+
+
+def decode_cursor(value: str) -> tuple[object, ...]:
+    """A cursor: a base64 JSON array, refused with pg_graphql's numbered
+    messages (`Cursor::from_str`): 1 not base64, 2 not UTF-8, 3 not JSON,
+    4 not an array."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise GraphQLRequestError("Failed to decode cursor, error 1") from None
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        raise GraphQLRequestError("Failed to decode cursor, error 2") from None
+    try:
+        decoded = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise GraphQLRequestError("Failed to decode cursor, error 3") from None
+    if not isinstance(decoded, list):
+        raise GraphQLRequestError("Failed to decode cursor, error 4")
+    return tuple(decoded)
 
 
 def node_filters(table: TableType, node_id: str) -> tuple[Condition, ...]:
@@ -128,6 +149,15 @@ def node_filters(table: TableType, node_id: str) -> tuple[Condition, ...]:
         return (FALSE,)
     return tuple(
         Filter(FieldRef(key), "eq", text(value)) for key, value in zip(keys, parts[2:])
+    )
+
+
+def primary_key_filters(
+    table: TableType, args: dict[str, object]
+) -> tuple[Condition, ...]:
+    """`<table>ByPk`'s arguments as filters (the schema makes each required)."""
+    return tuple(
+        Filter(FieldRef(key), "eq", text(args[key])) for key in table.table.primary_key
     )
 
 
@@ -227,13 +257,13 @@ def record(
                         info.target,
                         record(ctx, info.target, fields),
                         alias=key,
-                        hint=info.hint,
+                        foreign_key=info.foreign_key,
                     )
                 )
             else:
                 args = ctx.arguments(type_name, fields)
                 items.append(
-                    connection(ctx, info.target, key, fields, args, hint=info.hint)
+                    connection(ctx, info.target, key, fields, args, info.foreign_key)
                 )
     return tuple(items)
 
@@ -247,21 +277,49 @@ def _output_cast(column) -> str | None:
     return "text" if scalar_name(column) in ("BigInt", "BigFloat", "JSON") else None
 
 
+def _aggregate(
+    ctx: Context, type_name: str, nodes: list[FieldNode]
+) -> tuple[AggregateField, ...]:
+    """The fields of `<Table>Aggregate` selected in `nodes`."""
+    found: list[AggregateField] = []
+    aggregate_type = f"{type_name}Aggregate"
+    for key, fields in ctx.subfields(aggregate_type, nodes).items():
+        name = fields[0].name.value
+        if name == "__typename":
+            found.append(AggregateField("typename", key, aggregate_type))
+        elif name == "count":
+            found.append(AggregateField("count", key))
+        else:
+            result_type = aggregate_type_name(type_name, name)
+            columns = tuple(
+                (column_key, column_fields[0].name.value)
+                for column_key, column_fields in ctx.subfields(
+                    result_type, fields
+                ).items()
+            )
+            found.append(AggregateField(name, key, result_type, columns))  # type: ignore[arg-type]
+    return tuple(found)
+
+
 def connection(
     ctx: Context,
     type_name: str,
     key: str,
     nodes: list[FieldNode],
     args: dict[str, object],
-    hint: str | None = None,
+    foreign_key: ForeignKeyRef | None = None,
 ) -> Connection:
     table = ctx.info.tables[type_name]
     first, last = args.get("first"), args.get("last")
     before, after = args.get("before"), args.get("after")
     offset = args.get("offset")
+    # pg_graphql's order of checks (`to_connection_builder`): signs, then
+    # cursors, then the combinations.
     for name, value in (("first", first), ("last", last), ("offset", offset)):
         if value is not None and value < 0:  # type: ignore[operator]
             raise GraphQLRequestError(f"`{name}` must be an unsigned integer")
+    before_cursor = None if before is None else decode_cursor(str(before))
+    after_cursor = None if after is None else decode_cursor(str(after))
     if first is not None and last is not None:
         raise GraphQLRequestError('only one of "first" and "last" may be provided')
     if before is not None and after is not None:
@@ -272,10 +330,7 @@ def connection(
         raise GraphQLRequestError('"last" may only be used with "before"')
     if offset is not None and (last is not None or before is not None):
         raise GraphQLRequestError('"offset" may only be used with "first" and "after"')
-    cursor_text = before if before is not None else after
-    cursor = (
-        None if cursor_text is None else tuple(decode_id(str(cursor_text), "cursor"))
-    )
+    cursor = before_cursor if before_cursor is not None else after_cursor
     parts: list[ConnectionPart] = []
     connection_type = f"{type_name}Connection"
     for part_key, fields in ctx.subfields(connection_type, nodes).items():
@@ -284,6 +339,9 @@ def connection(
             parts.append(ConnectionPart("typename", part_key, connection_type))
         elif name == "totalCount":
             parts.append(ConnectionPart("totalCount", part_key))
+        elif name == "aggregate":
+            aggregate = _aggregate(ctx, type_name, fields)
+            parts.append(ConnectionPart("aggregate", part_key, aggregate=aggregate))
         elif name == "pageInfo":
             info = []
             for info_key, info_fields in ctx.subfields("PageInfo", fields).items():
@@ -309,7 +367,7 @@ def connection(
         relation=table.table.name,
         alias=key,
         parts=tuple(parts),
-        hint=hint,
+        foreign_key=foreign_key,
         filters=filters(table, args.get("filter")),
         order=order(args.get("orderBy")),
         first=first,  # type: ignore[arg-type]

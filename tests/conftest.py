@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -206,6 +207,22 @@ def seeded_project(parent: Path) -> Path:
         },
     )
     run_cli(project, "sql", "-f", str(FIXTURES / "seed.sql"))
+    return project
+
+
+@pytest.fixture(scope="session")
+def graphql_template(tmp_path_factory) -> Path:
+    """The test schema and seed plus `fixtures/graphql.sql`, built once: each
+    GraphQL server runs on a copy, as seeding takes longer than serving."""
+    project = seeded_project(tmp_path_factory.mktemp("graphql-template"))
+    run_cli(project, "sql", "-f", str(FIXTURES / "graphql.sql"))
+    return project
+
+
+def copy_project(template: Path, parent: Path) -> Path:
+    """A project of its own with `template`'s files (no server may have it open)."""
+    project = parent / "app"
+    shutil.copytree(template, project)
     return project
 
 

@@ -9,13 +9,15 @@ import json
 import httpx
 import pytest
 
-from tests.conftest import ALICE, BOB, seeded_project, start_server, stop_server
+from tests.conftest import ALICE, BOB, copy_project, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
-def gql_live(tmp_path_factory):
+def gql_live(graphql_template, tmp_path_factory):
     """A server of its own: the mutations here change its rows."""
-    server = start_server(seeded_project(tmp_path_factory.mktemp("graphql")))
+    server = start_server(
+        copy_project(graphql_template, tmp_path_factory.mktemp("graphql"))
+    )
     yield server
     stop_server(server)
 
@@ -232,14 +234,29 @@ def test_offset_paging(gql_live):
     assert result["pageInfo"]["hasNextPage"] is True
 
 
-def test_first_is_capped_at_max_rows(gql_live):
-    result = data(
-        gql_live,
-        "{ todosCollection(first: 1000000000) { edges { node { id } } } }",
-        key=gql_live.service_key,
-    )
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ("", list(range(1, 31))),
+        ("first: 35", list(range(1, 31))),
+        ("first: 2147483647", list(range(1, 31))),
+        ("last: 35", list(range(11, 41))),
+        ("first: 35, offset: 20", list(range(21, 41))),
+        ("first: 5", list(range(1, 6))),
+    ],
+)
+def test_a_page_holds_at_most_max_rows_whatever_is_asked(gql_live, arguments, expected):
+    """pg_graphql pages min(first or last, max_rows) rows, without an error."""
+    query = "{ numbersCollection%s { edges { node { id } } pageInfo { hasNextPage } } }"
+    result = data(gql_live, query % (f"({arguments})" if arguments else ""))
 
-    assert len(result["todosCollection"]["edges"]) <= 30
+    page = result["numbersCollection"]
+    assert [int(i) for i in ids(page)] == expected
+    assert page["pageInfo"]["hasNextPage"] is (expected[-1] < 40)
+
+
+def b64_bytes(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
 
 
 @pytest.mark.parametrize(
@@ -254,7 +271,15 @@ def test_first_is_capped_at_max_rows(gql_live):
         ('last: 1, after: "WzFd"', '"last" may only be used with "before"'),
         ("last: 1, offset: 1", '"offset" may only be used with "first" and "after"'),
         ("first: -1", "`first` must be an unsigned integer"),
-        ('after: "not a cursor"', "Failed to decode cursor"),
+        ("last: -1", "`last` must be an unsigned integer"),
+        ("offset: -1", "`offset` must be an unsigned integer"),
+        ("first: -1, last: -1", "`first` must be an unsigned integer"),
+        ('after: "not a cursor"', "Failed to decode cursor, error 1"),
+        (f'after: "{b64_bytes(bytes([255]))}"', "Failed to decode cursor, error 2"),
+        (f'before: "{b64_bytes(b"not json")}"', "Failed to decode cursor, error 3"),
+        (f'after: "{b64_bytes(b"{}")}"', "Failed to decode cursor, error 4"),
+        # Cursors are read before the arguments are checked together.
+        ('first: 1, last: 1, after: "?"', "Failed to decode cursor, error 1"),
         ('after: "WzEsMiwzXQ=="', "orderBy clause incompatible with pagination cursor"),
     ],
 )
@@ -511,4 +536,317 @@ def test_mutations_record_outbox_events_and_rolled_back_ones_none(gql_live):
     assert events(start) == [
         ("todos", "INSERT", "evented"),
         ("todos", "DELETE", None),
+    ]
+
+
+# ---------------------------------------------------------------- self-references
+
+
+def test_a_self_reference_gives_a_to_one_and_a_collection_named_as_pg_graphql(
+    gql_live,
+):
+    result = data(
+        gql_live,
+        '{ categories: __type(name: "categories") { fields { name type { name ofType { name } } } }'
+        ' folders: __type(name: "folders") { fields { name type { name ofType { name } } } } }',
+    )
+
+    def relations(type_):
+        return {
+            field["name"]: field["type"]["name"] or field["type"]["ofType"]["name"]
+            for field in type_["fields"]
+            if field["name"] in ("categories", "categoriesCollection", "parent")
+            or field["name"].endswith("Collection")
+        }
+
+    # `parent_id` keeps no `Id` to drop, so the to-one is named after the table.
+    assert relations(result["categories"]) == {
+        "categories": "categories",
+        "categoriesCollection": "categoriesConnection",
+    }
+    assert relations(result["folders"]) == {
+        "parent": "folders",
+        "foldersCollection": "foldersConnection",
+    }
+
+
+TREE = (
+    "{ categoriesCollection(filter: {parent_id: {is: NULL}}) { edges { node { name"
+    " categoriesCollection { totalCount edges { node { name categories { name }"
+    " categoriesCollection(orderBy: [{id: DescNullsLast}]) { totalCount edges { node { name"
+    " } } } } } } } } } }"
+)
+
+
+def names(connection) -> list[str]:
+    return [edge["node"]["name"] for edge in connection["edges"]]
+
+
+def test_a_tree_nests_through_its_own_foreign_key(gql_live):
+    result = data(gql_live, TREE, key=gql_live.service_key)
+    below_books = data(
+        gql_live,
+        '{ categoriesCollection(filter: {name: {eq: "books"}}) { edges { node {'
+        " categoriesCollection { edges { node { name categoriesCollection { edges { node {"
+        " name } } } } } } } } } }",
+        key=gql_live.service_key,
+    )
+
+    [root] = result["categoriesCollection"]["edges"]
+    children = root["node"]["categoriesCollection"]
+    assert root["node"]["name"] == "root"
+    assert children["totalCount"] == 2
+    assert names(children) == ["books", "music"]
+    books, music = (edge["node"] for edge in children["edges"])
+    assert books["categories"] == {"name": "root"}
+    assert names(books["categoriesCollection"]) == ["poetry", "novels"]
+    assert names(music["categoriesCollection"]) == ["bob's mix", "jazz"]
+    [novels, poetry] = below_books["categoriesCollection"]["edges"][0]["node"][
+        "categoriesCollection"
+    ]["edges"]
+    assert names(poetry["node"]["categoriesCollection"]) == ["drafts"]
+    assert names(novels["node"]["categoriesCollection"]) == ["sci-fi"]
+
+
+def test_nesting_deeper_than_sqlite_parses_is_a_clear_error(gql_live):
+    level = "categoriesCollection { edges { node { name %s } } }"
+    query = "{ " + level % (level % (level % (level % (level % "")))) + " }"
+
+    assert error(gql_live, query, key=gql_live.service_key) == (
+        "The request nests embedded resources too deeply for SQLite to parse"
+    )
+
+
+def test_a_nested_self_collection_takes_its_own_filter_and_paging(gql_live):
+    result = data(
+        gql_live,
+        '{ categoriesCollection(filter: {name: {eq: "root"}}) { edges { node {'
+        " all: categoriesCollection { totalCount }"
+        ' books: categoriesCollection(filter: {name: {startsWith: "b"}}) { totalCount edges { node { name } } }'
+        " last: categoriesCollection(last: 1) { edges { node { name } } pageInfo { hasPreviousPage } }"
+        " } } } }",
+        key=gql_live.service_key,
+    )
+
+    node = result["categoriesCollection"]["edges"][0]["node"]
+    assert node["all"] == {"totalCount": 2}
+    assert node["books"] == {
+        "totalCount": 1,
+        "edges": [{"node": {"name": "books"}}],
+    }
+    assert node["last"] == {
+        "edges": [{"node": {"name": "music"}}],
+        "pageInfo": {"hasPreviousPage": True},
+    }
+
+
+def test_a_camel_case_self_reference_reads_both_ways(gql_live):
+    result = data(
+        gql_live,
+        "{ foldersCollection(filter: {id: {eq: 2}}) { edges { node { name"
+        " parent { name foldersCollection { edges { node { name parent { name } } } } }"
+        " } } } }",
+        key=gql_live.service_key,
+    )
+
+    assert result["foldersCollection"]["edges"][0]["node"] == {
+        "name": "docs",
+        "parent": {
+            "name": "home",
+            "foldersCollection": {
+                "edges": [
+                    {"node": {"name": "docs", "parent": {"name": "home"}}},
+                    {"node": {"name": "photos", "parent": {"name": "home"}}},
+                ]
+            },
+        },
+    }
+
+
+# ---------------------------------------------------------------- aggregate
+
+
+def test_aggregate_computes_over_every_matching_row(gql_live):
+    result = data(
+        gql_live,
+        "{ categoriesCollection(first: 1) { edges { node { id } } aggregate { __typename count"
+        " sum { id rank weight } avg { rank weight } min { name rank weight added is_public }"
+        " max { name rank weight added is_public } } } }",
+        key=gql_live.service_key,
+    )
+
+    # Paging does not apply: one edge, nine rows aggregated.
+    assert result["categoriesCollection"] == {
+        "edges": [{"node": {"id": "1"}}],
+        "aggregate": {
+            "__typename": "categoriesAggregate",
+            "count": 9,
+            "sum": {"id": 45, "rank": 45, "weight": 43.25},
+            "avg": {"rank": 5.0, "weight": 5.40625},
+            "min": {
+                "name": "bob's mix",
+                "rank": 1,
+                "weight": 1.5,
+                "added": "2026-01-01",
+                "is_public": False,
+            },
+            "max": {
+                "name": "sci-fi",
+                "rank": 9,
+                "weight": 9,
+                "added": "2026-01-09",
+                "is_public": True,
+            },
+        },
+    }
+
+
+def test_aggregate_honours_the_filter_and_nests(gql_live):
+    filtered = data(
+        gql_live,
+        "{ categoriesCollection(filter: {parent_id: {eq: 2}}) {"
+        " aggregate { count sum { rank } avg { rank } } } }",
+        key=gql_live.service_key,
+    )
+    empty = data(
+        gql_live,
+        "{ categoriesCollection(filter: {id: {eq: 100}}) {"
+        " aggregate { count sum { rank } avg { rank } min { name } max { added } } } }",
+        key=gql_live.service_key,
+    )
+    nested = data(
+        gql_live,
+        "{ categoriesCollection(filter: {id: {eq: 1}}) { edges { node {"
+        " categoriesCollection { edges { node { name categoriesCollection {"
+        " aggregate { count max { rank } } } } } } } } } }",
+        key=gql_live.service_key,
+    )
+
+    assert filtered["categoriesCollection"]["aggregate"] == {
+        "count": 2,
+        "sum": {"rank": 9},
+        "avg": {"rank": 4.5},
+    }
+    assert empty["categoriesCollection"]["aggregate"] == {
+        "count": 0,
+        "sum": {"rank": None},
+        "avg": {"rank": None},
+        "min": {"name": None},
+        "max": {"added": None},
+    }
+    children = nested["categoriesCollection"]["edges"][0]["node"][
+        "categoriesCollection"
+    ]
+    assert [edge["node"] for edge in children["edges"]] == [
+        {
+            "name": "books",
+            "categoriesCollection": {"aggregate": {"count": 2, "max": {"rank": 5}}},
+        },
+        {
+            "name": "music",
+            "categoriesCollection": {"aggregate": {"count": 2, "max": {"rank": 7}}},
+        },
+    ]
+
+
+def test_aggregate_types_are_named_and_typed_as_pg_graphql(gql_live):
+    result = data(
+        gql_live,
+        '{ aggregate: __type(name: "categoriesAggregate") { fields { name } }'
+        ' sum: __type(name: "categoriesSumAggregateResult") { fields { name type { name } } }'
+        ' avg: __type(name: "categoriesAvgAggregateResult") { fields { name type { name } } }'
+        ' min: __type(name: "categoriesMinAggregateResult") { fields { name type { name } } }'
+        ' folders: __type(name: "foldersAggregate") { fields { name } } }',
+    )
+
+    def typed(type_):
+        return {field["name"]: field["type"]["name"] for field in type_["fields"]}
+
+    assert [f["name"] for f in result["aggregate"]["fields"]] == [
+        "count", "sum", "avg", "min", "max",
+    ]  # fmt: skip
+    assert typed(result["sum"]) == {
+        "id": "BigInt", "parent_id": "BigInt", "rank": "BigInt", "weight": "BigFloat",
+    }  # fmt: skip
+    assert typed(result["avg"]) == {
+        "id": "BigFloat", "parent_id": "BigFloat", "rank": "BigFloat", "weight": "BigFloat",
+    }  # fmt: skip
+    # uuid (owner) has no order pg_graphql aggregates.
+    assert typed(result["min"]) == {
+        "id": "BigInt", "name": "String", "parent_id": "BigInt", "is_public": "Boolean",
+        "rank": "Int", "weight": "BigFloat", "added": "Date",
+    }  # fmt: skip
+    assert [f["name"] for f in result["folders"]["fields"]] == [
+        "count", "sum", "avg", "min", "max",
+    ]  # fmt: skip
+
+
+def test_aggregate_of_a_column_it_does_not_offer_is_refused(gql_live):
+    message = error(gql_live, "{ categoriesCollection { aggregate { sum { name } } } }")
+
+    assert message == (
+        "Cannot query field 'name' on type 'categoriesSumAggregateResult'."
+    )
+
+
+# ---------------------------------------------------------------- <table>ByPk
+
+RED = "11111111-1111-4111-8111-111111111111"
+BLUE = "22222222-2222-4222-8222-222222222222"
+
+
+def test_by_pk_reads_one_row_or_null(gql_live):
+    result = data(
+        gql_live,
+        "{ books: categoriesByPk(id: 2) { nodeId name categories { name } }"
+        " missing: categoriesByPk(id: 100) { name }"
+        " folder: foldersByPk(id: 3) { name parent { name } } }",
+        key=gql_live.service_key,
+    )
+
+    assert result == {
+        "books": {
+            "nodeId": b64(["public", "categories", 2]),
+            "name": "books",
+            "categories": {"name": "root"},
+        },
+        "missing": None,
+        "folder": {"name": "photos", "parent": {"name": "home"}},
+    }
+
+
+def test_by_pk_takes_every_column_of_a_composite_key(gql_live):
+    found = data(
+        gql_live,
+        "query($team: UUID!, $user: UUID!) {"
+        " membersByPk(team_id: $team, user_id: $user) { role teams { name } } }",
+        {"team": BLUE, "user": ALICE},
+        key=gql_live.service_key,
+    )
+    missing = error(
+        gql_live,
+        f'{{ membersByPk(team_id: "{RED}") {{ role }} }}',
+        key=gql_live.service_key,
+    )
+
+    assert found == {"membersByPk": {"role": "member", "teams": {"name": "blue"}}}
+    assert missing == (
+        "Field 'membersByPk' argument 'user_id' of type 'UUID!' is required,"
+        " but it was not provided."
+    )
+
+
+def test_by_pk_arguments_are_typed_as_the_key(gql_live):
+    result = data(
+        gql_live,
+        '{ __type(name: "Query") { fields { name args { name type { kind ofType { name } } } } } }',
+    )
+
+    fields = {field["name"]: field["args"] for field in result["__type"]["fields"]}
+    assert fields["categoriesByPk"] == [
+        {"name": "id", "type": {"kind": "NON_NULL", "ofType": {"name": "BigInt"}}}
+    ]
+    assert [arg["name"] for arg in fields["membersByPk"]] == ["team_id", "user_id"]
+    assert fields["numbersByPk"] == [
+        {"name": "id", "type": {"kind": "NON_NULL", "ofType": {"name": "Int"}}}
     ]

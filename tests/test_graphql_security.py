@@ -10,12 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ALICE, BOB, seeded_project, start_server, stop_server
+from tests.conftest import ALICE, BOB, copy_project, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
-def gql_live(tmp_path_factory):
-    server = start_server(seeded_project(tmp_path_factory.mktemp("graphql-rls")))
+def gql_live(graphql_template, tmp_path_factory):
+    server = start_server(
+        copy_project(graphql_template, tmp_path_factory.mktemp("graphql-rls"))
+    )
     yield server
     stop_server(server)
 
@@ -106,6 +108,137 @@ def test_membership_policies_apply_to_nested_collections(gql_live, caller, expec
     assert teams["totalCount"] == len(expected)
 
 
+CATEGORY_TREE = (
+    '{ categoriesCollection(filter: {name: {in: ["books", "music", "poetry"]}}) {'
+    " totalCount edges { node { name categories { name }"
+    " categoriesCollection { totalCount edges { node { name"
+    " categoriesCollection { totalCount edges { node { name } } } } } } } } } }"
+)
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        ("anon", {"books": {"novels": ["sci-fi"]}, "music": {"jazz": []}}),
+        (
+            "alice",
+            {
+                "books": {"novels": ["sci-fi"], "poetry": ["drafts"]},
+                "music": {"jazz": []},
+                "poetry": {"drafts": []},
+            },
+        ),
+        (
+            "bob",
+            {"books": {"novels": ["sci-fi"]}, "music": {"jazz": [], "bob's mix": []}},
+        ),
+        (
+            "service",
+            {
+                "books": {"novels": ["sci-fi"], "poetry": ["drafts"]},
+                "music": {"jazz": [], "bob's mix": []},
+                "poetry": {"drafts": []},
+            },
+        ),
+    ],
+)
+def test_a_tree_shows_each_caller_only_the_nodes_its_policy_allows(
+    gql_live, caller, expected
+):
+    body = post(gql_live, CATEGORY_TREE, caller=caller)
+
+    top = body["data"]["categoriesCollection"]
+    got = {}
+    for edge in top["edges"]:
+        node = edge["node"]
+        children = node["categoriesCollection"]
+        assert children["totalCount"] == len(children["edges"])
+        assert node["categories"] in ({"name": "root"}, {"name": "books"})
+        got[node["name"]] = {}
+        for child in children["edges"]:
+            grandchildren = child["node"]["categoriesCollection"]
+            assert grandchildren["totalCount"] == len(grandchildren["edges"])
+            got[node["name"]][child["node"]["name"]] = [
+                e["node"]["name"] for e in grandchildren["edges"]
+            ]
+    assert got == expected
+    assert top["totalCount"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("caller", "parent"),
+    [
+        ("anon", None),
+        ("bob", None),
+        ("alice", {"name": "poetry"}),
+        ("service", {"name": "poetry"}),
+    ],
+)
+def test_a_parent_the_policy_hides_is_null(gql_live, caller, parent):
+    body = post(
+        gql_live,
+        '{ categoriesCollection(filter: {name: {eq: "drafts"}}) { edges { node { name categories { name } } } } }',
+        caller=caller,
+    )
+
+    # drafts is public; its parent poetry is alice's own.
+    assert body["data"]["categoriesCollection"]["edges"] == [
+        {"node": {"name": "drafts", "categories": parent}}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("caller", "count", "rank_sum", "books_children", "todos"),
+    [
+        ("anon", 7, 33, 1, 0),
+        ("alice", 8, 38, 2, 3),
+        ("bob", 8, 40, 1, 2),
+        ("service", 9, 45, 2, 5),
+    ],
+)
+def test_aggregates_never_count_a_forbidden_row(
+    gql_live, caller, count, rank_sum, books_children, todos
+):
+    body = post(
+        gql_live,
+        "{ categoriesCollection { aggregate { count sum { rank } max { rank } } }"
+        ' books: categoriesCollection(filter: {name: {eq: "books"}}) { edges { node {'
+        " categoriesCollection { aggregate { count } } } } }"
+        " todosCollection { aggregate { count } } }",
+        caller=caller,
+    )
+
+    result = body["data"]
+    aggregate = result["categoriesCollection"]["aggregate"]
+    assert aggregate["count"] == count
+    assert aggregate["sum"] == {"rank": rank_sum}
+    assert aggregate["max"] == {"rank": 9}  # drafts (9) is public
+    [books] = result["books"]["edges"]
+    assert books["node"]["categoriesCollection"]["aggregate"] == {
+        "count": books_children
+    }
+    assert result["todosCollection"]["aggregate"] == {"count": todos}
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        ("anon", None),
+        ("alice", {"name": "poetry", "categoriesCollection": {"totalCount": 1}}),
+        ("bob", None),
+        ("service", {"name": "poetry", "categoriesCollection": {"totalCount": 1}}),
+    ],
+)
+def test_by_pk_returns_only_a_row_the_policy_shows(gql_live, caller, expected):
+    body = post(
+        gql_live,
+        "{ categoriesByPk(id: 5) { name categoriesCollection { totalCount } } }",
+        caller=caller,
+    )
+
+    assert body == {"data": {"categoriesByPk": expected}}
+
+
 def test_with_check_refusal_writes_nothing(gql_live):
     before = post(gql_live, "{ todosCollection { totalCount } }", caller="service")
 
@@ -173,7 +306,7 @@ def test_random_queries_as_a_user_never_return_a_forbidden_row(
     body = post(
         gql_live,
         f"{{ todosCollection(filter: {filter_}, orderBy: {order}, first: {first}, offset: {offset})"
-        " { totalCount edges { node { owner } } }"
+        " { totalCount edges { node { owner } } aggregate { count max { priority } } }"
         " teamsCollection { edges { node { name projectsCollection { edges { node { team_id } } } } } } }",
         caller="bob",
     )
@@ -181,6 +314,11 @@ def test_random_queries_as_a_user_never_return_a_forbidden_row(
     data = body["data"]
     assert {edge["node"]["owner"] for edge in data["todosCollection"]["edges"]} <= {BOB}
     assert data["todosCollection"]["totalCount"] <= 2
+    assert (
+        data["todosCollection"]["aggregate"]["count"]
+        == (data["todosCollection"]["totalCount"])
+    )
+    assert data["todosCollection"]["aggregate"]["max"]["priority"] in (None, 1, 2, 9)
     assert [edge["node"]["name"] for edge in data["teamsCollection"]["edges"]] == [
         "blue"
     ]
@@ -230,7 +368,7 @@ _fragments = (
         (
             "{ nosuchCollection { totalCount } }",
             None,
-            "Cannot query field 'nosuchCollection' on type 'Query'. Did you mean 'notesCollection', 'postsCollection', 'todosCollection', 'ordersCollection', or 'projectsCollection'?",
+            "Cannot query field 'nosuchCollection' on type 'Query'. Did you mean 'notesCollection', 'postsCollection', 'todosCollection', 'foldersCollection', or 'numbersCollection'?",
         ),
         (
             "query($n: Int) { postsCollection(first: $n) { totalCount } }",
@@ -278,9 +416,9 @@ def test_malformed_bodies_are_400(gql_live, content, message):
     assert response.json() == {"data": None, "errors": [{"message": message}]}
 
 
-def test_introspection_can_be_turned_off(tmp_path_factory):
+def test_introspection_can_be_turned_off(graphql_template, tmp_path_factory):
     server = start_server(
-        seeded_project(tmp_path_factory.mktemp("graphql-closed")),
+        copy_project(graphql_template, tmp_path_factory.mktemp("graphql-closed")),
         env_extra={"KOYALITE_GRAPHQL_INTROSPECTION": "false"},
     )
     try:
@@ -292,3 +430,23 @@ def test_introspection_can_be_turned_off(tmp_path_factory):
     assert closed["data"] is None
     assert "introspection" in closed["errors"][0]["message"]
     assert query == {"data": {"postsCollection": {"totalCount": 2}}}
+
+
+@pytest.mark.parametrize(
+    ("caller", "count"), [("anon", 0), ("alice", 3), ("bob", 2), ("service", 5)]
+)
+def test_a_view_with_a_key_is_a_collection_under_its_callers_policies(
+    gql_live, caller, count
+):
+    """my_todos shows todos' primary key, so it has one (pg_graphql asks for a
+    `primary_key_columns` comment directive); it reads as its caller."""
+    body = post(
+        gql_live,
+        "{ my_todosCollection { totalCount aggregate { count } edges { node { id } } } }",
+        caller=caller,
+    )
+
+    todos = body["data"]["my_todosCollection"]
+    assert todos["totalCount"] == count
+    assert todos["aggregate"] == {"count": count}
+    assert len(todos["edges"]) == count
