@@ -216,12 +216,18 @@ def text_object(pairs: list[tuple[str, Sql]], texts: set[str]) -> Sql:
 
 
 def _concat(parts: list[Sql]) -> Sql:
-    """`a || b || …` nested by halves: a flat chain of hundreds of terms
-    would pass SQLite's limit on the depth of an expression."""
-    if len(parts) <= 8:
-        return Sql.join(parts, " || ").wrap("(", ")")
+    """`a || b || …`, in parenthesised halves past 64 terms: a flat chain of
+    hundreds would pass SQLite's limit on the depth of an expression, and
+    each parenthesis takes room on its parser's stack, which nested
+    collections fill."""
+    if len(parts) <= 64:
+        return Sql.join(parts, " || ")
     half = len(parts) // 2
-    return _concat(parts[:half]) + Sql(" || ") + _concat(parts[half:])
+    return (
+        _concat(parts[:half]).wrap("(", ")")
+        + Sql(" || ")
+        + _concat(parts[half:]).wrap("(", ")")
+    )
 
 
 # ---------------------------------------------------------------- conditions

@@ -177,7 +177,7 @@ class OperatorNotFound(KoyaError):
 
 class StatementTooComplex(KoyaError):
     """SQLite's parser stack (100 entries in the SQLite Debian ships) holds
-    about four nested GraphQL collections or five to-one embeds; Postgres reports
+    five or six nested GraphQL collections or five to-one embeds; Postgres reports
     running out of stack depth as 54001."""
 
     status = 400

@@ -609,8 +609,9 @@ def test_a_tree_nests_through_its_own_foreign_key(gql_live):
 
 
 def test_nesting_deeper_than_sqlite_parses_is_a_clear_error(gql_live):
-    level = "categoriesCollection { edges { node { name %s } } }"
-    query = "{ " + level % (level % (level % (level % (level % "")))) + " }"
+    level = "categoriesCollection { totalCount edges { node { name %s } } }"
+    parents = "categories { name categories { name categories { name } } }"
+    query = "{ " + level % (level % (level % (level % parents))) + " }"
 
     assert error(gql_live, query, key=gql_live.service_key) == (
         "The request nests embedded resources too deeply for SQLite to parse"

@@ -192,3 +192,32 @@ def test_mutation_records_hold_nested_connections(live):
             }
         }
     }
+
+
+def test_an_object_of_many_members_holding_a_connection(live):
+    """Long text objects are concatenated in halves (SQLite bounds the depth
+    of an expression)."""
+    columns = [f"c{i}" for i in range(80)]
+    live.sql(
+        "create table wide (id integer primary key, "
+        + ", ".join(f"{c} integer" for c in columns)
+        + ");\n"
+        "create table wide_parts (id integer primary key,"
+        " wide_id integer references wide(id));\n"
+        f"insert into wide values (1, {', '.join(str(i) for i in range(80))});\n"
+        "insert into wide_parts values (1, 1), (2, 1);"
+    )
+
+    body = run(
+        live,
+        "{ wideCollection { edges { node { "
+        + " ".join(columns)
+        + " wide_partsCollection { totalCount } } } } }",
+        key=live.service_key,
+    )
+
+    assert "errors" not in body, body["errors"]
+    assert body["data"]["wideCollection"]["edges"][0]["node"] == {
+        **{c: i for i, c in enumerate(columns)},
+        "wide_partsCollection": {"totalCount": 2},
+    }
