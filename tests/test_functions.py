@@ -229,6 +229,21 @@ def test_preflight_reaches_the_function_without_a_token(server):
     assert response.headers["access-control-allow-origin"] == "*"
 
 
+def test_every_set_cookie_header_reaches_the_client(server):
+    response = httpx.get(
+        f"{server.url}/functions/v1/cookies", headers=server.headers(), timeout=30
+    )
+
+    assert response.status_code == 200
+    assert response.headers.get_list("set-cookie") == [
+        "session=abc; Path=/; HttpOnly; Secure; SameSite=Lax",
+        "theme=dark; Max-Age=3600; Partitioned",
+        "empty=; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+    ]
+    assert response.headers.get_list("x-multi") == ["one, two"]
+    assert response.text == "cookies"
+
+
 def test_timeout_kills_a_runaway_function(anon, server):
     started = time.monotonic()
     with pytest.raises(FunctionsRelayError) as raised:
