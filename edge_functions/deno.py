@@ -87,7 +87,9 @@ def _config_flags(directory: Path) -> list[str]:
     return flags
 
 
-def run_command(config: FunctionConfig, bootstrap: Path, port: int) -> list[str]:
+def run_command(
+    config: FunctionConfig, bootstrap: Path, port: int, probe: str
+) -> list[str]:
     env_names = sorted(
         {*SUPABASE_VARIABLES, *secret_values().keys(), *config.allow_env}
     )
@@ -108,6 +110,7 @@ def run_command(config: FunctionConfig, bootstrap: Path, port: int) -> list[str]
         str(bootstrap),
         str(port),
         config.entrypoint.as_uri(),
+        probe,
     ]
 
 
