@@ -124,15 +124,30 @@ class _ConfigFile:
 _config_file = _ConfigFile()
 
 
-def get_config(name: str) -> FunctionConfig:
-    """The settings of function `name`, or FunctionNotFound."""
-    validate_name(name)
-    directory = functions_dir() / name
+def function_directory(name: str) -> Path:
+    """`functions/<name>/`, or FunctionNotFound when it holds no index.ts."""
+    directory = functions_dir() / validate_name(name)
     if not (directory / ENTRYPOINT).is_file():
         raise FunctionNotFound(name)
+    return directory
+
+
+def function_settings(name: str) -> dict:
+    """The function's table in config.toml as written (empty when absent)."""
     table = _config_file.functions().get(name, {})
     if not isinstance(table, dict):
         raise InvalidFunctionConfig(f"config.toml: [functions.{name}] must be a table")
+    return table
+
+
+def get_config(name: str, directory: Path | None = None) -> FunctionConfig:
+    """The settings of function `name`, or FunctionNotFound; with `directory`,
+    for its code there instead (a deploy checks new code beside the old)."""
+    if directory is None:
+        directory = function_directory(name)
+    elif not (directory / ENTRYPOINT).is_file():
+        raise FunctionNotFound(name)
+    table = function_settings(name)
     unknown = set(table) - _KEYS
     if unknown:
         raise InvalidFunctionConfig(

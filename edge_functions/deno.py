@@ -18,6 +18,8 @@ from edge_functions.config import FunctionConfig
 from edge_functions.errors import DeployFailed
 from edge_functions.secrets import secret_values
 
+# Read from the function's directory, if there, as its import map and settings.
+CONFIG_FILES = ("deno.json", "deno.jsonc")
 SUPABASE_VARIABLES = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY")
 
 
@@ -73,7 +75,7 @@ def function_environment(config: FunctionConfig) -> dict[str, str]:
 
 def _config_flags(directory: Path) -> list[str]:
     flags: list[str] = []
-    for candidate in ("deno.json", "deno.jsonc"):
+    for candidate in CONFIG_FILES:
         if (directory / candidate).is_file():
             flags.append(f"--config={directory / candidate}")
             break
@@ -141,7 +143,15 @@ def _run(args: list[str], directory: Path, what: str, name: str) -> float:
 
 
 def deploy(config: FunctionConfig) -> Deployment:
-    """Type-check and bundle the function; its running processes restart.
+    """Type-check and bundle the function; its running processes restart."""
+    deployment = build(config)
+    record_deployment(deployment)
+    return deployment
+
+
+def build(config: FunctionConfig) -> Deployment:
+    """Type-check and bundle the code in `config.directory`; raise
+    DeployFailed with Deno's diagnostics.
 
     The bundle (cache/functions/<name>/bundle.js) proves the whole module
     graph resolves, npm and jsr packages included, and fills Deno's cache so
@@ -188,7 +198,13 @@ def deploy(config: FunctionConfig) -> Deployment:
         bundle_ms=round(bundle_ms, 1),
         bundle_skipped=bundle_skipped,
     )
-    stamp = deploy_stamp(config.name)
+    return deployment
+
+
+def record_deployment(deployment: Deployment) -> None:
+    """Stamp the deploy: processes started before it are stale (supervisor)."""
+    stamp = deploy_stamp(deployment.name)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(
         json.dumps(
             {
@@ -200,7 +216,6 @@ def deploy(config: FunctionConfig) -> Deployment:
             }
         )
     )
-    return deployment
 
 
 def last_deployment(name: str) -> Deployment | None:
