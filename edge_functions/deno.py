@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts.keys import anon_key, service_role_key
+from edge_functions import bundler
 from edge_functions.config import FunctionConfig
 from edge_functions.errors import DeployFailed
 from edge_functions.secrets import secret_values
@@ -53,6 +54,17 @@ def touch_secrets_stamp() -> None:
     stamp.touch()
 
 
+# How this machine reaches npm and JSR, passed to `deno check` and `deno bundle`.
+NETWORK_VARIABLES = (
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "NPM_CONFIG_REGISTRY",
+    "DENO_CERT",
+    "DENO_TLS_CA_STORE",
+)
+
+
 def _base_environment() -> dict[str, str]:
     """What Deno itself reads; nothing of KoyaLite's own environment."""
     return {
@@ -62,6 +74,12 @@ def _base_environment() -> dict[str, str]:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(deno_dir()),
     }
+
+
+def _deploy_environment() -> dict[str, str]:
+    env = _base_environment()
+    env.update({k: os.environ[k] for k in NETWORK_VARIABLES if k in os.environ})
+    return env
 
 
 def function_environment(config: FunctionConfig) -> dict[str, str]:
@@ -131,7 +149,7 @@ def _run(args: list[str], directory: Path, what: str, name: str) -> float:
     result = subprocess.run(
         args,
         cwd=directory,
-        env=_base_environment(),
+        env=_deploy_environment(),
         capture_output=True,
         text=True,
         timeout=600,
@@ -168,6 +186,7 @@ def build(config: FunctionConfig) -> Deployment:
     target.mkdir(parents=True, exist_ok=True)
     bundle = target / "bundle.js"
     bundle.unlink(missing_ok=True)
+    bundler.provide(deno_dir())
     bundle_ms, bundle_skipped = 0.0, ""
     try:
         bundle_ms = _run(
@@ -185,11 +204,15 @@ def build(config: FunctionConfig) -> Deployment:
             config.name,
         )
     except DeployFailed as error:
-        # Deno's bundler is esbuild, fetched from npm on first use; offline,
-        # the type-checked graph (now in Deno's cache) is what is served.
+        # Deno's bundler is esbuild: `make install` provides it
+        # (edge_functions.bundler), else Deno fetches it from npm. Offline and
+        # without it, the type-checked graph (now in Deno's cache) is served.
         if "@esbuild" not in str(error):
             raise
-        bundle_skipped = "Deno's bundler (esbuild from npm) could not be downloaded"
+        bundle_skipped = (
+            "Deno's bundler (esbuild) is not installed and could not be "
+            "downloaded: run python -m edge_functions.bundler where npm is reachable"
+        )
     deployment = Deployment(
         name=config.name,
         deployed_at=time.time(),
