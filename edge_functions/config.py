@@ -8,7 +8,7 @@ come from the project's `config.toml`, in the shape of Supabase's
     verify_jwt = false          # default true: a valid JWT in Authorization
     allow_net = ["api.example.com", "example.org:443"]   # or true: any host
     allow_env = ["NODE_ENV"]    # names beyond SUPABASE_* and the secrets
-    timeout_seconds = 30        # per request; the Deno process is killed after
+    timeout_seconds = 30        # wall clock per call (edge_functions.relay)
     memory_mb = 128             # V8's old-space limit
     max_concurrency = 8         # requests in flight at once; others wait
 
