@@ -176,6 +176,30 @@ def test_code_form_works_with_the_textarea_when_the_editor_does_not_load(
     expect(page.get_by_test_id("deploy-result")).to_contain_text("Deployed")
 
 
+def test_code_form_posted_without_javascript_saves_and_deploys(operator):
+    page = operator.get("/studio/functions/text/")
+    original = operator.get("/studio/api/functions/text/source").json()["source"]
+    token = {"csrfmiddlewaretoken": operator.http.cookies["csrftoken"]}
+
+    refused = operator.http.post(
+        "/studio/functions/text/",
+        data={**token, "source": "const n: number = 'nope';\n" + original},
+    )
+    deployed = operator.http.post(
+        "/studio/functions/text/", data={**token, "source": original}
+    )
+    shown = operator.get("/studio/functions/text/")
+
+    assert 'method="post"' in page.text
+    assert refused.status_code == 400
+    assert "Deploy failed" in refused.text and "TS2322" in refused.text
+    assert deployed.status_code == 302
+    assert "Deployed text." in shown.text
+    assert operator.get("/studio/api/functions/text/source").json()["source"] == (
+        original
+    )
+
+
 def test_a_function_named_logs_has_its_own_page(operator):
     created = operator.send("POST", "/studio/api/functions", {"name": "logs"})
 
