@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# Deno's bundler (esbuild, from npm) beside the environment, so that
+	# `koyalite functions deploy` needs no network.
+	$(BIN)/python -m edge_functions.bundler
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -8,7 +8,7 @@ come from the project's `config.toml`, in the shape of Supabase's
     verify_jwt = false          # default true: a valid JWT in Authorization
     allow_net = ["api.example.com", "example.org:443"]   # or true: any host
     allow_env = ["NODE_ENV"]    # names beyond SUPABASE_* and the secrets
-    timeout_seconds = 30        # per request; the Deno process is killed after
+    timeout_seconds = 30        # wall clock per call (edge_functions.relay)
     memory_mb = 128             # V8's old-space limit
     max_concurrency = 8         # requests in flight at once; others wait
 
@@ -124,15 +124,30 @@ class _ConfigFile:
 _config_file = _ConfigFile()
 
 
-def get_config(name: str) -> FunctionConfig:
-    """The settings of function `name`, or FunctionNotFound."""
-    validate_name(name)
-    directory = functions_dir() / name
+def function_directory(name: str) -> Path:
+    """`functions/<name>/`, or FunctionNotFound when it holds no index.ts."""
+    directory = functions_dir() / validate_name(name)
     if not (directory / ENTRYPOINT).is_file():
         raise FunctionNotFound(name)
+    return directory
+
+
+def function_settings(name: str) -> dict:
+    """The function's table in config.toml as written (empty when absent)."""
     table = _config_file.functions().get(name, {})
     if not isinstance(table, dict):
         raise InvalidFunctionConfig(f"config.toml: [functions.{name}] must be a table")
+    return table
+
+
+def get_config(name: str, directory: Path | None = None) -> FunctionConfig:
+    """The settings of function `name`, or FunctionNotFound; with `directory`,
+    for its code there instead (a deploy checks new code beside the old)."""
+    if directory is None:
+        directory = function_directory(name)
+    elif not (directory / ENTRYPOINT).is_file():
+        raise FunctionNotFound(name)
+    table = function_settings(name)
     unknown = set(table) - _KEYS
     if unknown:
         raise InvalidFunctionConfig(

@@ -14,10 +14,13 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts.keys import anon_key, service_role_key
+from edge_functions import bundler
 from edge_functions.config import FunctionConfig
 from edge_functions.errors import DeployFailed
 from edge_functions.secrets import secret_values
 
+# Read from the function's directory, if there, as its import map and settings.
+CONFIG_FILES = ("deno.json", "deno.jsonc")
 SUPABASE_VARIABLES = ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY")
 
 
@@ -51,6 +54,17 @@ def touch_secrets_stamp() -> None:
     stamp.touch()
 
 
+# How this machine reaches npm and JSR, passed to `deno check` and `deno bundle`.
+NETWORK_VARIABLES = (
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "NPM_CONFIG_REGISTRY",
+    "DENO_CERT",
+    "DENO_TLS_CA_STORE",
+)
+
+
 def _base_environment() -> dict[str, str]:
     """What Deno itself reads; nothing of KoyaLite's own environment."""
     return {
@@ -60,6 +74,12 @@ def _base_environment() -> dict[str, str]:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(deno_dir()),
     }
+
+
+def _deploy_environment() -> dict[str, str]:
+    env = _base_environment()
+    env.update({k: os.environ[k] for k in NETWORK_VARIABLES if k in os.environ})
+    return env
 
 
 def function_environment(config: FunctionConfig) -> dict[str, str]:
@@ -73,7 +93,7 @@ def function_environment(config: FunctionConfig) -> dict[str, str]:
 
 def _config_flags(directory: Path) -> list[str]:
     flags: list[str] = []
-    for candidate in ("deno.json", "deno.jsonc"):
+    for candidate in CONFIG_FILES:
         if (directory / candidate).is_file():
             flags.append(f"--config={directory / candidate}")
             break
@@ -87,7 +107,9 @@ def _config_flags(directory: Path) -> list[str]:
     return flags
 
 
-def run_command(config: FunctionConfig, bootstrap: Path, port: int) -> list[str]:
+def run_command(
+    config: FunctionConfig, bootstrap: Path, port: int, probe: str
+) -> list[str]:
     env_names = sorted(
         {*SUPABASE_VARIABLES, *secret_values().keys(), *config.allow_env}
     )
@@ -108,6 +130,7 @@ def run_command(config: FunctionConfig, bootstrap: Path, port: int) -> list[str]
         str(bootstrap),
         str(port),
         config.entrypoint.as_uri(),
+        probe,
     ]
 
 
@@ -126,7 +149,7 @@ def _run(args: list[str], directory: Path, what: str, name: str) -> float:
     result = subprocess.run(
         args,
         cwd=directory,
-        env=_base_environment(),
+        env=_deploy_environment(),
         capture_output=True,
         text=True,
         timeout=600,
@@ -138,7 +161,15 @@ def _run(args: list[str], directory: Path, what: str, name: str) -> float:
 
 
 def deploy(config: FunctionConfig) -> Deployment:
-    """Type-check and bundle the function; its running processes restart.
+    """Type-check and bundle the function; its running processes restart."""
+    deployment = build(config)
+    record_deployment(deployment)
+    return deployment
+
+
+def build(config: FunctionConfig) -> Deployment:
+    """Type-check and bundle the code in `config.directory`; raise
+    DeployFailed with Deno's diagnostics.
 
     The bundle (cache/functions/<name>/bundle.js) proves the whole module
     graph resolves, npm and jsr packages included, and fills Deno's cache so
@@ -155,6 +186,7 @@ def deploy(config: FunctionConfig) -> Deployment:
     target.mkdir(parents=True, exist_ok=True)
     bundle = target / "bundle.js"
     bundle.unlink(missing_ok=True)
+    bundler.provide(deno_dir())
     bundle_ms, bundle_skipped = 0.0, ""
     try:
         bundle_ms = _run(
@@ -172,11 +204,15 @@ def deploy(config: FunctionConfig) -> Deployment:
             config.name,
         )
     except DeployFailed as error:
-        # Deno's bundler is esbuild, fetched from npm on first use; offline,
-        # the type-checked graph (now in Deno's cache) is what is served.
+        # Deno's bundler is esbuild: `make install` provides it
+        # (edge_functions.bundler), else Deno fetches it from npm. Offline and
+        # without it, the type-checked graph (now in Deno's cache) is served.
         if "@esbuild" not in str(error):
             raise
-        bundle_skipped = "Deno's bundler (esbuild from npm) could not be downloaded"
+        bundle_skipped = (
+            "Deno's bundler (esbuild) is not installed and could not be "
+            "downloaded: run python -m edge_functions.bundler where npm is reachable"
+        )
     deployment = Deployment(
         name=config.name,
         deployed_at=time.time(),
@@ -185,7 +221,13 @@ def deploy(config: FunctionConfig) -> Deployment:
         bundle_ms=round(bundle_ms, 1),
         bundle_skipped=bundle_skipped,
     )
-    stamp = deploy_stamp(config.name)
+    return deployment
+
+
+def record_deployment(deployment: Deployment) -> None:
+    """Stamp the deploy: processes started before it are stale (supervisor)."""
+    stamp = deploy_stamp(deployment.name)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(
         json.dumps(
             {
@@ -197,7 +239,6 @@ def deploy(config: FunctionConfig) -> Deployment:
             }
         )
     )
-    return deployment
 
 
 def last_deployment(name: str) -> Deployment | None:

@@ -50,7 +50,7 @@ class InvalidFunctionConfig(FunctionError):
 class DeployFailed(FunctionError):
     """`deno check` or `deno bundle` refused the function's code."""
 
-    status = 422
+    status = 400
     code = "KL605"
 
 

@@ -4,14 +4,22 @@ The relay's own failures become Supabase's relay errors (`BOOT_ERROR` 503,
 `WORKER_ERROR` 500, `IDLE_TIMEOUT` 504, `WORKER_LIMIT` 546) sent with
 `x-relay-error: true`, which supabase-js and supabase-py raise as
 FunctionsRelayError; whatever the function answers, any status included, is
-its own response. A request that receives no byte for the function's
-`timeout_seconds` has the function's process killed: a runaway function
-cannot hold its process, and every call in flight on it ends with it.
+its own response.
+
+A call has `timeout_seconds` of wall-clock time from when its request goes
+to the function's process to the last byte of its response, a streamed one
+included (as Supabase's wall-clock limit). Past it the call alone is cut:
+its connection to the process is closed, so the function's `req.signal`
+aborts, and the caller gets 504 `IDLE_TIMEOUT` (or, once the response has
+begun, a body that ends early). The process is killed only when it then
+fails a liveness probe: a function stuck in a CPU-bound loop cannot answer,
+and every call in flight on it ends with it.
 """
 
 from __future__ import annotations
 
 import http.client
+import socket
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +55,9 @@ HOP_BY_HOP = frozenset(
 # the process has meanwhile closed can be sent again; larger ones stream.
 REPLAYABLE_BYTES = 1024 * 1024
 CHUNK = 64 * 1024
+# A process whose event loop is free answers a probe in milliseconds; one
+# that cannot within this long is taken as stuck and killed.
+PROBE_SECONDS = 1.0
 
 
 @dataclass
@@ -154,6 +165,14 @@ def _failed(process: DenoProcess) -> RelayError:
     return worker_error()
 
 
+def _cut(process: DenoProcess, name: str) -> None:
+    """After a call ran out of time: kill its process only if the process
+    no longer answers (its other calls may be running fine)."""
+    if process.is_alive and not process.is_answering(PROBE_SECONDS):
+        log.warning("function.unresponsive", function=name)
+        process.kill(timed_out=True)
+
+
 def _error_response(
     recorder: _Recorder, error: RelayError, lease: Lease | None, since: int = 0
 ) -> FunctionResponse:
@@ -187,10 +206,11 @@ def invoke(call: FunctionCall) -> FunctionResponse:
         and length <= REPLAYABLE_BYTES
     ):
         body = b"".join(body)
+    deadline = time.monotonic() + lease.config.timeout_seconds
     try:
-        connection, response = _send(lease, call, body, length)
+        connection, response, sock = _send(lease, call, body, length, deadline)
     except TimeoutError:
-        process.kill(timed_out=True)
+        _cut(process, call.name)
         lease.release()
         return _error_response(recorder, idle_timeout(), lease, since)
     except (OSError, http.client.HTTPException):
@@ -204,22 +224,36 @@ def invoke(call: FunctionCall) -> FunctionResponse:
     return FunctionResponse(
         response.status,
         headers,
-        _stream(recorder, lease, connection, response, since),
+        _stream(recorder, lease, connection, response, sock, deadline, since),
     )
 
 
+def _remaining(deadline: float) -> float:
+    """Seconds left before `deadline`; TimeoutError when none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the call ran out of time")
+    return left
+
+
 def _send(
-    lease: Lease, call: FunctionCall, body: bytes | Iterable[bytes], length: int | None
-) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    lease: Lease,
+    call: FunctionCall,
+    body: bytes | Iterable[bytes],
+    length: int | None,
+    deadline: float,
+) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse, socket.socket]:
     process = lease.process
     target = call.path + (f"?{call.query}" if call.query else "")
     for _attempt in range(2):
         connection, reused = process.connection()
         try:
             if connection.sock is None:
-                connection.timeout = lease.config.timeout_seconds
+                connection.timeout = _remaining(deadline)
                 connection.connect()
-            connection.sock.settimeout(lease.config.timeout_seconds)
+            # Held apart: the connection drops it when the response will close.
+            sock = connection.sock
+            sock.settimeout(_remaining(deadline))
             connection.putrequest(
                 call.method, target, skip_host=True, skip_accept_encoding=True
             )
@@ -241,7 +275,8 @@ def _send(
                     if chunk:
                         connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 connection.send(b"0\r\n\r\n")
-            return connection, connection.getresponse()
+            sock.settimeout(_remaining(deadline))
+            return connection, connection.getresponse(), sock
         except (ConnectionError, http.client.RemoteDisconnected):
             connection.close()
             # A kept-alive connection the process closed meanwhile: once more
@@ -260,6 +295,8 @@ def _stream(
     lease: Lease,
     connection: http.client.HTTPConnection,
     response: http.client.HTTPResponse,
+    sock: socket.socket,
+    deadline: float,
     since: int,
 ) -> Iterator[bytes]:
     process = lease.process
@@ -267,6 +304,7 @@ def _stream(
     error = ""
     try:
         while True:
+            sock.settimeout(_remaining(deadline))
             chunk = response.read1(CHUNK)
             if not chunk:
                 break
@@ -275,16 +313,19 @@ def _stream(
         response.close()
         complete = True
     except TimeoutError:
-        process.kill(timed_out=True)
         error = "IDLE_TIMEOUT"
     except (OSError, http.client.HTTPException):
         error = _failed(process).code
     finally:
-        lease.release()
         if complete and not response.will_close:
             process.release(connection)
         else:
+            # Closing the socket is what aborts the function's req.signal.
+            response.close()
             connection.close()
+        if error == "IDLE_TIMEOUT":
+            _cut(process, lease.config.name)
+        lease.release()
         if error:
             log.warning(
                 "function.response_cut", function=lease.config.name, error=error

@@ -4,8 +4,7 @@ read and write code, deploy, invoke, and read the invocation log."""
 from __future__ import annotations
 
 import datetime
-import os
-import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from django.db.models import Avg, Count, Max, Q
 from django.utils import timezone
 
 from accounts.keys import service_role_key
-from edge_functions import config, deno
+from edge_functions import config, deno, release
 from edge_functions.errors import FunctionExists
 from edge_functions.models import Invocation
 from edge_functions.relay import FunctionCall, invoke
@@ -29,8 +28,6 @@ Deno.serve(async (req: Request): Promise<Response> => {{
   return Response.json({{ message: `Hello ${{name}}!` }});
 }});
 """
-# The Studio's editor edits one file; bigger functions live in the project.
-MAX_SOURCE_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,35 +63,47 @@ def _stamp(seconds: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
 
 
-def list_functions() -> list[FunctionSummary]:
-    counts = {
+def _invocation_counts(name: str | None = None) -> dict[str, dict]:
+    rows = Invocation.objects.all()
+    if name is not None:
+        rows = rows.filter(function=name)
+    return {
         row["function"]: row
-        for row in Invocation.objects.values("function").annotate(
+        for row in rows.values("function").annotate(
             total=Count("id"), failed=Count("id", filter=Q(status__gte=500))
         )
     }
-    summaries = []
-    for name in config.function_names():
-        try:
-            settings = config.get_config(name)
-            verify_jwt, problem = settings.verify_jwt, ""
-        except config.InvalidFunctionConfig as error:
-            verify_jwt, problem = True, str(error)
-        deployment = deno.last_deployment(name)
-        entry = config.functions_dir() / name / config.ENTRYPOINT
-        row = counts.get(name, {})
-        summaries.append(
-            FunctionSummary(
-                name=name,
-                verify_jwt=verify_jwt,
-                deployed_at=_stamp(deployment.deployed_at) if deployment else None,
-                modified_at=_stamp(entry.stat().st_mtime),
-                invocations=row.get("total", 0),
-                errors=row.get("failed", 0),
-                error=problem,
-            )
-        )
-    return summaries
+
+
+def _summary(name: str, counts: dict[str, dict]) -> FunctionSummary:
+    try:
+        settings = config.get_config(name)
+        verify_jwt, problem = settings.verify_jwt, ""
+    except config.InvalidFunctionConfig as error:
+        verify_jwt, problem = True, str(error)
+    deployment = deno.last_deployment(name)
+    entry = config.functions_dir() / name / config.ENTRYPOINT
+    row = counts.get(name, {})
+    return FunctionSummary(
+        name=name,
+        verify_jwt=verify_jwt,
+        deployed_at=_stamp(deployment.deployed_at) if deployment else None,
+        modified_at=_stamp(entry.stat().st_mtime),
+        invocations=row.get("total", 0),
+        errors=row.get("failed", 0),
+        error=problem,
+    )
+
+
+def list_functions() -> list[FunctionSummary]:
+    counts = _invocation_counts()
+    return [_summary(name, counts) for name in config.function_names()]
+
+
+def get_function(name: str) -> FunctionSummary:
+    """One function's summary; FunctionNotFound when it has no index.ts."""
+    config.function_directory(name)
+    return _summary(name, _invocation_counts(name))
 
 
 def create_function(name: str) -> Path:
@@ -114,19 +123,11 @@ def read_source(name: str) -> str:
 
 
 def write_source(name: str, source: str) -> None:
-    """Replace the function's index.ts in one rename, so a process starting
-    meanwhile never reads half a file."""
+    """Save the function's index.ts without deploying it (the Studio's editor)."""
     entry = config.get_config(name).entrypoint
-    if len(source.encode()) > MAX_SOURCE_BYTES:
-        raise config.InvalidFunctionConfig(
-            f"index.ts is larger than {MAX_SOURCE_BYTES // 1024} KiB"
-        )
-    handle, temporary = tempfile.mkstemp(
-        dir=entry.parent, prefix=".index.", suffix=".ts"
-    )
-    with os.fdopen(handle, "w") as file:
-        file.write(source)
-    os.replace(temporary, entry)
+    content = source.encode()
+    release.validate_file(entry.name, content)
+    release.write_file(entry, content)
 
 
 def deploy_function(name: str) -> deno.Deployment:
@@ -135,6 +136,19 @@ def deploy_function(name: str) -> deno.Deployment:
     deployment = deno.deploy(config.get_config(name))
     supervisor().stop(name)
     return deployment
+
+
+def deploy_files(name: str, files: Mapping[str, bytes]) -> deno.Deployment:
+    """Deploy new code (file name → content) to function `name`, created if
+    new; on a type error nothing changes (edge_functions.release)."""
+    deployment = release.deploy_files(name, files)
+    supervisor().stop(name)
+    return deployment
+
+
+def delete_function(name: str) -> None:
+    supervisor().stop(name)
+    release.delete_function(name)
 
 
 def invoke_function(

@@ -8,8 +8,8 @@ function changes. It runs with only the permissions its settings grant, never
 `--allow-all`: network to the project's API (or the hosts it lists), the
 environment variables KoyaLite sets for it, reading its own directory and
 Deno's module cache; no writing, no subprocesses, no FFI. V8's heap is capped
-at `memory_mb`; a request with no byte for `timeout_seconds` gets the process
-killed (edge_functions.relay). Every server process (Granian worker) has its
+at `memory_mb`. A call running past `timeout_seconds` is cut alone; the
+process is killed only when it no longer answers a probe (edge_functions.relay). Every server process (Granian worker) has its
 own supervisor, so a function has one Deno per worker: a pool of that size.
 
 Its stdout and stderr are read line by line into a ring buffer, from which an
@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import http.client
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -45,6 +46,7 @@ BOOT_SECONDS = 60.0
 OUTPUT_LINES = 2000
 # Idle keep-alive connections kept per process.
 POOL_SIZE = 64
+PROBE_HEADER = "x-koyalite-probe"
 
 
 def _free_port() -> int:
@@ -111,11 +113,13 @@ class DenoProcess:
         self.output = Output()
         self.ready = threading.Event()
         self.timed_out = False
+        # Known to the bootstrap only, so no caller's request passes for a probe.
+        self.probe_token = secrets.token_hex(16)
         self._pool: list[http.client.HTTPConnection] = []
         self._pool_lock = threading.Lock()
         self.started = time.monotonic()
         self.popen = subprocess.Popen(
-            deno.run_command(config, BOOTSTRAP, self.port),
+            deno.run_command(config, BOOTSTRAP, self.port, self.probe_token),
             cwd=config.directory,
             env=deno.function_environment(config),
             stdin=subprocess.PIPE,
@@ -170,6 +174,19 @@ class DenoProcess:
         except (OSError, ValueError, IndexError):
             return None
         return None
+
+    def is_answering(self, seconds: float) -> bool:
+        """Whether the process answers a probe within `seconds`: the
+        bootstrap answers it without the function, so only an event loop
+        that is blocked (a CPU-bound loop) or a dead process fails it."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=seconds)
+        try:
+            connection.request("GET", "/", headers={PROBE_HEADER: self.probe_token})
+            return connection.getresponse().status == 204
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            connection.close()
 
     def connection(self) -> tuple[http.client.HTTPConnection, bool]:
         """A connection to the process; True when it was kept alive before."""

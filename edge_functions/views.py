@@ -10,6 +10,8 @@ documents. An unknown function is a 404 `Function not found`.
 
 from __future__ import annotations
 
+from http.cookies import Morsel
+
 import orjson
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -36,6 +38,37 @@ def _json(status: int, payload: dict) -> HttpResponse:
     return HttpResponse(
         orjson.dumps(payload), status=status, content_type="application/json"
     )
+
+
+class _SetCookie(Morsel):
+    """A Set-Cookie header exactly as the function sent it.
+
+    Django's handlers send one header per entry of `response.cookies` and
+    one per name for every other header, so cookies are the only way a
+    response carries several Set-Cookie headers. Parsing them into cookies
+    would drop what `http.cookies` does not know (`Partitioned`)."""
+
+    def __init__(self, header: str) -> None:
+        super().__init__()
+        self.header = header
+
+    def output(self, attrs=None, header: str = "Set-Cookie:") -> str:
+        return f"{header} {self.header}".lstrip()
+
+
+def copy_headers(response: HttpResponse, headers: list[tuple[str, str]]) -> None:
+    """Put the function's headers on `response`: each Set-Cookie apart, other
+    repeated names joined with ", " (RFC 9110 §5.3)."""
+    for key, value in headers:
+        if key.lower() == "set-cookie":
+            # dict's own setter: SimpleCookie's would parse the header.
+            dict.__setitem__(
+                response.cookies, f"\x00{len(response.cookies)}", _SetCookie(value)
+            )
+        elif key in response:
+            response[key] = f"{response[key]}, {value}"
+        else:
+            response[key] = value
 
 
 def request_headers(request: HttpRequest) -> list[tuple[str, str]]:
@@ -98,8 +131,7 @@ def function_view(request: HttpRequest, name: str, rest: str = "") -> HttpRespon
             RelayError(503, "BOOT_ERROR", "Worker failed to boot (please check logs)")
         )
         response = HttpResponse(body, status=503)
-        for key, value in headers:
-            response[key] = value
+        copy_headers(response, headers)
         return response
     if request.method != "OPTIONS" and settings.verify_jwt:
         refusal = _refuse_jwt(request.META.get("HTTP_AUTHORIZATION"))
@@ -123,6 +155,5 @@ def function_view(request: HttpRequest, name: str, rest: str = "") -> HttpRespon
         result.body, status=result.status, reason=REASONS.get(result.status)
     )
     del response["Content-Type"]
-    for key, value in result.headers:
-        response[key] = value
+    copy_headers(response, result.headers)
     return response

@@ -41,6 +41,7 @@ copy("graphiql/graphiql.min.css", "graphiql.min.css");
 const versions = {
   codemirror: version("codemirror"),
   "@codemirror/lang-sql": version("@codemirror/lang-sql"),
+  "@codemirror/lang-javascript": version("@codemirror/lang-javascript"),
   "tabulator-tables": version("tabulator-tables"),
   graphiql: version("graphiql"),
   react: version("react"),

@@ -134,7 +134,7 @@ class ApiCorsMiddleware:
             return self.get_response(request)
         # A function answers its own preflight and sets its own CORS headers,
         # as Supabase documents; these are the defaults it may override.
-        is_function = request.path_info.startswith("/functions/")
+        is_function = request.path_info.startswith("/functions/v1/")
         if (
             request.method == "OPTIONS"
             and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META

@@ -15,6 +15,7 @@ urlpatterns = [
     path("storage/v1/", include("storage.urls")),
     path("emails/v1/", include("emails.urls")),
     path("webhooks/v1/", include("webhooks.api")),
+    path("functions/admin/v1/", include("edge_functions.api")),
     path("functions/v1/", include("edge_functions.urls")),
     path("graphql/v1", include("graphql_api.urls")),
     # A newcomer opening the served URL meets the Studio.

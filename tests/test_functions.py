@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -229,16 +230,78 @@ def test_preflight_reaches_the_function_without_a_token(server):
     assert response.headers["access-control-allow-origin"] == "*"
 
 
-def test_timeout_kills_a_runaway_function(anon, server):
+def test_every_set_cookie_header_reaches_the_client(server):
+    response = httpx.get(
+        f"{server.url}/functions/v1/cookies", headers=server.headers(), timeout=30
+    )
+
+    assert response.status_code == 200
+    assert response.headers.get_list("set-cookie") == [
+        "session=abc; Path=/; HttpOnly; Secure; SameSite=Lax",
+        "theme=dark; Max-Age=3600; Partitioned",
+        "empty=; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+    ]
+    assert response.headers.get_list("x-multi") == ["one, two"]
+    assert response.text == "cookies"
+
+
+def test_cpu_runaway_is_killed_and_the_next_call_cold_starts(anon, server):
     started = time.monotonic()
     with pytest.raises(FunctionsRelayError) as raised:
         anon.functions.invoke("runaway")
     elapsed = time.monotonic() - started
 
     assert raised.value.status == 504
-    assert 1.5 < elapsed < 10
-    # A fresh process answers the next call.
+    # Two seconds of wall clock, then a one-second probe the loop cannot answer.
+    assert 2 < elapsed < 6
     assert anon.functions.invoke("runaway?ok", {"method": "GET"}) == b"ok"
+    newest, timed_out = invocations(server, "runaway", 2)
+    assert timed_out["error"] == "IDLE_TIMEOUT"
+    assert (newest["status"], newest["cold_start"]) == (200, True)
+
+
+def test_a_call_past_its_time_is_cut_alone_and_the_process_stays(server):
+    url = f"{server.url}/functions/v1/sleepy"
+    headers = server.headers()
+    pid = httpx.get(url, headers=headers, timeout=30).json()["pid"]
+
+    def sleep_long() -> tuple[httpx.Response, float]:
+        started = time.monotonic()
+        response = httpx.get(f"{url}?ms=10000", headers=headers, timeout=30)
+        return response, time.monotonic() - started
+
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(sleep_long)
+        quick = httpx.get(f"{url}?ms=1000", headers=headers, timeout=30)
+        timed_out, elapsed = slow.result()
+    after = httpx.get(url, headers=headers, timeout=30)
+
+    assert timed_out.status_code == 504
+    assert timed_out.headers["x-relay-error"] == "true"
+    assert timed_out.headers["sb-error-code"] == "IDLE_TIMEOUT"
+    assert 2 <= elapsed < 4
+    assert (quick.status_code, quick.json()["pid"]) == (200, pid)
+    assert (after.status_code, after.json()["pid"]) == (200, pid)
+    rows = invocations(server, "sleepy", 4)
+    assert [row["cold_start"] for row in rows[:3]] == [False, False, False]
+    [cut] = [row for row in rows if row["error"] == "IDLE_TIMEOUT"]
+    # Its connection was closed, so the function's req.signal aborted.
+    assert "sleepy: request aborted" in cut["output"]
+
+
+def test_a_stream_that_keeps_sending_ends_at_the_wall_clock_limit(server):
+    url = f"{server.url}/functions/v1/sleepy"
+    headers = server.headers()
+    pid = httpx.get(url, headers=headers, timeout=30).json()["pid"]
+    started = time.monotonic()
+    with httpx.stream("GET", f"{url}?stream", headers=headers, timeout=30) as events:
+        ticks = [line for line in events.iter_lines() if line == "data: tick"]
+    elapsed = time.monotonic() - started
+
+    assert events.status_code == 200
+    assert 2 <= elapsed < 4
+    assert 5 <= len(ticks) <= 10
+    assert httpx.get(url, headers=headers, timeout=30).json()["pid"] == pid
 
 
 def test_crashed_function_is_a_relay_error(anon):

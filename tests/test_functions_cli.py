@@ -17,24 +17,32 @@ def project(tmp_path):
     return new_project(tmp_path)
 
 
-def test_new_scaffolds_a_function_that_type_checks_and_deploys(project):
+def test_new_scaffolds_a_function_that_deploys_with_the_network_denied(
+    project, monkeypatch
+):
+    # npm unreachable: Deno's bundler must come from `make install`.
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NPM_CONFIG_REGISTRY", "http://127.0.0.1:9/")
     created = run_cli(project, "functions", "new", "hello-world")
     deployed = run_cli(project, "functions", "deploy", "hello-world")
+    run_cli(project, "functions", "new", "needs-npm")
+    (project / "functions" / "needs-npm" / "index.ts").write_text(
+        'import isOdd from "npm:is-odd@3.0.1";\n'
+        "Deno.serve(() => Response.json(isOdd(3)));\n"
+    )
+    offline = run_cli(project, "functions", "deploy", "needs-npm", check=False)
 
     entry = project / "functions" / "hello-world" / "index.ts"
     assert "Deno.serve" in entry.read_text()
     assert str(entry) in created.stdout
     assert deployed.stdout.startswith("Deployed hello-world: checked in ")
+    assert "not bundled" not in deployed.stdout
     bundle = project / "cache" / "functions" / "hello-world" / "bundle.js"
-    # Deno fetches its bundler from npm; the tests run offline.
-    assert (
-        "Hello" in bundle.read_text()
-        if bundle.exists()
-        else (
-            "not bundled (Deno's bundler (esbuild from npm) could not be downloaded)"
-            in deployed.stdout
-        )
-    )
+    assert "Hello" in bundle.read_text()
+    assert list((project / "cache" / "deno" / "dl").glob("esbuild-*/esbuild-*"))
+    # The network really was denied: an npm import cannot be fetched.
+    assert offline.returncode != 0
+    assert "127.0.0.1:9" in offline.stderr
 
 
 def test_new_refuses_an_existing_function_and_a_bad_name(project):

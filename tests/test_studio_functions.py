@@ -92,7 +92,7 @@ def test_saving_code_with_a_type_error_is_refused_at_deploy(operator):
 
     assert created.status_code == 201
     assert saved.status_code == 200
-    assert deployed.status_code == 422
+    assert deployed.status_code == 400
     assert "TS2322" in deployed.json()["message"]
 
 
@@ -103,9 +103,9 @@ def test_functions_page_lists_deploys_and_invokes(studio, studio_live):
     page.get_by_role("button", name="Create function").click()
     page.wait_for_url(re.compile(r".*/studio/functions/greeter/$"))
 
-    code = page.get_by_label("Code (index.ts)")
-    expect(code).to_have_value(re.compile("Deno.serve"))
-    code.fill(code.input_value().replace("Hello", "Greetings"))
+    code = page.get_by_test_id("code-editor")
+    expect(code).to_contain_text("Deno.serve")
+    code.fill(page.locator("#code").input_value().replace("Hello", "Greetings"))
     page.get_by_role("button", name="Save and deploy").click()
     expect(page.get_by_test_id("deploy-result")).to_contain_text("Deployed")
 
@@ -123,18 +123,81 @@ def test_functions_page_lists_deploys_and_invokes(studio, studio_live):
     assert not studio.console_errors
 
 
-def test_deploy_error_is_shown_in_the_editor(studio):
+def test_code_editor_saves_with_mod_s_and_points_at_the_type_error(studio, operator):
     page = studio.goto("/studio/functions/text/")
+    editor = page.get_by_test_id("code-editor")
+    textarea = page.locator("#code")
+    expect(editor).to_be_visible()
+    expect(textarea).to_be_hidden()
+    original = textarea.input_value()
+
+    editor.click()
+    page.keyboard.press("Control+Home")
+    page.keyboard.type("const n: number = 'nope';\n")
+    expect(textarea).to_have_value("const n: number = 'nope';\n" + original)
+    page.keyboard.press("Control+s")
+
+    expect(page.get_by_test_id("deploy-result")).to_have_text("Deploy failed")
+    expect(page.get_by_role("alert").filter(has_text="TS2322")).to_be_visible()
+    # The cursor is on the line Deno named.
+    expect(page.locator(".cm-activeLine")).to_have_text("const n: number = 'nope';")
+    saved = operator.get("/studio/api/functions/text/source").json()["source"]
+    assert saved.startswith("const n: number = 'nope';")
+
+    page.keyboard.press("Home")
+    page.keyboard.press("Shift+ArrowDown")
+    page.keyboard.press("Delete")
+    expect(textarea).to_have_value(original)
+    page.get_by_role("button", name="Save and deploy").click()
+    expect(page.get_by_test_id("deploy-result")).to_contain_text("Deployed")
+    assert operator.get("/studio/api/functions/text/source").json()["source"] == (
+        original
+    )
+    # The refused deploy's 400 is the page's only error.
+    assert [e for e in studio.console_errors if "400" not in e] == []
+
+
+def test_code_form_works_with_the_textarea_when_the_editor_does_not_load(
+    studio, studio_live
+):
+    page = studio.goto("/studio/functions/text/")
+    page.route("**/vendor/codemirror*", lambda route: route.abort())
+    page.goto(studio_live.url + "/studio/functions/text/")
     code = page.get_by_label("Code (index.ts)")
+    expect(code).to_be_visible()
     original = code.input_value()
+
     code.fill("const n: number = 'nope';\n" + original)
     page.get_by_role("button", name="Save and deploy").click()
-
     expect(page.get_by_test_id("deploy-result")).to_have_text("Deploy failed")
     expect(page.get_by_role("alert").filter(has_text="TS2322")).to_be_visible()
     code.fill(original)
     page.get_by_role("button", name="Save and deploy").click()
     expect(page.get_by_test_id("deploy-result")).to_contain_text("Deployed")
+
+
+def test_code_form_posted_without_javascript_saves_and_deploys(operator):
+    page = operator.get("/studio/functions/text/")
+    original = operator.get("/studio/api/functions/text/source").json()["source"]
+    token = {"csrfmiddlewaretoken": operator.http.cookies["csrftoken"]}
+
+    refused = operator.http.post(
+        "/studio/functions/text/",
+        data={**token, "source": "const n: number = 'nope';\n" + original},
+    )
+    deployed = operator.http.post(
+        "/studio/functions/text/", data={**token, "source": original}
+    )
+    shown = operator.get("/studio/functions/text/")
+
+    assert 'method="post"' in page.text
+    assert refused.status_code == 400
+    assert "Deploy failed" in refused.text and "TS2322" in refused.text
+    assert deployed.status_code == 302
+    assert "Deployed text." in shown.text
+    assert operator.get("/studio/api/functions/text/source").json()["source"] == (
+        original
+    )
 
 
 def test_a_function_named_logs_has_its_own_page(operator):

@@ -1,11 +1,14 @@
-// Runs one KoyaLite edge function: `deno run [permissions] bootstrap.js PORT ENTRY`.
+// Runs one KoyaLite edge function:
+// `deno run [permissions] bootstrap.js PORT ENTRY PROBE`.
 //
 // The function calls `Deno.serve(handler)` (or exports `default { fetch }`), as
 // on Supabase; this file binds that server to 127.0.0.1:PORT, tells the
 // supervisor it is ready with one marker line on stdout, answers an uncaught
 // error as Supabase's relay does, and exits when the supervisor's end of
-// stdin closes, so a killed supervisor leaves no Deno behind.
-const [port, entry] = Deno.args;
+// stdin closes, so a killed supervisor leaves no Deno behind. A request
+// carrying `x-koyalite-probe: PROBE` is answered 204 here, without the
+// function: the relay asks it whether the process still answers at all.
+const [port, entry, probe] = Deno.args;
 const READY = "\u0000koyalite:ready";
 const realServe = Deno.serve.bind(Deno);
 let server = null;
@@ -25,6 +28,13 @@ function workerError(error) {
       },
     },
   );
+}
+
+function answeringProbes(handler) {
+  return (request, info) =>
+    request.headers.get("x-koyalite-probe") === probe
+      ? new Response(null, { status: 204 })
+      : handler(request, info);
 }
 
 function serve(...args) {
@@ -51,7 +61,7 @@ function serve(...args) {
         console.log(READY);
       },
     },
-    handler,
+    answeringProbes(handler),
   );
   return server;
 }

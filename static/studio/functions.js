@@ -1,7 +1,11 @@
 // The Functions pages' actions, each a call of the JSON twin under
 // /studio/api/functions:
 //   #new-function   POST the name, then open the new function.
-//   #code-form      PUT the code, then POST deploy; Deno's errors are shown.
+//   #code-form      PUT the code, then POST deploy; Deno's errors are shown
+//                   and the editor's cursor goes to the first one.
+// The code is edited in CodeMirror (TypeScript, Mod-s saves and deploys); the
+// textarea stays the form's field, kept equal to the editor, and is what the
+// page shows when CodeMirror did not load.
 //   #invoke-form    POST method, path, headers and body; the response shown.
 // Server text reaches the page only through textContent.
 (function () {
@@ -23,8 +27,47 @@
     });
   }
 
+  // The first "index.ts:line:column" of Deno's diagnostics.
+  const DIAGNOSTIC = /index\.ts:(\d+):(\d+)/;
+
+  function codeEditor(form) {
+    const CM = window.CodeMirror;
+    const textarea = form.elements.source;
+    if (!CM) return null;
+    const host = document.getElementById("code-editor-host");
+    const view = new CM.EditorView({
+      parent: host,
+      state: CM.EditorState.create({
+        doc: textarea.value,
+        extensions: [
+          CM.keymap.of([{ key: "Mod-s", preventDefault: true, run: () => { form.requestSubmit(); return true; } }]),
+          CM.basicSetup,
+          CM.javascript({ typescript: true }),
+          CM.EditorView.contentAttributes.of({ "aria-label": "Code (index.ts)", "data-testid": "code-editor" }),
+          CM.EditorView.updateListener.of((update) => {
+            if (update.docChanged) textarea.value = update.state.doc.toString();
+          }),
+        ],
+      }),
+    });
+    textarea.hidden = true;
+    host.hidden = false;
+    document.querySelector("label[for=code]").addEventListener("click", () => view.focus());
+    return view;
+  }
+
+  function showDiagnostic(view, message) {
+    const found = DIAGNOSTIC.exec(message);
+    if (!view || !found) return;
+    const doc = view.state.doc;
+    const line = doc.line(Math.min(Math.max(1, Number(found[1])), doc.lines));
+    const at = Math.min(line.from + Math.max(0, Number(found[2]) - 1), line.to);
+    view.dispatch({ selection: { anchor: at }, scrollIntoView: true });
+  }
+
   const code = document.getElementById("code-form");
   if (code) {
+    const view = codeEditor(code);
     code.addEventListener("submit", async (event) => {
       event.preventDefault();
       const button = code.querySelector("button[type=submit]");
@@ -43,6 +86,7 @@
         result.textContent = "Deploy failed";
         errors.textContent = error.message;
         errors.hidden = false;
+        showDiagnostic(view, error.message);
       } finally {
         button.disabled = false;
       }

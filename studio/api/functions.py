@@ -23,7 +23,7 @@ STATUS_FILTERS = ("ok", "client", "error")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-class _FunctionsApi(APIView):
+class FunctionsApiView(APIView):
     """Renders a `KoyaError` from a service as `{message, code}`."""
 
     def handle_exception(self, exc: Exception) -> Response:
@@ -83,7 +83,7 @@ def log_rows(query) -> tuple[list[Invocation], dict[str, str], int]:
     return list(rows[start : start + LOG_PAGE_SIZE + 1]), filters, page
 
 
-class FunctionList(_FunctionsApi):
+class FunctionList(FunctionsApiView):
     def get(self, request: Request) -> Response:
         return Response(
             {"functions": [summary_json(s) for s in services.list_functions()]}
@@ -95,7 +95,7 @@ class FunctionList(_FunctionsApi):
         return Response({"name": name}, status=201)
 
 
-class FunctionSource(_FunctionsApi):
+class FunctionSource(FunctionsApiView):
     def get(self, request: Request, name: str) -> Response:
         return Response({"name": name, "source": services.read_source(name)})
 
@@ -107,13 +107,13 @@ class FunctionSource(_FunctionsApi):
         return Response({"name": name, "saved": True})
 
 
-class FunctionDeploy(_FunctionsApi):
+class FunctionDeploy(FunctionsApiView):
     def post(self, request: Request, name: str) -> Response:
         deployment = services.deploy_function(name)
         return Response(dataclasses.asdict(deployment))
 
 
-class FunctionInvoke(_FunctionsApi):
+class FunctionInvoke(FunctionsApiView):
     """Calls the function as the service role unless the headers say
     otherwise; a body that is not text comes back in base64."""
 
@@ -154,12 +154,12 @@ class FunctionInvoke(_FunctionsApi):
         )
 
 
-class FunctionMetrics(_FunctionsApi):
+class FunctionMetrics(FunctionsApiView):
     def get(self, request: Request, name: str) -> Response:
         return Response(dataclasses.asdict(services.function_metrics(name)))
 
 
-class InvocationLog(_FunctionsApi):
+class InvocationLog(FunctionsApiView):
     def get(self, request: Request) -> Response:
         rows, filters, page = log_rows(request.query_params)
         return Response(

@@ -8,11 +8,12 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from edge_functions import config, deno, services
-from edge_functions.errors import FunctionError
+from edge_functions.errors import FunctionError, FunctionNotFound
 from studio.api.functions import LOG_PAGE_SIZE, METHODS, STATUS_FILTERS, log_rows
 from studio.permissions import operator_required
 
@@ -31,6 +32,20 @@ def function_list(request: HttpRequest) -> HttpResponse:
 
 @operator_required
 def function_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """The page; its form posted without JavaScript saves and deploys (the
+    script does the same through the JSON twin)."""
+    deploy_error = ""
+    if request.method == "POST":
+        try:
+            services.write_source(name, request.POST.get("source", ""))
+            services.deploy_function(name)
+        except FunctionNotFound as error:
+            raise Http404(str(error)) from None
+        except FunctionError as error:
+            deploy_error = str(error)
+        else:
+            messages.success(request, f"Deployed {name}.")
+            return redirect("studio:function", name=name)
     try:
         source = services.read_source(name)
         settings = config.get_config(name)
@@ -53,7 +68,9 @@ def function_detail(request: HttpRequest, name: str) -> HttpResponse:
             "metrics": services.function_metrics(name),
             "methods": METHODS,
             "recent": services.invocation_log(function=name)[:10],
+            "deploy_error": deploy_error,
         },
+        status=400 if deploy_error else 200,
     )
 
 
