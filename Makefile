@@ -10,12 +10,17 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	# Deno's bundler (esbuild, from npm) beside the environment, so that
-	# `koyalite functions deploy` needs no network.
-	$(BIN)/python -m edge_functions.bundler
 	touch $(STAMP)
 
-install: $(STAMP)
+# Deno's bundler (esbuild, from npm) beside the environment, so that
+# `koyalite functions deploy` needs no network.
+BUNDLER_STAMP := $(VENV)/share/koyalite/deno/.installed
+
+$(BUNDLER_STAMP): $(STAMP) edge_functions/bundler.py
+	$(BIN)/python -m edge_functions.bundler
+	touch $(BUNDLER_STAMP)
+
+install: $(STAMP) $(BUNDLER_STAMP)
 
 # The Studio's browser libraries (pinned in frontend/package-lock.json) bundled
 # into static/vendor, then every static file hashed and compressed into
