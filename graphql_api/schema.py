@@ -18,6 +18,7 @@ from graphql import GraphQLSchema
 from database.relationships import relationships_of
 from database.schema import ColumnInfo, SchemaCache, TableInfo
 from database.types import ForeignKeyRef
+from rls.catalog import PolicyCatalog
 
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 _RESERVED = {
@@ -54,6 +55,7 @@ class FieldInfo:
     column: ColumnInfo | None = None
     target: str = ""  # table a relationship reaches
     foreign_key: ForeignKeyRef | None = None  # the relationship, exactly
+    required: bool = False  # a to-one field that is never null (non-null type)
 
 
 @dataclass(slots=True)
@@ -150,14 +152,19 @@ def _column_names(table: TableInfo) -> list[ColumnInfo]:
 
 
 def relationship_fields(
-    schema: SchemaCache, table: TableInfo, exposed: set[str]
+    schema: SchemaCache,
+    table: TableInfo,
+    exposed: set[str],
+    rls_tables: frozenset[str] = frozenset(),
 ) -> dict[str, FieldInfo]:
     """Foreign keys as fields, named as pg_graphql's
     `graphql_foreign_key_field_name` does with inflection off: a to-one field
     after this side's one column less its `Id` (`parentId` → `parent`), else
     after the other table; a to-many one `<table>Collection`. A table
     referencing itself gets both: the row it points at and those pointing
-    at it."""
+    at it. As pg_graphql's `foreign_key_type`, a to-one field on the side
+    holding the key is non-null when a key column is `not null` and the
+    other table has no row-level security (which could hide the row)."""
     fields: dict[str, FieldInfo] = {}
     taken = {c.name for c in table.columns.values()}
     for rel in relationships_of(schema, table):
@@ -170,7 +177,14 @@ def relationship_fields(
                 name = lower_first(columns[0][:-2])
             else:
                 name = lower_first(rel.child)
-            info = FieldInfo("to_one", target=rel.child, foreign_key=key)
+            required = (
+                rel.holds_key
+                and rel.child not in rls_tables
+                and any(not table.columns[c].nullable for c in columns)
+            )
+            info = FieldInfo(
+                "to_one", target=rel.child, foreign_key=key, required=required
+            )
         else:
             name = lower_first(rel.child) + "Collection"
             info = FieldInfo("to_many", target=rel.child, foreign_key=key)
@@ -180,7 +194,7 @@ def relationship_fields(
     return fields
 
 
-def build(schema: SchemaCache) -> SchemaInfo:
+def build(schema: SchemaCache, rls_tables: frozenset[str] = frozenset()) -> SchemaInfo:
     scalars = {
         name: _scalar(name, description)
         for name, description in (
@@ -354,12 +368,17 @@ def build(schema: SchemaCache) -> SchemaInfo:
                 insert_fields[column.name] = (
                     graphene.List(kind) if column.kind == "array" else kind()
                 )
-        for field_name, rel in relationship_fields(schema, table, exposed).items():
+        relationships = relationship_fields(schema, table, exposed, rls_tables)
+        for field_name, rel in relationships.items():
             info.fields[field_name] = rel
             target = rel.target
             if rel.kind == "to_one":
                 record[field_name] = graphene.Field(
-                    lambda target=target: types[target]["record"]
+                    lambda target=target, required=rel.required: (
+                        graphene.NonNull(types[target]["record"])
+                        if required
+                        else types[target]["record"]
+                    )
                 )
             else:
                 record[field_name] = graphene.Field(
@@ -512,15 +531,28 @@ def build(schema: SchemaCache) -> SchemaInfo:
 
 
 _lock = threading.Lock()
-_cached: list[tuple[SchemaCache, SchemaInfo]] = []
+_cached: list[tuple[SchemaCache, PolicyCatalog, frozenset[str], SchemaInfo]] = []
 
 
-def schema_for(schema: SchemaCache) -> SchemaInfo:
+def _rls_tables(schema: SchemaCache, policies: PolicyCatalog) -> frozenset[str]:
+    return frozenset(name for name in schema.tables if policies.is_enabled(name))
+
+
+def schema_for(schema: SchemaCache, policies: PolicyCatalog) -> SchemaInfo:
     """The GraphQL schema of this schema cache, built once per version (the
-    executor hands out one SchemaCache object per `PRAGMA schema_version`)."""
+    executor hands out one SchemaCache object per `PRAGMA schema_version`)
+    and again when the tables with row-level security change (they decide
+    which to-one fields are non-null); new policies alone keep it."""
     with _lock:
-        if _cached and _cached[0][0] is schema:
-            return _cached[0][1]
-        info = build(schema)
-        _cached[:] = [(schema, info)]
+        if _cached:
+            cached_schema, cached_policies, rls_tables, info = _cached[0]
+            if cached_schema is schema:
+                if cached_policies is policies:
+                    return info
+                if _rls_tables(schema, policies) == rls_tables:
+                    _cached[0] = (schema, policies, rls_tables, info)
+                    return info
+        rls_tables = _rls_tables(schema, policies)
+        info = build(schema, rls_tables)
+        _cached[:] = [(schema, policies, rls_tables, info)]
         return info

@@ -200,7 +200,7 @@ def _run(
 ) -> tuple[bytes, tuple[_Field, ...] | None]:
     """The response body, and the query compiled whole when it can run again
     from `_prepared` (root fields all collections or `__typename`)."""
-    info = schema_for(schema)
+    info = schema_for(schema, policies)
     document = _document(info, request.query)
     if isinstance(document, bytes):
         return document, None
@@ -243,7 +243,7 @@ def _run(
     parts: list[bytes] = []
     for key, nodes in fields.items():
         try:
-            value = _root_field(ctx, root.name, key, nodes, auth, document)
+            value = _root_field(ctx, root.name, key, nodes, auth, document, operation)
         except KoyaError as error:
             return _errors([_error(_message(error), nodes, [key])]), None
         parts.append(orjson.dumps(key) + b":" + value)
@@ -299,13 +299,14 @@ def _root_field(
     nodes: list[FieldNode],
     auth: Auth,
     document: DocumentNode,
+    operation: OperationDefinitionNode,
 ) -> bytes:
     name = nodes[0].name.value
     info = ctx.info
     if name == "__typename":
         return orjson.dumps(root)
     if name in ("__schema", "__type"):
-        return _introspect(info, key, nodes, document, ctx.variables)
+        return _introspect(info, key, nodes, document, operation, ctx.variables)
     args = ctx.arguments(root, nodes)
     with time_limit(settings.GRAPHQL_TIME_LIMIT_MS):
         if name == "node":
@@ -430,6 +431,7 @@ def _introspect(
     key: str,
     nodes: list[FieldNode],
     document: DocumentNode,
+    query: OperationDefinitionNode,
     variables: dict[str, object],
 ) -> bytes:
     """One introspection field, run by graphql-core on the graphene schema."""
@@ -439,7 +441,8 @@ def _introspect(
     operation = OperationDefinitionNode(
         operation=OperationType.QUERY,
         selection_set=SelectionSetNode(selections=tuple(nodes[:1])),
-        variable_definitions=(),
+        # The field may use the query's variables (`__type(name: $t)`).
+        variable_definitions=query.variable_definitions,
         directives=(),
     )
     result = execute(

@@ -221,3 +221,35 @@ def test_an_object_of_many_members_holding_a_connection(live):
         **{c: i for i, c in enumerate(columns)},
         "wide_partsCollection": {"totalCount": 2},
     }
+
+
+def _field_type(server, type_name: str, field: str) -> dict:
+    body = run(
+        server,
+        "query($t: String!) { __type(name: $t)"
+        " { fields { name type { kind name ofType { name } } } } }",
+        {"t": type_name},
+        key=server.service_key,
+    )
+    return {f["name"]: f["type"] for f in body["data"]["__type"]["fields"]}[field]
+
+
+def test_to_one_fields_are_non_null_as_pg_graphql_types_them(live):
+    """Non-null where a key column is `not null` and the other table has no
+    row-level security; enabling it there makes the field nullable again."""
+    live.sql(
+        "create table keepers (id integer primary key);\n"
+        'create table pets (id integer primary key, "ownerId" integer not null'
+        ' references keepers(id), "vetId" integer references keepers(id));'
+    )
+    owner = _field_type(live, "pets", "owner")
+    assert (owner["kind"], owner["ofType"]) == ("NON_NULL", {"name": "keepers"})
+    assert _field_type(live, "pets", "vet") == {
+        "kind": "OBJECT",
+        "name": "keepers",
+        "ofType": None,
+    }
+
+    live.sql("alter table keepers enable row level security;")
+
+    assert _field_type(live, "pets", "owner")["kind"] == "OBJECT"
