@@ -130,6 +130,8 @@ def test_code_editor_saves_with_mod_s_and_points_at_the_type_error(studio, opera
     expect(editor).to_be_visible()
     expect(textarea).to_be_hidden()
     original = textarea.input_value()
+    # TypeScript is highlighted: a string literal is a token of its own.
+    expect(editor.locator(".cm-line span", has_text='"world"')).to_have_count(1)
 
     editor.click()
     page.keyboard.press("Control+Home")
@@ -141,6 +143,7 @@ def test_code_editor_saves_with_mod_s_and_points_at_the_type_error(studio, opera
     expect(page.get_by_role("alert").filter(has_text="TS2322")).to_be_visible()
     # The cursor is on the line Deno named.
     expect(page.locator(".cm-activeLine")).to_have_text("const n: number = 'nope';")
+    studio.screenshot("studio-functions-editor-type-error")
     saved = operator.get("/studio/api/functions/text/source").json()["source"]
     assert saved.startswith("const n: number = 'nope';")
 
@@ -150,6 +153,10 @@ def test_code_editor_saves_with_mod_s_and_points_at_the_type_error(studio, opera
     expect(textarea).to_have_value(original)
     page.get_by_role("button", name="Save and deploy").click()
     expect(page.get_by_test_id("deploy-result")).to_contain_text("Deployed")
+    expect(page.get_by_test_id("deploy-status")).to_have_text(
+        re.compile(r"^Deployed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.$")
+    )
+    studio.screenshot("studio-functions-editor")
     assert operator.get("/studio/api/functions/text/source").json()["source"] == (
         original
     )

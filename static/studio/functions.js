@@ -27,6 +27,18 @@
     });
   }
 
+  // The settings line's "Deployed <time>." after a deploy from this page,
+  // in the server's form (UTC, as the page renders it).
+  function showDeployed(seconds) {
+    const status = document.querySelector("[data-testid=deploy-status]");
+    if (!status) return;
+    const at = new Date(seconds * 1000);
+    const time = document.createElement("time");
+    time.dateTime = at.toISOString();
+    time.textContent = at.toISOString().slice(0, 19).replace("T", " ");
+    status.replaceChildren("Deployed ", time, ".");
+  }
+
   // The first "index.ts:line:column" of Deno's diagnostics.
   const DIAGNOSTIC = /index\.ts:(\d+):(\d+)/;
 
@@ -82,6 +94,7 @@
         const deployed = await Studio.api(code.dataset.deploy, { method: "POST", body: {} });
         result.textContent = "Deployed: type-checked in " + Math.round(deployed.check_ms) + " ms" +
           (deployed.bundle_skipped ? " (not bundled: " + deployed.bundle_skipped + ")" : ", bundle " + deployed.bundle_bytes + " bytes");
+        showDeployed(deployed.deployed_at);
       } catch (error) {
         result.textContent = "Deploy failed";
         errors.textContent = error.message;
