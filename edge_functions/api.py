@@ -121,6 +121,10 @@ class FunctionDetail(FunctionsApiView):
         services.get_function(slug)
         fields = request.data if isinstance(request.data, dict) else {}
         _refuse_settings(slug, fields, {"body", "name"})
+        if fields.get("name", slug) != slug:
+            raise InvalidFunctionConfig(
+                "a function is not renamed: name must be the slug"
+            )
         source = fields.get("body")
         if not isinstance(source, str):
             raise InvalidFunctionConfig('send {"body": "<the text of index.ts>"}')

@@ -185,8 +185,13 @@ def test_patch_refuses_settings_and_unknown_functions(server):
 
     settings = manage(server, "PATCH", "/functions/patched", json={"verify_jwt": False})
     missing = manage(server, "PATCH", "/functions/nothere", json={"body": "x"})
+    renamed = manage(
+        server, "PATCH", "/functions/patched", json={"name": "other", "body": "x"}
+    )
 
     assert settings.status_code == 400
     assert "belong in config.toml" in settings.json()["message"]
+    assert renamed.status_code == 400
+    assert "name must be the slug" in renamed.json()["message"]
     assert missing.status_code == 404
     assert manage(server, "GET", "/functions/patched/body").text == ANSWER % 8
